@@ -1,0 +1,6 @@
+package chat.node;
+
+public final class ChatNodeMain {
+  public static void main(String[] args) {
+  }
+}

@@ -1,0 +1,79 @@
+package chat.protocol.bus;
+
+/**
+ * Every event-bus address of the system, in the form {@code chat.<owner>.<noun>.<verb>}.
+ * Request and reply bodies are JSON objects; their fields are listed next to each address
+ * and in shared-protocol/README.md. Receivers ignore fields they do not know.
+ */
+public final class Addresses {
+
+  private Addresses() {
+  }
+
+  // ---- user-service (accounts, friends, groups, offline messages; MySQL) ----
+
+  /** {name, password} → {id}; fails NAME_TAKEN, INVALID_INPUT. */
+  public static final String USER_REGISTER = "chat.user.account.register";
+  /** {id | name, password | token} → {id, name, token}; fails BAD_CREDENTIALS. */
+  public static final String USER_LOGIN = "chat.user.account.login";
+  /** {userId} → {} ; revokes every token of the user issued before now. */
+  public static final String USER_LOGOUT = "chat.user.account.logout";
+  /**
+   * {userId} → {friends:[{id,name}], groups:[{id,groupname,groupdesc,users:[{id,name,role}]}],
+   * offline:[{no, message}], offlineUpTo} ; offline messages oldest first, not deleted.
+   */
+  public static final String USER_PROFILE = "chat.user.profile.get";
+  /** {userId, upTo} → {} ; deletes the user's offline messages with no &lt;= upTo. */
+  public static final String USER_OFFLINE_DELETE = "chat.user.offline.delete";
+  /** {toid, message} → {no} ; stores one message for an offline user; fails NO_SUCH_USER. */
+  public static final String USER_OFFLINE_STORE = "chat.user.offline.store";
+  /** {userId, friendId} → {} ; mutual, idempotent; fails NO_SUCH_USER, INVALID_INPUT (self). */
+  public static final String USER_FRIEND_ADD = "chat.user.friend.add";
+  /** {userId} → {ids:[...]} */
+  public static final String USER_FRIEND_LIST = "chat.user.friend.list";
+  /** {userId, groupname, groupdesc} → {groupid}; fails NAME_TAKEN, INVALID_INPUT. */
+  public static final String USER_GROUP_CREATE = "chat.user.group.create";
+  /** {userId, groupid} → {} ; idempotent; fails NO_SUCH_GROUP. */
+  public static final String USER_GROUP_JOIN = "chat.user.group.join";
+  /** {userId, groupid} → {members:[ids]} ; fails NO_SUCH_GROUP, NOT_A_MEMBER. */
+  public static final String USER_GROUP_MEMBERS = "chat.user.group.members";
+  /** {} → {} ; answers when the user service and its database are up. */
+  public static final String USER_PING = "chat.user.service.ping";
+
+  // ---- presence-service (the distributed online map and the user.state mirror) ----
+
+  /**
+   * {userId, sessionId, nodeId, transport, policy} → {replaced:[{sessionId,nodeId}]} once the
+   * session is in the map (and, for policy kick, the replaced sessions are gone);
+   * fails ALREADY_ONLINE (policy reject).
+   */
+  public static final String PRESENCE_CONNECT = "chat.presence.session.connect";
+  /** {userId, sessionId, nodeId, reason} → {wentOffline} ; removes exactly that session. */
+  public static final String PRESENCE_DISCONNECT = "chat.presence.session.disconnect";
+  /** {nodeId} → {users} ; removes every session of a node that is stopping. */
+  public static final String PRESENCE_NODE_DRAIN = "chat.presence.node.drain";
+  /** {ids:[...]} → {sessions:{"13":[{sessionId,nodeId}]}} ; only online users appear. */
+  public static final String PRESENCE_LOCATE = "chat.presence.locate";
+  /** {ids:[...]} → {states:{"13":"online","14":"offline"}} */
+  public static final String PRESENCE_QUERY = "chat.presence.query";
+  /** {} → {} ; answers when the presence map is reachable. */
+  public static final String PRESENCE_PING = "chat.presence.service.ping";
+
+  // ---- chat-gateway (the nodes that hold client sockets) ----
+
+  /** Published: {payload} ; every gateway writes the payload to every logged-in session. */
+  public static final String GATEWAY_BROADCAST = "chat.gateway.all.broadcast";
+
+  /**
+   * {userId, payload, sessionId?} → {delivered} ; writes payload to the user's sessions on
+   * that node (or only to sessionId); fails NO_SESSION when none is there.
+   */
+  public static String gatewayDeliver(String nodeId) {
+    return "chat.gateway." + nodeId + ".deliver";
+  }
+
+  /** {userId, sessionId} → {} once KICKED has been written and the socket is closed. */
+  public static String gatewayKick(String nodeId) {
+    return "chat.gateway." + nodeId + ".kick";
+  }
+}

@@ -1,0 +1,29 @@
+package chat.protocol.wire;
+
+/** Message ids of wire protocol v1 (classic ids 1–10, extensions from 100). */
+public final class MsgId {
+
+  private MsgId() {
+  }
+
+  public static final int LOGIN = 1;
+  public static final int LOGIN_ACK = 2;
+  public static final int LOGINOUT = 3;
+  public static final int REG = 4;
+  public static final int REG_ACK = 5;
+  public static final int ONE_CHAT = 6;
+  public static final int ADD_FRIEND = 7;
+  public static final int CREATE_GROUP = 8;
+  public static final int ADD_GROUP = 9;
+  public static final int GROUP_CHAT = 10;
+
+  public static final int PING = 100;
+  public static final int PONG = 101;
+  public static final int KICKED = 102;
+  public static final int PRESENCE = 103;
+  public static final int ERROR = 104;
+  public static final int ACK = 105;
+  public static final int SERVER_CLOSING = 106;
+  public static final int PRESENCE_QUERY = 107;
+  public static final int BROADCAST = 108;
+}
