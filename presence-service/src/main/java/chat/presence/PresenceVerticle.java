@@ -1,0 +1,202 @@
+package chat.presence;
+
+import chat.presence.mirror.MirrorPool;
+import chat.presence.mirror.StateMirror;
+import chat.presence.notify.Transitions;
+import chat.presence.store.HazelcastPresenceStore;
+import chat.presence.store.LoginPolicy;
+import chat.presence.store.Outcomes.Connected;
+import chat.presence.store.Outcomes.Removed;
+import chat.presence.store.PresenceStore;
+import chat.presence.store.SessionRef;
+import chat.protocol.bus.Addresses;
+import chat.protocol.bus.FailureCodes;
+import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers the gateways: sessions starting and ending, where users are, who is online.
+ * Each change is one atomic step on the user's entry in the online map; a transition of the
+ * user (first session in, last session out) is mirrored to the database and told to friends.
+ */
+public final class PresenceVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PresenceVerticle.class);
+
+  private final PresenceConfig config;
+  private final HazelcastInstance hazelcast;
+  private PresenceStore store;
+  private Transitions transitions;
+  private Pool pool;
+  private EventBus bus;
+
+  public PresenceVerticle(PresenceConfig config, HazelcastInstance hazelcast) {
+    this.config = config;
+    this.hazelcast = hazelcast;
+  }
+
+  @Override
+  public Future<?> start() {
+    bus = vertx.eventBus();
+    store = new HazelcastPresenceStore(vertx, hazelcast);
+    pool = MirrorPool.create(vertx, config.dbUrl(), config.dbPoolSize());
+    transitions = new Transitions(bus, store, new StateMirror(vertx, pool), config.requestTimeoutMs());
+    return Future.all(List.of(
+        bus.consumer(Addresses.PRESENCE_CONNECT, this::onConnect).completion(),
+        bus.consumer(Addresses.PRESENCE_DISCONNECT, this::onDisconnect).completion(),
+        bus.consumer(Addresses.PRESENCE_NODE_DRAIN, this::onNodeDrain).completion(),
+        bus.consumer(Addresses.PRESENCE_LOCATE, this::onLocate).completion(),
+        bus.consumer(Addresses.PRESENCE_QUERY, this::onQuery).completion(),
+        bus.consumer(Addresses.PRESENCE_PING, msg -> msg.reply(new JsonObject())).completion()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return pool == null ? Future.succeededFuture() : pool.close();
+  }
+
+  private void onConnect(Message<JsonObject> msg) {
+    JsonObject body = msg.body();
+    int userId = body.getInteger("userId");
+    SessionRef session = new SessionRef(body.getString("sessionId"), body.getString("nodeId"),
+        body.getString("transport", "tcp"), System.currentTimeMillis());
+    LoginPolicy policy = LoginPolicy.parse(body.getString("policy", "kick"));
+    store.connect(userId, session, policy)
+        .compose(outcome -> afterConnect(userId, outcome))
+        .onSuccess(msg::reply)
+        .onFailure(err -> fail(msg, err));
+  }
+
+  private Future<JsonObject> afterConnect(int userId, Connected outcome) {
+    if (outcome.rejected()) {
+      return Future.failedFuture(new Refused(FailureCodes.ALREADY_ONLINE, "already online"));
+    }
+    if (outcome.wentOnline()) {
+      transitions.transitioned(userId, true, outcome.version());
+    }
+    JsonArray replaced = new JsonArray();
+    outcome.replaced().forEach(s ->
+        replaced.add(new JsonObject().put("sessionId", s.sessionId()).put("nodeId", s.nodeId())));
+    return kick(userId, outcome.replaced()).map(v -> new JsonObject().put("replaced", replaced));
+  }
+
+  /**
+   * Asks the gateways holding the replaced sessions to send KICKED and close them; completes
+   * when they all have, or when the kick timeout has passed for an unreachable node.
+   */
+  private Future<Void> kick(int userId, List<SessionRef> replaced) {
+    if (replaced.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(config.kickTimeoutMs());
+    List<Future<?>> kicks = new ArrayList<>();
+    for (SessionRef old : replaced) {
+      JsonObject request = new JsonObject().put("userId", userId).put("sessionId", old.sessionId());
+      kicks.add(bus.request(Addresses.gatewayKick(old.nodeId()), request, options)
+          .onFailure(err -> LOG.warn("kick of session {} of user {} on node {} not confirmed: {}",
+              old.sessionId(), userId, old.nodeId(), err.getMessage())));
+    }
+    return Future.join(kicks).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  private void onDisconnect(Message<JsonObject> msg) {
+    JsonObject body = msg.body();
+    int userId = body.getInteger("userId");
+    store.disconnect(userId, body.getString("sessionId"))
+        .onSuccess(removed -> {
+          if (removed.wentOffline()) {
+            transitions.transitioned(userId, false, removed.version());
+          }
+          msg.reply(new JsonObject().put("wentOffline", removed.wentOffline()));
+        })
+        .onFailure(err -> fail(msg, err));
+  }
+
+  private void onNodeDrain(Message<JsonObject> msg) {
+    String nodeId = msg.body().getString("nodeId");
+    store.dropNode(nodeId)
+        .onSuccess(changes -> {
+          reportOffline(changes);
+          LOG.info("node {} drained: {} users had sessions there", nodeId, changes.size());
+          msg.reply(new JsonObject().put("users", changes.size()));
+        })
+        .onFailure(err -> fail(msg, err));
+  }
+
+  private void reportOffline(Map<Integer, Removed> changes) {
+    changes.forEach((userId, removed) -> {
+      if (removed.wentOffline()) {
+        transitions.transitioned(userId, false, removed.version());
+      }
+    });
+  }
+
+  private void onLocate(Message<JsonObject> msg) {
+    store.locate(ids(msg.body()))
+        .onSuccess(located -> {
+          JsonObject sessions = new JsonObject();
+          located.forEach((id, list) -> {
+            JsonArray refs = new JsonArray();
+            list.forEach(s -> refs.add(
+                new JsonObject().put("sessionId", s.sessionId()).put("nodeId", s.nodeId())));
+            sessions.put(String.valueOf(id), refs);
+          });
+          msg.reply(new JsonObject().put("sessions", sessions));
+        })
+        .onFailure(err -> fail(msg, err));
+  }
+
+  private void onQuery(Message<JsonObject> msg) {
+    Set<Integer> ids = ids(msg.body());
+    store.locate(ids)
+        .onSuccess(located -> {
+          JsonObject states = new JsonObject();
+          ids.forEach(id -> states.put(String.valueOf(id),
+              located.containsKey(id) ? "online" : "offline"));
+          msg.reply(new JsonObject().put("states", states));
+        })
+        .onFailure(err -> fail(msg, err));
+  }
+
+  private static Set<Integer> ids(JsonObject body) {
+    JsonArray array = body.getJsonArray("ids", new JsonArray());
+    Set<Integer> ids = new LinkedHashSet<>();
+    for (int i = 0; i < array.size(); i++) {
+      ids.add(array.getInteger(i));
+    }
+    return ids;
+  }
+
+  private static void fail(Message<JsonObject> msg, Throwable err) {
+    if (err instanceof Refused refused) {
+      msg.fail(refused.code, refused.getMessage());
+    } else {
+      LOG.error("presence request on {} failed", msg.address(), err);
+      msg.fail(FailureCodes.INTERNAL, "presence failure: " + err.getMessage());
+    }
+  }
+
+  /** A request refused for a reason the caller acts on. */
+  private static final class Refused extends RuntimeException {
+    private final int code;
+
+    Refused(int code, String message) {
+      super(message, null, false, false);
+      this.code = code;
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package chat.presence.mirror;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Mirrors the online map into {@code user.state}. Each write carries the version of the
+ * transition it reports and only lands when it is newer than what the row holds, so writes
+ * may arrive in any order, be retried, or race another node's write, and the row still ends
+ * at the latest transition. While the database is unreachable the newest pending state of
+ * each user is kept and retried with backoff; nothing blocks the event loop.
+ *
+ * <p>Used from one verticle's context only.
+ */
+public final class StateMirror {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StateMirror.class);
+  private static final String UPDATE_STATE =
+      "UPDATE user SET state = ?, state_version = ? WHERE id = ? AND state_version < ?";
+  private static final String SELECT_ONLINE = "SELECT id FROM user WHERE state = 'online'";
+  private static final long FIRST_RETRY_MS = 100;
+  private static final long MAX_RETRY_MS = 5_000;
+
+  /** The newest state not yet written for one user, and who waits for it. */
+  private record Pending(boolean online, long version, List<Promise<Void>> waiters) {
+
+    Pending newest(Pending other) {
+      Pending newer = other.version() > version ? other : this;
+      List<Promise<Void>> all = new ArrayList<>(waiters);
+      all.addAll(other.waiters());
+      return new Pending(newer.online(), newer.version(), all);
+    }
+  }
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final Map<Integer, Pending> pending = new HashMap<>();
+  private final Set<Integer> inFlight = new HashSet<>();
+  private long retryDelayMs = FIRST_RETRY_MS;
+  private boolean retryScheduled;
+
+  public StateMirror(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  /**
+   * Records a transition; it reaches the database as soon as the database answers. The future
+   * completes once this state, or a newer one, has been written.
+   */
+  public Future<Void> write(int userId, boolean online, long version) {
+    Promise<Void> written = Promise.promise();
+    pending.merge(userId, new Pending(online, version, List.of(written)), Pending::newest);
+    flush(userId);
+    return written.future();
+  }
+
+  /** How many users have a state not yet written. */
+  public int backlog() {
+    return pending.size() + inFlight.size();
+  }
+
+  /** Users the database shows online. */
+  public Future<Set<Integer>> onlineInDatabase() {
+    return pool.query(SELECT_ONLINE).execute().map(rows -> {
+      Set<Integer> ids = new HashSet<>();
+      for (Row row : rows) {
+        ids.add(row.getInteger(0));
+      }
+      return ids;
+    });
+  }
+
+  private void flush(int userId) {
+    if (inFlight.contains(userId) || retryScheduled) {
+      return;
+    }
+    Pending next = pending.remove(userId);
+    if (next == null) {
+      return;
+    }
+    inFlight.add(userId);
+    pool.preparedQuery(UPDATE_STATE)
+        .execute(Tuple.of(next.online() ? "online" : "offline", next.version(), userId, next.version()))
+        .onComplete(ar -> {
+          inFlight.remove(userId);
+          if (ar.succeeded()) {
+            retryDelayMs = FIRST_RETRY_MS;
+            next.waiters().forEach(Promise::tryComplete);
+            flush(userId);
+          } else {
+            pending.merge(userId, next, Pending::newest);
+            scheduleRetry(ar.cause());
+          }
+        });
+  }
+
+  private void scheduleRetry(Throwable cause) {
+    if (retryScheduled) {
+      return;
+    }
+    retryScheduled = true;
+    LOG.warn("user.state write failed, {} users pending, retry in {} ms: {}",
+        pending.size(), retryDelayMs, cause.getMessage());
+    vertx.setTimer(retryDelayMs, t -> {
+      retryScheduled = false;
+      retryDelayMs = Math.min(retryDelayMs * 2, MAX_RETRY_MS);
+      List<Integer> users = List.copyOf(pending.keySet());
+      users.forEach(this::flush);
+    });
+  }
+
+}

@@ -1,0 +1,78 @@
+package chat.presence.notify;
+
+import chat.presence.mirror.StateMirror;
+import chat.presence.store.PresenceStore;
+import chat.presence.store.SessionRef;
+import chat.protocol.bus.Addresses;
+import chat.protocol.wire.MsgId;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What follows a user's online/offline transition: the database mirror is updated and every
+ * online friend, wherever connected, gets a PRESENCE message.
+ */
+public final class Transitions {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Transitions.class);
+
+  private final EventBus bus;
+  private final PresenceStore store;
+  private final StateMirror mirror;
+  private final DeliveryOptions requestOptions;
+
+  public Transitions(EventBus bus, PresenceStore store, StateMirror mirror, long requestTimeoutMs) {
+    this.bus = bus;
+    this.store = store;
+    this.mirror = mirror;
+    this.requestOptions = new DeliveryOptions().setSendTimeout(requestTimeoutMs);
+  }
+
+  public StateMirror mirror() {
+    return mirror;
+  }
+
+  /** Reports a transition: the user went online (or offline) at {@code version}. */
+  public void transitioned(int userId, boolean online, long version) {
+    LOG.info("user {} is {}", userId, online ? "online" : "offline");
+    mirror.write(userId, online, version);
+    tellFriends(userId, online);
+  }
+
+  private void tellFriends(int userId, boolean online) {
+    JsonObject payload = new JsonObject()
+        .put("msgid", MsgId.PRESENCE)
+        .put("id", userId)
+        .put("state", online ? "online" : "offline");
+    bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, new JsonObject().put("userId", userId),
+            requestOptions)
+        .map(reply -> friendIds(reply.body().getJsonArray("ids", new JsonArray())))
+        .compose(store::locate)
+        .onSuccess(located -> located.forEach((friendId, sessions) ->
+            nodesOf(sessions).forEach(node -> bus.send(Addresses.gatewayDeliver(node),
+                new JsonObject().put("userId", friendId).put("payload", payload)))))
+        .onFailure(err -> LOG.warn("friends of user {} not told of the change: {}", userId,
+            err.getMessage()));
+  }
+
+  private static Set<Integer> friendIds(JsonArray ids) {
+    Set<Integer> friends = new HashSet<>();
+    for (int i = 0; i < ids.size(); i++) {
+      friends.add(ids.getInteger(i));
+    }
+    return friends;
+  }
+
+  private static Set<String> nodesOf(List<SessionRef> sessions) {
+    Set<String> nodes = new HashSet<>();
+    sessions.forEach(s -> nodes.add(s.nodeId()));
+    return nodes;
+  }
+}
