@@ -4,7 +4,7 @@ import chat.presence.mirror.StateMirror;
 import chat.presence.store.PresenceStore;
 import chat.presence.store.SessionRef;
 import chat.protocol.bus.Addresses;
-import chat.protocol.wire.MsgId;
+import chat.protocol.wire.Replies;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
@@ -47,10 +47,7 @@ public final class Transitions {
   }
 
   private void tellFriends(int userId, boolean online) {
-    JsonObject payload = new JsonObject()
-        .put("msgid", MsgId.PRESENCE)
-        .put("id", userId)
-        .put("state", online ? "online" : "offline");
+    JsonObject payload = Replies.presence(userId, online);
     bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, new JsonObject().put("userId", userId),
             requestOptions)
         .map(reply -> friendIds(reply.body().getJsonArray("ids", new JsonArray())))

@@ -1,5 +1,7 @@
 package chat.protocol.bus;
 
+import chat.protocol.wire.ErrorCode;
+
 /**
  * Failure codes carried by event-bus replies ({@code msg.fail(code, text)}).
  * 11xx: the request was refused for a reason the client can act on.
@@ -21,4 +23,17 @@ public final class FailureCodes {
 
   public static final int INTERNAL = 1200;
   public static final int DATABASE_UNAVAILABLE = 1201;
+
+  /** The ERROR errno a client sees for a request refused with this code. */
+  public static int errnoOf(int failureCode) {
+    return switch (failureCode) {
+      case INVALID_INPUT -> ErrorCode.BAD_REQUEST;
+      case BAD_CREDENTIALS -> ErrorCode.NOT_LOGGED_IN;
+      case NAME_TAKEN, ALREADY_ONLINE -> ErrorCode.CONFLICT;
+      case NO_SUCH_USER, NO_SUCH_GROUP, NO_SESSION -> ErrorCode.NOT_FOUND;
+      case NOT_A_MEMBER -> ErrorCode.FORBIDDEN;
+      case DATABASE_UNAVAILABLE -> ErrorCode.UNAVAILABLE;
+      default -> ErrorCode.INTERNAL;
+    };
+  }
 }

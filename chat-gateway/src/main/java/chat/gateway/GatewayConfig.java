@@ -1,0 +1,86 @@
+package chat.gateway;
+
+import io.vertx.core.json.JsonObject;
+import java.time.ZoneId;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Settings of a gateway node. Built from a JSON object whose keys are listed in
+ * chat-gateway/README.md; absent keys take the defaults in {@link #from(JsonObject)}.
+ */
+public record GatewayConfig(
+    String nodeId,
+    String nodeName,
+    String bindHost,
+    int tcpPort,
+    int httpPort,
+    int maxFrameBytes,
+    int authTimeoutSeconds,
+    int heartbeatIntervalSeconds,
+    int heartbeatTimeoutSeconds,
+    int keepAliveIdleSeconds,
+    int keepAliveIntervalSeconds,
+    int keepAliveCount,
+    String loginConflict,
+    long requestTimeoutMs,
+    int rateLimitPerSecond,
+    ZoneId timezone,
+    String adminToken,
+    int outboundMaxMessages,
+    int outboundMaxBytes,
+    long reconnectAfterMs,
+    int tcpInstances) {
+
+  private static final Set<String> POLICIES = Set.of("kick", "reject", "multi");
+
+  public GatewayConfig {
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(timezone, "timezone");
+    if (!POLICIES.contains(loginConflict)) {
+      throw new IllegalArgumentException("login conflict policy must be one of " + POLICIES
+          + ", was " + loginConflict);
+    }
+    if (tcpPort < 0 || tcpPort > 65535 || httpPort < 0 || httpPort > 65535) {
+      throw new IllegalArgumentException("ports must be within 0..65535");
+    }
+    if (maxFrameBytes < 64 || heartbeatTimeoutSeconds <= heartbeatIntervalSeconds
+        || heartbeatIntervalSeconds <= 0 || authTimeoutSeconds <= 0 || rateLimitPerSecond <= 0
+        || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0) {
+      throw new IllegalArgumentException("gateway settings out of range: " + this);
+    }
+  }
+
+  public static GatewayConfig from(JsonObject json) {
+    int maxFrame = json.getInteger("maxFrameBytes", 65536);
+    return new GatewayConfig(
+        json.getString("nodeId"),
+        json.getString("nodeName", json.getString("nodeId")),
+        json.getString("bindHost", "0.0.0.0"),
+        json.getInteger("tcpPort", 6000),
+        json.getInteger("httpPort", 8080),
+        maxFrame,
+        json.getInteger("authTimeoutSeconds", 120),
+        json.getInteger("heartbeatIntervalSeconds", 10),
+        json.getInteger("heartbeatTimeoutSeconds", 25),
+        json.getInteger("keepAliveIdleSeconds", 60),
+        json.getInteger("keepAliveIntervalSeconds", 5),
+        json.getInteger("keepAliveCount", 3),
+        json.getString("loginConflict", "kick").toLowerCase(Locale.ROOT),
+        json.getLong("requestTimeoutMs", 5000L),
+        json.getInteger("rateLimitPerSecond", 200),
+        ZoneId.of(json.getString("timezone", "UTC")),
+        json.getString("adminToken"),
+        json.getInteger("outboundMaxMessages", 1000),
+        json.getInteger("outboundMaxBytes", Math.max(4 * 1024 * 1024, 2 * maxFrame)),
+        json.getLong("reconnectAfterMs", 1000L),
+        json.getInteger("tcpInstances", 1));
+  }
+
+  @Override
+  public String toString() {
+    return "GatewayConfig[node=" + nodeName + ", tcp=" + tcpPort + ", http=" + httpPort
+        + ", maxFrame=" + maxFrameBytes + ", loginConflict=" + loginConflict + "]";
+  }
+}

@@ -1,0 +1,59 @@
+package chat.gateway.bus;
+
+import chat.protocol.bus.FailureCodes;
+import chat.protocol.wire.ErrorCode;
+import chat.protocol.wire.ProtocolException;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Requests to the other services over the event bus. A failed request fails with the
+ * {@link ReplyException}; {@link #failureCode} tells a refusal's code and {@link #toClient}
+ * the ERROR a client sees for it.
+ */
+public final class ServiceClient {
+
+  private final EventBus bus;
+  private final DeliveryOptions options;
+
+  public ServiceClient(EventBus bus, long timeoutMs) {
+    this.bus = bus;
+    this.options = new DeliveryOptions().setSendTimeout(timeoutMs);
+  }
+
+  public Future<JsonObject> request(String address, JsonObject body) {
+    return bus.<JsonObject>request(address, body, options).map(Message::body);
+  }
+
+  /** The failure code of a refusal by the service, or -1 when it was not a refusal. */
+  public static int failureCode(Throwable err) {
+    if (err instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      return re.failureCode();
+    }
+    return -1;
+  }
+
+  /** The ERROR a client sees for a failed request. */
+  public static ProtocolException toClient(Throwable err) {
+    if (err instanceof ProtocolException pe) {
+      return pe;
+    }
+    if (err instanceof ReplyException re) {
+      return switch (re.failureType()) {
+        case NO_HANDLERS -> new ProtocolException(ErrorCode.UNAVAILABLE, "service unavailable");
+        case TIMEOUT -> new ProtocolException(ErrorCode.UNAVAILABLE, "service did not answer");
+        default -> {
+          int errno = FailureCodes.errnoOf(re.failureCode());
+          yield new ProtocolException(errno,
+              errno == ErrorCode.INTERNAL ? "internal error" : re.getMessage());
+        }
+      };
+    }
+    return new ProtocolException(ErrorCode.INTERNAL, "internal error");
+  }
+}

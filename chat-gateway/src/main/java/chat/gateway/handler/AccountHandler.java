@@ -1,0 +1,163 @@
+package chat.gateway.handler;
+
+import chat.gateway.GatewayConfig;
+import chat.gateway.bus.ServiceClient;
+import chat.gateway.session.Session;
+import chat.protocol.bus.Addresses;
+import chat.protocol.bus.FailureCodes;
+import chat.protocol.wire.ErrorCode;
+import chat.protocol.wire.Fields;
+import chat.protocol.wire.MsgId;
+import chat.protocol.wire.ProtocolException;
+import chat.protocol.wire.Replies;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** LOGIN, REG and LOGINOUT: the visitor → user → visitor life of a connection. */
+final class AccountHandler {
+
+  private final GatewayConfig config;
+  private final ServiceClient services;
+
+  AccountHandler(GatewayConfig config, ServiceClient services) {
+    this.config = config;
+    this.services = services;
+  }
+
+  Future<Void> register(Session session, JsonObject request) {
+    String name = Fields.string(request, "name");
+    String password = Fields.string(request, "password");
+    Object seq = Fields.seq(request);
+    return services.request(Addresses.USER_REGISTER,
+            new JsonObject().put("name", name).put("password", password))
+        .map(reply -> regAck(0, null, seq).put("id", reply.getInteger("id")))
+        .recover(err -> {
+          int code = ServiceClient.failureCode(err);
+          if (code == FailureCodes.NAME_TAKEN || code == FailureCodes.INVALID_INPUT) {
+            return Future.succeededFuture(regAck(1, err.getMessage(), seq));
+          }
+          return Future.failedFuture(err);
+        })
+        .compose(session::send);
+  }
+
+  Future<Void> login(Session session, JsonObject request) {
+    Integer id = Fields.optionalId(request, "id");
+    String name = Fields.optionalString(request, "name");
+    String password = Fields.optionalString(request, "password");
+    String token = Fields.optionalString(request, "token");
+    if (id == null && name == null) {
+      throw ProtocolException.badRequest("id or name is required");
+    }
+    if (password == null && token == null) {
+      throw ProtocolException.badRequest("password or token is required");
+    }
+    if (session.state() != Session.State.VISITOR) {
+      throw new ProtocolException(ErrorCode.CONFLICT, "already logged in: send LOGINOUT first");
+    }
+    Object seq = Fields.seq(request);
+    JsonObject credentials = new JsonObject();
+    if (id != null) {
+      credentials.put("id", id);
+    } else {
+      credentials.put("name", name);
+    }
+    if (token != null) {
+      credentials.put("token", token);
+    } else {
+      credentials.put("password", password);
+    }
+    return services.request(Addresses.USER_LOGIN, credentials)
+        .compose(user -> enter(session, request, user, seq),
+            err -> ServiceClient.failureCode(err) == FailureCodes.BAD_CREDENTIALS
+                ? session.send(loginAck(1, "invalid id or password", seq))
+                : Future.failedFuture(err));
+  }
+
+  Future<Void> logout(Session session, JsonObject request) {
+    int userId = session.userId();
+    session.logout();
+    services.request(Addresses.USER_LOGOUT, new JsonObject().put("userId", userId));
+    return ackIfAsked(session, request);
+  }
+
+  /** Credentials are good: register the session with presence, then build and send the ack. */
+  private Future<Void> enter(Session session, JsonObject request, JsonObject user, Object seq) {
+    int userId = user.getInteger("id");
+    String sessionId = session.beginLogin(userId, user.getString("name"));
+    Future<JsonObject> registration = services.request(Addresses.PRESENCE_CONNECT, new JsonObject()
+        .put("userId", userId)
+        .put("sessionId", sessionId)
+        .put("nodeId", config.nodeId())
+        .put("transport", session.transport())
+        .put("policy", config.loginConflict()));
+    session.registering(registration);
+    return registration
+        .compose(registered -> profileAck(session, request, user, seq))
+        .recover(err -> {
+          session.abortLogin();
+          if (ServiceClient.failureCode(err) == FailureCodes.ALREADY_ONLINE) {
+            return session.send(loginAck(2, "this account is already online", seq));
+          }
+          return Future.failedFuture(err);
+        });
+  }
+
+  private Future<Void> profileAck(Session session, JsonObject request, JsonObject user, Object seq) {
+    int userId = user.getInteger("id");
+    boolean structured = "structured".equals(request.getValue("format"));
+    boolean heartbeat = Boolean.TRUE.equals(request.getValue("heartbeat"));
+    return services.request(Addresses.USER_PROFILE, new JsonObject().put("userId", userId))
+        .compose(profile -> states(LoginAck.peopleIn(profile)).compose(states -> {
+          JsonObject ack = LoginAck.build(userId, user.getString("name"), user.getString("token"),
+              profile, states, structured, heartbeatSettings());
+          Replies.withSeq(ack, seq);
+          long upTo = profile.getLong("offlineUpTo", 0L);
+          return session.completeLogin(ack, heartbeat).onSuccess(v -> {
+            if (upTo > 0) {
+              services.request(Addresses.USER_OFFLINE_DELETE,
+                  new JsonObject().put("userId", userId).put("upTo", upTo));
+            }
+          });
+        }));
+  }
+
+  private Future<JsonObject> states(JsonArray ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(new JsonObject());
+    }
+    return services.request(Addresses.PRESENCE_QUERY, new JsonObject().put("ids", ids))
+        .map(reply -> reply.getJsonObject("states", new JsonObject()));
+  }
+
+  private JsonObject heartbeatSettings() {
+    return new JsonObject()
+        .put("interval", config.heartbeatIntervalSeconds())
+        .put("timeout", config.heartbeatTimeoutSeconds());
+  }
+
+  private static JsonObject loginAck(int errno, String errmsg, Object seq) {
+    JsonObject ack = new JsonObject().put("msgid", MsgId.LOGIN_ACK).put("errno", errno);
+    if (errmsg != null) {
+      ack.put("errmsg", errmsg);
+    }
+    return Replies.withSeq(ack, seq);
+  }
+
+  private static JsonObject regAck(int errno, String errmsg, Object seq) {
+    JsonObject ack = new JsonObject().put("msgid", MsgId.REG_ACK).put("errno", errno);
+    if (errmsg != null) {
+      ack.put("errmsg", errmsg);
+    }
+    return Replies.withSeq(ack, seq);
+  }
+
+  static Future<Void> ackIfAsked(Session session, JsonObject request) {
+    Object seq = Fields.seq(request);
+    if (seq == null) {
+      return Future.succeededFuture();
+    }
+    return session.send(Replies.ack(Fields.msgid(request), seq)).otherwiseEmpty();
+  }
+}

@@ -1,0 +1,106 @@
+package chat.gateway.handler;
+
+import chat.gateway.bus.ServiceClient;
+import chat.gateway.session.SessionRegistry;
+import chat.protocol.bus.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Gets a message to users wherever they are: presence says which nodes hold their sessions,
+ * each node confirms it handed the message to a socket, and a message no node confirmed is
+ * stored for the user's next login. The path to an online user touches no database.
+ */
+public final class Delivery {
+
+  private final EventBus bus;
+  private final ServiceClient services;
+  private final SessionRegistry registry;
+  private final String nodeId;
+  private final DeliveryOptions deliverOptions;
+
+  public Delivery(EventBus bus, ServiceClient services, SessionRegistry registry, String nodeId,
+                  long timeoutMs) {
+    this.bus = bus;
+    this.services = services;
+    this.registry = registry;
+    this.nodeId = nodeId;
+    this.deliverOptions = new DeliveryOptions().setSendTimeout(timeoutMs);
+  }
+
+  /** Delivers to one user; fails with 404 when the user does not exist. */
+  public Future<Void> toUser(int userId, JsonObject message) {
+    return toUsers(List.of(userId), message, true);
+  }
+
+  /**
+   * Delivers to each user; stores it for those not reached. With {@code strict}, a user who
+   * does not exist fails the whole call (404); otherwise such a user is skipped.
+   */
+  public Future<Void> toUsers(Collection<Integer> userIds, JsonObject message, boolean strict) {
+    JsonObject query = new JsonObject().put("ids", new JsonArray(new ArrayList<>(userIds)));
+    return services.request(Addresses.PRESENCE_LOCATE, query).compose(located -> {
+      JsonObject sessions = located.getJsonObject("sessions", new JsonObject());
+      List<Future<Void>> each = new ArrayList<>();
+      for (int userId : userIds) {
+        JsonArray refs = sessions.getJsonArray(String.valueOf(userId));
+        each.add(reach(userId, nodesOf(refs), message)
+            .compose(reached -> reached ? Future.succeededFuture() : store(userId, message, strict)));
+      }
+      return Future.all(each).mapEmpty();
+    });
+  }
+
+  private Future<Boolean> reach(int userId, Set<String> nodes, JsonObject message) {
+    if (nodes.isEmpty()) {
+      return Future.succeededFuture(false);
+    }
+    List<Future<Boolean>> tries = new ArrayList<>();
+    for (String node : nodes) {
+      tries.add(node.equals(nodeId) ? reachHere(userId, message) : reachNode(node, userId, message));
+    }
+    return Future.all(tries).map(all -> {
+      for (int i = 0; i < all.size(); i++) {
+        if (Boolean.TRUE.equals(all.resultAt(i))) {
+          return true;
+        }
+      }
+      return false;
+    });
+  }
+
+  private Future<Boolean> reachHere(int userId, JsonObject message) {
+    return registry.deliver(userId, message).map(count -> count > 0);
+  }
+
+  private Future<Boolean> reachNode(String node, int userId, JsonObject message) {
+    JsonObject body = new JsonObject().put("userId", userId).put("payload", message);
+    return bus.request(Addresses.gatewayDeliver(node), body, deliverOptions)
+        .map(reply -> true)
+        .otherwise(false);
+  }
+
+  private Future<Void> store(int userId, JsonObject message, boolean strict) {
+    Future<Void> stored = services.request(Addresses.USER_OFFLINE_STORE,
+        new JsonObject().put("toid", userId).put("message", message)).mapEmpty();
+    return strict ? stored : stored.otherwiseEmpty();
+  }
+
+  private static Set<String> nodesOf(JsonArray refs) {
+    Set<String> nodes = new LinkedHashSet<>();
+    if (refs != null) {
+      for (int i = 0; i < refs.size(); i++) {
+        nodes.add(refs.getJsonObject(i).getString("nodeId"));
+      }
+    }
+    return nodes;
+  }
+}

@@ -1,0 +1,25 @@
+package chat.gateway.session;
+
+import io.vertx.core.Future;
+
+/** One client socket as a session sees it, whatever the transport. */
+public interface ClientConnection {
+
+  /** {@code tcp} or {@code ws}. */
+  String transport();
+
+  /** The peer's address, for logs. */
+  String remoteAddress();
+
+  /** Writes one message (a compact JSON text) as one frame. */
+  Future<Void> write(String json);
+
+  /**
+   * Writes a last message and closes the connection so that the peer still reads it
+   * (TCP: half-close after the write is flushed, then close; WebSocket: the given close code).
+   */
+  Future<Void> writeAndClose(String json, short webSocketCloseCode);
+
+  /** Closes the connection now. */
+  Future<Void> close();
+}

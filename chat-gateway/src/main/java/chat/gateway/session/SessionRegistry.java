@@ -1,0 +1,91 @@
+package chat.gateway.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The sessions of this node, by connection and by user: the one place the event-bus side of
+ * the gateway finds a user's sockets. Thread-safe; each session does its own writing on its
+ * own event loop.
+ */
+public final class SessionRegistry {
+
+  private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+  private final Map<Integer, Set<Session>> byUser = new ConcurrentHashMap<>();
+
+  void add(Session session) {
+    sessions.add(session);
+  }
+
+  void remove(Session session) {
+    sessions.remove(session);
+  }
+
+  void addUser(Session session) {
+    byUser.computeIfAbsent(session.userId(), id -> ConcurrentHashMap.newKeySet()).add(session);
+  }
+
+  void removeUser(Session session) {
+    byUser.computeIfPresent(session.userId(), (id, set) -> {
+      set.remove(session);
+      return set.isEmpty() ? null : set;
+    });
+  }
+
+  /** How many connections this node holds. */
+  public int connections() {
+    return sessions.size();
+  }
+
+  /** How many distinct users are logged in on this node. */
+  public int users() {
+    return byUser.size();
+  }
+
+  /** Delivers to every session of the user here; the future holds how many accepted it. */
+  public Future<Integer> deliver(int userId, JsonObject payload) {
+    Set<Session> targets = byUser.get(userId);
+    if (targets == null || targets.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    List<Future<Boolean>> accepted = new ArrayList<>();
+    targets.forEach(s -> accepted.add(s.deliver(userId, payload)));
+    return Future.all(accepted).map(all -> {
+      int count = 0;
+      for (int i = 0; i < all.size(); i++) {
+        if (Boolean.TRUE.equals(all.resultAt(i))) {
+          count++;
+        }
+      }
+      return count;
+    });
+  }
+
+  /** Kicks one user session, if it is here; completes once its socket is closed. */
+  public Future<Void> kick(int userId, String sessionId) {
+    Set<Session> targets = byUser.get(userId);
+    if (targets == null) {
+      return Future.succeededFuture();
+    }
+    List<Future<Void>> kicks = new ArrayList<>();
+    targets.forEach(s -> kicks.add(s.kick(sessionId)));
+    return Future.join(kicks).mapEmpty();
+  }
+
+  /** Writes the payload to every logged-in session of this node. */
+  public void broadcast(JsonObject payload) {
+    byUser.forEach((userId, set) -> set.forEach(s -> s.deliver(userId, payload)));
+  }
+
+  /** Closes every connection, each after a last message. */
+  public Future<Void> closeAll(CloseReason reason, JsonObject lastMessage) {
+    List<Future<Void>> closing = new ArrayList<>();
+    sessions.forEach(s -> closing.add(s.closeFor(reason, lastMessage)));
+    return Future.join(closing).mapEmpty();
+  }
+}

@@ -1,0 +1,56 @@
+package chat.protocol.wire;
+
+import io.vertx.core.json.JsonObject;
+
+/** Builders of the server's own messages (ERROR, ACK, PONG, KICKED, ...). */
+public final class Replies {
+
+  private Replies() {
+  }
+
+  /** ERROR 104; {@code ref} and {@code seq} are left out when null. */
+  public static JsonObject error(int errno, String errmsg, Integer ref, Object seq) {
+    JsonObject error = new JsonObject().put("msgid", MsgId.ERROR).put("errno", errno)
+        .put("errmsg", errmsg);
+    if (ref != null) {
+      error.put("ref", ref);
+    }
+    return withSeq(error, seq);
+  }
+
+  /** ACK 105 with errno 0. */
+  public static JsonObject ack(int ref, Object seq) {
+    return withSeq(new JsonObject().put("msgid", MsgId.ACK).put("ref", ref).put("errno", 0), seq);
+  }
+
+  public static JsonObject pong(Object seq) {
+    return withSeq(new JsonObject().put("msgid", MsgId.PONG), seq);
+  }
+
+  public static JsonObject kicked() {
+    return new JsonObject().put("msgid", MsgId.KICKED).put("reason", "login_elsewhere")
+        .put("errmsg", "this account has logged in elsewhere");
+  }
+
+  public static JsonObject serverClosing(long reconnectAfterMs) {
+    return new JsonObject().put("msgid", MsgId.SERVER_CLOSING)
+        .put("reconnect_after_ms", reconnectAfterMs);
+  }
+
+  public static JsonObject broadcast(String msg) {
+    return new JsonObject().put("msgid", MsgId.BROADCAST).put("msg", msg);
+  }
+
+  public static JsonObject presence(int userId, boolean online) {
+    return new JsonObject().put("msgid", MsgId.PRESENCE).put("id", userId)
+        .put("state", online ? "online" : "offline");
+  }
+
+  /** Adds {@code seq} when the request carried one. */
+  public static JsonObject withSeq(JsonObject message, Object seq) {
+    if (seq != null) {
+      message.put("seq", seq);
+    }
+    return message;
+  }
+}
