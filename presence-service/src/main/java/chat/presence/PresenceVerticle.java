@@ -6,7 +6,6 @@ import chat.presence.notify.Transitions;
 import chat.presence.store.HazelcastPresenceStore;
 import chat.presence.store.LoginPolicy;
 import chat.presence.store.Outcomes.Connected;
-import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.PresenceStore;
 import chat.presence.store.SessionRef;
 import chat.protocol.bus.Addresses;
@@ -23,8 +22,8 @@ import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -128,21 +127,24 @@ public final class PresenceVerticle extends VerticleBase {
 
   private void onNodeDrain(Message<JsonObject> msg) {
     String nodeId = msg.body().getString("nodeId");
+    // Answered once the database shows the node's users offline (or the mirror gave up
+    // waiting for it), so a stopping node does not leave before its users are offline.
     store.dropNode(nodeId)
-        .onSuccess(changes -> {
-          reportOffline(changes);
+        .compose(changes -> {
+          List<Future<Void>> written = new ArrayList<>();
+          changes.forEach((userId, removed) -> {
+            if (removed.wentOffline()) {
+              written.add(transitions.transitioned(userId, false, removed.version()));
+            }
+          });
           LOG.info("node {} drained: {} users had sessions there", nodeId, changes.size());
-          msg.reply(new JsonObject().put("users", changes.size()));
+          return Future.join(written)
+              .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
+              .otherwiseEmpty()
+              .map(v -> changes.size());
         })
+        .onSuccess(users -> msg.reply(new JsonObject().put("users", users)))
         .onFailure(err -> fail(msg, err));
-  }
-
-  private void reportOffline(Map<Integer, Removed> changes) {
-    changes.forEach((userId, removed) -> {
-      if (removed.wentOffline()) {
-        transitions.transitioned(userId, false, removed.version());
-      }
-    });
   }
 
   private void onLocate(Message<JsonObject> msg) {

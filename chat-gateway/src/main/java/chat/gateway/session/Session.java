@@ -83,6 +83,9 @@ public final class Session {
     startAuthTimer();
     LOG.info("connect {} {} from {}", connection.transport(), connectionId,
         connection.remoteAddress());
+    if (registry.draining()) {
+      closeFor(CloseReason.SERVER_CLOSING, Replies.serverClosing(config.reconnectAfterMs()));
+    }
   }
 
   /** Any byte received is a sign of life. */

@@ -17,6 +17,7 @@ public final class SessionRegistry {
 
   private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
   private final Map<Integer, Set<Session>> byUser = new ConcurrentHashMap<>();
+  private volatile boolean draining;
 
   void add(Session session) {
     sessions.add(session);
@@ -82,8 +83,19 @@ public final class SessionRegistry {
     byUser.forEach((userId, set) -> set.forEach(s -> s.deliver(userId, payload)));
   }
 
-  /** Closes every connection, each after a last message. */
+  /** True once the node is stopping: a connection that arrives now is closed at once. */
+  boolean draining() {
+    return draining;
+  }
+
+  /** Accepts connections again after {@link #closeAll} (a node that rejoined its cluster). */
+  public void reopen() {
+    draining = false;
+  }
+
+  /** Closes every connection, each after a last message; later ones are closed on arrival. */
   public Future<Void> closeAll(CloseReason reason, JsonObject lastMessage) {
+    draining = true;
     List<Future<Void>> closing = new ArrayList<>();
     sessions.forEach(s -> closing.add(s.closeFor(reason, lastMessage)));
     return Future.join(closing).mapEmpty();

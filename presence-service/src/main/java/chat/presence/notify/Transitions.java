@@ -5,6 +5,7 @@ import chat.presence.store.PresenceStore;
 import chat.presence.store.SessionRef;
 import chat.protocol.bus.Addresses;
 import chat.protocol.wire.Replies;
+import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
@@ -39,11 +40,14 @@ public final class Transitions {
     return mirror;
   }
 
-  /** Reports a transition: the user went online (or offline) at {@code version}. */
-  public void transitioned(int userId, boolean online, long version) {
+  /**
+   * Reports a transition: the user went online (or offline) at {@code version}. The future
+   * completes when the database shows it.
+   */
+  public Future<Void> transitioned(int userId, boolean online, long version) {
     LOG.info("user {} is {}", userId, online ? "online" : "offline");
-    mirror.write(userId, online, version);
     tellFriends(userId, online);
+    return mirror.write(userId, online, version);
   }
 
   private void tellFriends(int userId, boolean online) {

@@ -1,13 +1,13 @@
 package chat.presence.reaper;
 
 import chat.presence.PresenceConfig;
+import chat.presence.PresenceService;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
 import chat.presence.notify.Transitions;
 import chat.presence.store.HazelcastPresenceStore;
 import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.PresenceStore;
-import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
@@ -18,6 +18,7 @@ import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -69,7 +70,8 @@ public final class ReaperVerticle extends VerticleBase {
 
       @Override
       public void memberRemoved(MembershipEvent event) {
-        LOG.warn("cluster member {} left; removing its sessions", event.getMember().getUuid());
+        LOG.warn("cluster member {} (node {}) left; removing its sessions",
+            event.getMember().getUuid(), event.getMember().getAttribute(PresenceService.NODE_ATTRIBUTE));
         context.runOnContext(v -> sweep());
       }
     });
@@ -107,8 +109,8 @@ public final class ReaperVerticle extends VerticleBase {
 
   private Future<Void> sweepOnce() {
     Set<String> live = hazelcast.getCluster().getMembers().stream()
-        .map(Member::getUuid)
-        .map(UUID::toString)
+        .map(member -> member.getAttribute(PresenceService.NODE_ATTRIBUTE))
+        .filter(Objects::nonNull)
         .collect(Collectors.toSet());
     return store.dropNodesOtherThan(live).map(changes -> {
       report(changes);

@@ -1,0 +1,128 @@
+package chat.gateway;
+
+import chat.gateway.bus.NodeBusVerticle;
+import chat.gateway.bus.PresenceReporter;
+import chat.gateway.bus.ServiceClient;
+import chat.gateway.handler.Delivery;
+import chat.gateway.handler.Requests;
+import chat.gateway.http.HttpGatewayVerticle;
+import chat.gateway.session.CloseReason;
+import chat.gateway.session.SessionRegistry;
+import chat.gateway.session.UniqueIds;
+import chat.gateway.tcp.TcpGatewayVerticle;
+import chat.gateway.ws.WebSocketAcceptor;
+import chat.protocol.bus.Addresses;
+import chat.protocol.wire.Replies;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway role of a node: the node's event-bus side first, then the TCP and HTTP
+ * listeners. {@link #drain()} is the graceful stop.
+ */
+public final class GatewayService {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayService.class);
+
+  private final Vertx vertx;
+  private final GatewayConfig config;
+  private final SessionRegistry registry;
+  private final List<String> deployments = new ArrayList<>();
+  private TcpGatewayVerticle firstTcp;
+  private HttpGatewayVerticle http;
+
+  private GatewayService(Vertx vertx, GatewayConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+    this.registry = new SessionRegistry();
+  }
+
+  public static Future<GatewayService> deploy(Vertx vertx, GatewayConfig config,
+                                              PrometheusMeterRegistry metrics) {
+    GatewayService gateway = new GatewayService(vertx, config);
+    return gateway.start(metrics).map(v -> gateway);
+  }
+
+  private Future<Void> start(PrometheusMeterRegistry metrics) {
+    ServiceClient services = new ServiceClient(vertx.eventBus(), config.requestTimeoutMs());
+    Delivery delivery = new Delivery(vertx.eventBus(), services, registry, config.nodeId(),
+        config.requestTimeoutMs());
+    Requests requests = new Requests(config, services, delivery);
+    PresenceReporter reporter = new PresenceReporter(vertx, config.nodeId(),
+        config.requestTimeoutMs());
+    UniqueIds connectionIds = new UniqueIds(config.nodeId(), ':');
+    WebSocketAcceptor webSockets = new WebSocketAcceptor(vertx, config, registry, connectionIds,
+        requests, reporter);
+    if (metrics != null) {
+      Gauge.builder("chat_connections", registry, SessionRegistry::connections)
+          .description("client connections held by this node").register(metrics);
+      Gauge.builder("chat_users", registry, SessionRegistry::users)
+          .description("users logged in on this node").register(metrics);
+    }
+    AtomicReference<TcpGatewayVerticle> tcp = new AtomicReference<>();
+    return record(vertx.deployVerticle(new NodeBusVerticle(config.nodeId(), registry)))
+        .compose(v -> record(vertx.deployVerticle(() -> {
+          TcpGatewayVerticle verticle = new TcpGatewayVerticle(config, registry, connectionIds,
+              requests, reporter);
+          tcp.compareAndSet(null, verticle);
+          return verticle;
+        }, new DeploymentOptions().setInstances(config.tcpInstances()))))
+        .compose(v -> {
+          firstTcp = tcp.get();
+          http = new HttpGatewayVerticle(config, registry, webSockets, metrics);
+          return record(vertx.deployVerticle(http));
+        });
+  }
+
+  private Future<Void> record(Future<String> deployment) {
+    return deployment.map(id -> {
+      deployments.add(id);
+      return null;
+    });
+  }
+
+  public int tcpPort() {
+    return firstTcp.actualPort();
+  }
+
+  public int httpPort() {
+    return http.actualPort();
+  }
+
+  public SessionRegistry sessions() {
+    return registry;
+  }
+
+  /**
+   * Graceful stop: stop accepting, send SERVER_CLOSING to every client and close it, then
+   * have presence remove every session of this node (and write their offline state) before
+   * the node leaves the cluster.
+   */
+  public Future<Void> drain() {
+    LOG.info("draining node {}: {} connections", config.nodeName(), registry.connections());
+    List<Future<?>> undeploys = new ArrayList<>();
+    // Listeners first, so no new client arrives while the others are told to leave.
+    for (int i = deployments.size() - 1; i >= 1; i--) {
+      undeploys.add(vertx.undeploy(deployments.get(i)));
+    }
+    return registry.closeAll(CloseReason.SERVER_CLOSING, Replies.serverClosing(config.reconnectAfterMs()))
+        .compose(v -> Future.join(undeploys))
+        .compose(v -> new ServiceClient(vertx.eventBus(), config.requestTimeoutMs())
+            .request(Addresses.PRESENCE_NODE_DRAIN, new JsonObject().put("nodeId", config.nodeId())))
+        .onSuccess(reply -> LOG.info("node {} drained: {} users set offline", config.nodeName(),
+            reply.getInteger("users")))
+        .onFailure(err -> LOG.warn("presence did not confirm the drain of node {}: {}",
+            config.nodeName(), err.getMessage()))
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
+  }
+}

@@ -1,0 +1,225 @@
+package chat.node;
+
+import chat.gateway.GatewayConfig;
+import chat.gateway.GatewayService;
+import chat.gateway.session.CloseReason;
+import chat.presence.PresenceConfig;
+import chat.presence.PresenceService;
+import chat.protocol.wire.Replies;
+import chat.user.UserConfig;
+import chat.user.UserVerticle;
+import chat.user.repo.SchemaMigration;
+import com.hazelcast.config.Config;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One chat node: joins the cluster and runs the services named by CHAT_ROLES in one
+ * process. {@link #stop()} is the graceful stop used on SIGTERM.
+ */
+public final class ChatNode {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ChatNode.class);
+
+  private final String nodeId;
+  private final String nodeName;
+  private final Vertx vertx;
+  private final HazelcastInstance hazelcast;
+  private final GatewayService gateway;
+  private final EmbeddedDatabase embeddedDb;
+
+  private ChatNode(String nodeId, String nodeName, Vertx vertx, HazelcastInstance hazelcast,
+                   GatewayService gateway, EmbeddedDatabase embeddedDb) {
+    this.nodeId = nodeId;
+    this.nodeName = nodeName;
+    this.vertx = vertx;
+    this.hazelcast = hazelcast;
+    this.gateway = gateway;
+    this.embeddedDb = embeddedDb;
+  }
+
+  /** Starts a node and returns once every service of its roles is deployed. Blocking. */
+  public static ChatNode start(Settings settings) {
+    Set<Roles> roles = Roles.parse(settings.get("CHAT_ROLES", "gateway,presence,user"));
+    String nodeId = UUID.randomUUID().toString();
+    String nodeName = settings.get("CHAT_NODE_ID", "node-" + nodeId.substring(0, 8));
+    EmbeddedDatabase embeddedDb = null;
+    Vertx vertx = null;
+    try {
+      String dbUrl = settings.get("CHAT_DB_URL", null);
+      boolean needsDb = roles.contains(Roles.USER) || roles.contains(Roles.PRESENCE);
+      if (dbUrl == null && needsDb) {
+        embeddedDb = EmbeddedDatabase.start(
+            Path.of(settings.get("CHAT_DATA_DIR", "data")).resolve("mariadb"),
+            settings.getInt("CHAT_DB_EMBEDDED_PORT", 3307));
+        dbUrl = embeddedDb.url();
+      }
+      if (needsDb) {
+        SchemaMigration.migrate(dbUrl);
+      }
+
+      Config clusterConfig = ClusterSetup.build(settings);
+      clusterConfig.getMemberAttributeConfig().setAttribute(PresenceService.NODE_ATTRIBUTE, nodeId);
+      HazelcastClusterManager clusterManager = new HazelcastClusterManager(clusterConfig);
+      PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      metrics.config().commonTags("node", nodeName);
+      VertxOptions options = new VertxOptions()
+          .setPreferNativeTransport(true)
+          .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+              .setMicrometerRegistry(metrics));
+      String clusterHost = settings.get("CHAT_CLUSTER_HOST", "127.0.0.1");
+      options.getEventBusOptions().setHost(clusterHost).setPort(0);
+      String publicHost = settings.get("CHAT_CLUSTER_PUBLIC_HOST", null);
+      if (publicHost != null) {
+        options.getEventBusOptions().setClusterPublicHost(publicHost);
+      }
+      vertx = Vertx.builder().with(options).withClusterManager(clusterManager)
+          .buildClustered().await();
+      LOG.info("node {} ({}) joined cluster '{}' with {} members, transport {}", nodeName, nodeId,
+          clusterConfig.getClusterName(), clusterManager.getNodes().size(),
+          vertx.isNativeTransportEnabled() ? "native" : "nio");
+      HazelcastInstance hazelcast = clusterManager.getHazelcastInstance();
+
+      if (roles.contains(Roles.USER)) {
+        UserConfig userConfig = UserConfig.from(userSettings(settings, dbUrl));
+        vertx.deployVerticle(() -> new UserVerticle(userConfig),
+            new io.vertx.core.DeploymentOptions().setInstances(2)).await();
+      }
+      if (roles.contains(Roles.PRESENCE)) {
+        PresenceService.deploy(vertx, PresenceConfig.from(presenceSettings(settings, nodeId, dbUrl)),
+            hazelcast).await();
+      }
+      GatewayService gateway = null;
+      if (roles.contains(Roles.GATEWAY)) {
+        gateway = GatewayService.deploy(vertx,
+            GatewayConfig.from(gatewaySettings(settings, nodeId, nodeName)), metrics).await();
+      }
+      ChatNode node = new ChatNode(nodeId, nodeName, vertx, hazelcast, gateway, embeddedDb);
+      node.watchForSplit();
+      LOG.info("node {} ready: roles {}{}", nodeName, roles, gateway == null ? ""
+          : ", TCP port " + gateway.tcpPort() + ", HTTP port " + gateway.httpPort());
+      return node;
+    } catch (RuntimeException e) {
+      if (vertx != null) {
+        vertx.close().await();
+      }
+      if (embeddedDb != null) {
+        embeddedDb.close();
+      }
+      throw e;
+    }
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public String nodeName() {
+    return nodeName;
+  }
+
+  public int tcpPort() {
+    return gateway.tcpPort();
+  }
+
+  public int httpPort() {
+    return gateway.httpPort();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /**
+   * Graceful stop: clients get SERVER_CLOSING, this node's users are set offline, the node
+   * leaves the cluster, and the embedded database (if any) stops.
+   */
+  public Future<Void> stop() {
+    Future<Void> drained = gateway == null ? Future.succeededFuture() : gateway.drain();
+    return drained
+        .eventually(() -> vertx.close())
+        .eventually(() -> {
+          if (embeddedDb != null) {
+            embeddedDb.close();
+          }
+          LOG.info("node {} stopped", nodeName);
+          return Future.succeededFuture();
+        });
+  }
+
+  /**
+   * A node that the cluster declared dead (frozen, cut off) and that finds the cluster again
+   * must not bring its old sessions back: it closes every client connection, and the merge
+   * policy of the online map discards what it held.
+   */
+  private void watchForSplit() {
+    hazelcast.getLifecycleService().addLifecycleListener(event -> {
+      if (event.getState() == LifecycleEvent.LifecycleState.MERGING && gateway != null) {
+        LOG.warn("node {} was cut off from the cluster and is rejoining: closing all clients",
+            nodeName);
+        gateway.sessions().closeAll(CloseReason.SERVER_CLOSING, Replies.serverClosing(1000))
+            .onComplete(ar -> gateway.sessions().reopen());
+      }
+    });
+  }
+
+  private static JsonObject userSettings(Settings s, String dbUrl) {
+    JsonObject json = new JsonObject().put("dbUrl", dbUrl)
+        .put("poolSize", s.getInt("CHAT_DB_POOL_SIZE", 8))
+        .put("passwordIterations", s.getInt("CHAT_PASSWORD_ITERATIONS", 120_000))
+        .put("tokenTtlSeconds", s.getLong("CHAT_TOKEN_TTL_S", 86_400));
+    String secret = s.get("CHAT_TOKEN_SECRET", null);
+    if (secret != null) {
+      json.put("tokenSecret", secret);
+    }
+    return json;
+  }
+
+  private static JsonObject presenceSettings(Settings s, String nodeId, String dbUrl) {
+    return new JsonObject().put("nodeId", nodeId).put("dbUrl", dbUrl)
+        .put("kickTimeoutMs", s.getLong("CHAT_KICK_TIMEOUT_MS", 3000))
+        .put("requestTimeoutMs", s.getLong("CHAT_REQUEST_TIMEOUT_MS", 5000));
+  }
+
+  private static JsonObject gatewaySettings(Settings s, String nodeId, String nodeName) {
+    JsonObject json = new JsonObject()
+        .put("nodeId", nodeId)
+        .put("nodeName", nodeName)
+        .put("bindHost", s.get("CHAT_BIND", "0.0.0.0"))
+        .put("tcpPort", s.getInt("CHAT_TCP_PORT", 6000))
+        .put("httpPort", s.getInt("CHAT_HTTP_PORT", 8080))
+        .put("maxFrameBytes", s.getInt("CHAT_MAX_FRAME", 65536))
+        .put("authTimeoutSeconds", s.getInt("CHAT_AUTH_TIMEOUT_S", 120))
+        .put("heartbeatIntervalSeconds", s.getInt("CHAT_HEARTBEAT_INTERVAL_S", 10))
+        .put("heartbeatTimeoutSeconds", s.getInt("CHAT_HEARTBEAT_TIMEOUT_S", 25))
+        .put("keepAliveIdleSeconds", s.getInt("CHAT_KEEPALIVE_IDLE_S", 60))
+        .put("keepAliveIntervalSeconds", s.getInt("CHAT_KEEPALIVE_INTERVAL_S", 5))
+        .put("keepAliveCount", s.getInt("CHAT_KEEPALIVE_COUNT", 3))
+        .put("loginConflict", s.get("CHAT_LOGIN_CONFLICT", "kick"))
+        .put("requestTimeoutMs", s.getLong("CHAT_REQUEST_TIMEOUT_MS", 5000))
+        .put("rateLimitPerSecond", s.getInt("CHAT_RATE_LIMIT", 200))
+        .put("timezone", s.get("CHAT_TIMEZONE", "UTC"))
+        .put("outboundMaxMessages", s.getInt("CHAT_OUTBOUND_MAX_MESSAGES", 1000))
+        .put("outboundMaxBytes", s.getInt("CHAT_OUTBOUND_MAX_BYTES", 4 * 1024 * 1024))
+        .put("reconnectAfterMs", s.getLong("CHAT_RECONNECT_AFTER_MS", 1000))
+        .put("tcpInstances", s.getInt("CHAT_TCP_INSTANCES", 1));
+    String adminToken = s.get("CHAT_ADMIN_TOKEN", null);
+    if (adminToken != null) {
+      json.put("adminToken", adminToken);
+    }
+    return json;
+  }
+}

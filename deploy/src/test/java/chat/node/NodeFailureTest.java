@@ -1,0 +1,163 @@
+package chat.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chat.node.TestDatabase.FreshDatabase;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Nodes as separate processes, killed, frozen, stopped and restarted the way operators and
+ * crashes do it; the database and the clients show what users would see.
+ */
+@ExtendWith(TestDatabase.Extension.class)
+@Timeout(240)
+class NodeFailureTest {
+
+  private static final int NODE_LOSS_S = 3;
+
+  private final List<NodeProcess> processes = new ArrayList<>();
+  private final List<TestClient> clients = new ArrayList<>();
+  private String dbUrl;
+  private Db db;
+  private String clusterName;
+  private int[] clusterPorts;
+
+  @BeforeEach
+  void database(FreshDatabase database) {
+    dbUrl = database.url();
+    db = new Db(dbUrl);
+    clusterName = "it-" + UUID.randomUUID();
+    clusterPorts = new int[] {TestNodes.freePort(), TestNodes.freePort(), TestNodes.freePort()};
+  }
+
+  @AfterEach
+  void stopAll() {
+    clients.forEach(TestClient::close);
+    processes.forEach(NodeProcess::close);
+  }
+
+  /** Starts node {@code index} (0..2) of this test's cluster as a process. */
+  private NodeProcess node(int index) {
+    Map<String, String> env = new HashMap<>(
+        TestNodes.baseSettings(dbUrl, clusterName, clusterPorts[index]));
+    StringBuilder members = new StringBuilder();
+    for (int port : clusterPorts) {
+      members.append(members.length() == 0 ? "" : ",").append("127.0.0.1:").append(port);
+    }
+    env.put("CHAT_CLUSTER_MEMBERS", members.toString());
+    env.put("CHAT_NODE_ID", "p" + index);
+    env.put("CHAT_NODE_LOSS_S", String.valueOf(NODE_LOSS_S));
+    NodeProcess process = NodeProcess.start(env);
+    processes.add(process);
+    return process;
+  }
+
+  private TcpTestClient userOn(NodeProcess node, String prefix) {
+    TcpTestClient client = TcpTestClient.classic(node.tcpPort());
+    clients.add(client);
+    int id = client.register(prefix + "-" + UUID.randomUUID().toString().substring(0, 8), "pw");
+    client.loginOk(id, "pw");
+    Eventually.within(Duration.ofSeconds(1), () -> assertEquals("online", db.state(id)));
+    return client;
+  }
+
+  private static int idOf(TestClient client) {
+    return client.all().stream().filter(m -> m.getInteger("msgid") == 2).findFirst()
+        .orElseThrow().getInteger("id");
+  }
+
+  @Test
+  void killNineOfANodeSetsItsUsersOfflineAndTellsFriendsButTouchesNoOtherUser() {
+    NodeProcess doomed = node(0);
+    NodeProcess survivor = node(1);
+    TcpTestClient victim = userOn(doomed, "victim");
+    TcpTestClient friend = userOn(survivor, "friend");
+    friend.send(new io.vertx.core.json.JsonObject().put("msgid", 7).put("friendid", idOf(victim)));
+    int victimId = idOf(victim);
+    int friendId = idOf(friend);
+
+    long killedAt = System.nanoTime();
+    doomed.kill();
+    Eventually.within(Duration.ofSeconds(5), () -> assertEquals("offline", db.state(victimId)));
+    Duration took = Duration.ofNanos(System.nanoTime() - killedAt);
+    assertTrue(took.toMillis() <= 5000, "offline after " + took);
+    assertEquals("offline", friend.expect(103).getString("state"));
+    assertEquals("online", db.state(friendId));
+  }
+
+  @Test
+  void aFrozenNodeIsDeclaredDeadAndOnReturnClosesItsClients() {
+    NodeProcess frozen = node(0);
+    NodeProcess survivor = node(1);
+    TcpTestClient stuck = userOn(frozen, "stuck");
+    TcpTestClient other = userOn(survivor, "other");
+    int stuckId = idOf(stuck);
+
+    long frozenAt = System.nanoTime();
+    frozen.freeze();
+    Eventually.within(Duration.ofSeconds(NODE_LOSS_S + 4),
+        () -> assertEquals("offline", db.state(stuckId)));
+    Duration took = Duration.ofNanos(System.nanoTime() - frozenAt);
+    assertTrue(took.toMillis() <= (NODE_LOSS_S + 1) * 1000L + 500, "offline after " + took);
+    assertEquals("online", db.state(idOf(other)));
+
+    frozen.thaw();
+    assertTrue(stuck.awaitClosed(Duration.ofSeconds(30)), "the returning node kept its client");
+    assertEquals("offline", db.state(stuckId));
+    assertEquals("online", db.state(idOf(other)));
+  }
+
+  @Test
+  void sigtermTellsClientsAndSetsUsersOfflineBeforeTheProcessExits() {
+    NodeProcess stopping = node(0);
+    NodeProcess staying = node(1);
+    TcpTestClient leaving = userOn(stopping, "leaving");
+    TcpTestClient remaining = userOn(staying, "remaining");
+
+    int exit = stopping.terminate();
+    assertEquals(0, exit, stopping.log());
+    assertEquals(106, leaving.expect(106).getInteger("msgid"));
+    assertEquals("offline", db.state(idOf(leaving)));
+    assertEquals("online", db.state(idOf(remaining)));
+    assertTrue(remaining.all().stream().noneMatch(m -> m.getInteger("msgid") == 106));
+  }
+
+  @Test
+  void afterTheWholeClusterCrashesNoUserIsOnlineOnceANodeIsReady() {
+    NodeProcess only = node(0);
+    TcpTestClient a = userOn(only, "a");
+    TcpTestClient b = userOn(only, "b");
+    only.kill();
+    // Nobody was left to clean up: the rows still say online.
+    assertEquals("online", db.state(idOf(a)));
+    assertEquals("online", db.state(idOf(b)));
+
+    node(1);
+    assertEquals(List.of(), db.onlineUsers());
+  }
+
+  @Test
+  void restartingOneNodeOfTwoLeavesTheOtherNodesUsersOnline() {
+    NodeProcess restarted = node(0);
+    NodeProcess steady = node(1);
+    TcpTestClient gone = userOn(restarted, "gone");
+    TcpTestClient stays = userOn(steady, "stays");
+    restarted.kill();
+    node(0);
+    Eventually.within(Duration.ofSeconds(5), () -> assertEquals("offline", db.state(idOf(gone))));
+    assertEquals("online", db.state(idOf(stays)));
+    stays.send(new io.vertx.core.json.JsonObject().put("msgid", 100).put("seq", "ok"));
+    assertEquals("ok", stays.expect(101).getString("seq"));
+  }
+}

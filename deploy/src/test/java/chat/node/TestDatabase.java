@@ -1,0 +1,92 @@
+package chat.node;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * The database the tests run on: the server named by {@code CHAT_TEST_DB_URL} (a
+ * {@code mysql://} URL whose user may create databases), or else an embedded MariaDB started
+ * once for the whole test run. Each caller of {@link #freshDatabase} gets a new, empty
+ * database, so test classes never share state.
+ */
+final class TestDatabase implements ExtensionContext.Store.CloseableResource {
+
+  /** A JUnit extension giving each test class (or method) that asks a fresh database. */
+  static final class Extension implements ParameterResolver {
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+      return parameter.getParameter().getType() == FreshDatabase.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+      return new FreshDatabase(get(context).freshDatabase());
+    }
+  }
+
+  /** The mysql:// URL of an empty database made for one test class. */
+  record FreshDatabase(String url) {
+  }
+
+  private static TestDatabase instance;
+
+  private final EmbeddedDatabase embedded;
+  private final String serverUrl;
+
+  private TestDatabase(EmbeddedDatabase embedded, String serverUrl) {
+    this.embedded = embedded;
+    this.serverUrl = serverUrl;
+  }
+
+  /** The shared server, started on first use and stopped at the end of the run. */
+  static synchronized TestDatabase get(ExtensionContext context) {
+    if (instance == null) {
+      String external = System.getenv("CHAT_TEST_DB_URL");
+      if (external != null && !external.isBlank()) {
+        instance = new TestDatabase(null, external);
+      } else {
+        try {
+          Path dir = Files.createTempDirectory("chat-test-db");
+          EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0);
+          instance = new TestDatabase(db, db.url());
+        } catch (java.io.IOException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
+          .put(TestDatabase.class.getName(), instance);
+    }
+    return instance;
+  }
+
+  /** Creates an empty database and returns its mysql:// URL. */
+  String freshDatabase() {
+    String name = "chat_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    try (Connection c = DriverManager.getConnection(Db.jdbcUrl(serverUrl), Db.user(serverUrl),
+        Db.password(serverUrl)); Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot create test database", e);
+    }
+    return Db.withDatabase(serverUrl, name);
+  }
+
+  @Override
+  public void close() {
+    synchronized (TestDatabase.class) {
+      if (embedded != null) {
+        embedded.close();
+      }
+      instance = null;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package chat.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chat.node.TestDatabase.FreshDatabase;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Two clustered nodes in one JVM: users on different nodes chat, log in twice, befriend. */
+@ExtendWith(TestDatabase.Extension.class)
+@Timeout(90)
+class TwoNodeTest {
+
+  private static TestNodes nodes;
+  private static ChatNode first;
+  private static ChatNode second;
+  private static Db db;
+
+  @BeforeAll
+  static void start(FreshDatabase database) {
+    db = new Db(database.url());
+    nodes = new TestNodes(database.url());
+    first = nodes.start();
+    second = nodes.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    nodes.close();
+  }
+
+  private static String unique(String prefix) {
+    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  @Test
+  void tcpUserOnOneNodeAndWebSocketUserOnTheOtherChatBothWaysOnce() {
+    try (TcpTestClient tcp = TcpTestClient.classic(first.tcpPort());
+         WsTestClient ws = WsTestClient.connect(second.httpPort())) {
+      int tcpId = tcp.register(unique("tcp"), "pw");
+      int wsId = ws.register(unique("ws"), "pw");
+      tcp.loginOk(tcpId, "pw");
+      ws.loginOk(wsId, "pw");
+      for (int i = 0; i < 20; i++) {
+        tcp.chat(wsId, "to ws " + i);
+        ws.chat(tcpId, "to tcp " + i);
+      }
+      for (int i = 0; i < 20; i++) {
+        assertEquals("to ws " + i, ws.expect(6).getString("msg"));
+        assertEquals("to tcp " + i, tcp.expect(6).getString("msg"));
+      }
+      ws.expectSilence(Duration.ofMillis(300));
+      tcp.expectSilence(Duration.ofMillis(10));
+    }
+  }
+
+  @Test
+  void aSecondLoginOnAnotherNodeKicksTheFirstWithoutAnOfflineBlip() {
+    try (TcpTestClient friend = TcpTestClient.classic(second.tcpPort());
+         TcpTestClient old = TcpTestClient.classic(first.tcpPort());
+         TcpTestClient fresh = TcpTestClient.lines(second.tcpPort())) {
+      int friendId = friend.register(unique("friend"), "pw");
+      int id = old.register(unique("dave"), "pw");
+      old.loginOk(id, "pw");
+      old.send(new JsonObject().put("msgid", 7).put("friendid", friendId).put("seq", 1));
+      assertEquals(0, old.expect(105).getInteger("errno"));
+      friend.loginOk(friendId, "pw");
+
+      JsonObject ack = fresh.loginOk(id, "pw");
+      assertEquals(id, ack.getInteger("id"));
+      JsonObject kicked = old.expect(102);
+      assertEquals("login_elsewhere", kicked.getString("reason"));
+      assertTrue(old.awaitClosed(Duration.ofSeconds(5)), "kicked connection was not closed");
+      // KICKED reached the old socket before the new login was acknowledged.
+      assertEquals("online", db.state(id));
+      friend.expectSilence(Duration.ofMillis(1500));
+      assertEquals("online", db.state(id));
+
+      friend.chat(id, "which one?");
+      assertEquals("which one?", fresh.expect(6).getString("msg"));
+    }
+  }
+
+  @Test
+  void friendsAreToldWhenAUserGoesOnlineAndOfflineAcrossNodes() {
+    try (TcpTestClient watcher = TcpTestClient.classic(first.tcpPort());
+         TcpTestClient mover = TcpTestClient.classic(second.tcpPort())) {
+      int watcherId = watcher.register(unique("watcher"), "pw");
+      int moverId = mover.register(unique("mover"), "pw");
+      watcher.loginOk(watcherId, "pw");
+      watcher.send(new JsonObject().put("msgid", 7).put("friendid", moverId));
+      mover.loginOk(moverId, "pw");
+      JsonObject online = watcher.expect(103);
+      assertEquals(moverId, online.getInteger("id"));
+      assertEquals("online", online.getString("state"));
+      mover.abort();
+      JsonObject offline = watcher.expect(103);
+      assertEquals("offline", offline.getString("state"));
+      Eventually.within(Duration.ofSeconds(1), () -> assertEquals("offline", db.state(moverId)));
+    }
+  }
+}
