@@ -1,0 +1,122 @@
+package chat.user;
+
+import chat.protocol.bus.FailureCodes;
+import io.vertx.core.json.JsonObject;
+
+/** Reads typed fields from request bodies; anything missing or mistyped is INVALID_INPUT. */
+final class Fields {
+
+  private Fields() {
+  }
+
+  /** A positive integer id (JSON integer, not a string or a fraction). */
+  static int id(JsonObject body, String key) {
+    Integer id = optionalId(body, key);
+    if (id == null) {
+      throw invalid(key + " is required");
+    }
+    return id;
+  }
+
+  static Integer optionalId(JsonObject body, String key) {
+    Object value = body.getValue(key);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof Integer || value instanceof Long)) {
+      throw invalid(key + " must be an integer");
+    }
+    long id = ((Number) value).longValue();
+    if (id < 1 || id > Integer.MAX_VALUE) {
+      throw invalid(key + " is out of range");
+    }
+    return (int) id;
+  }
+
+  /** A non-negative integer. */
+  static long nonNegativeLong(JsonObject body, String key) {
+    Object value = body.getValue(key);
+    if (!(value instanceof Integer || value instanceof Long)) {
+      throw invalid(key + " must be an integer");
+    }
+    long n = ((Number) value).longValue();
+    if (n < 0) {
+      throw invalid(key + " must not be negative");
+    }
+    return n;
+  }
+
+  static String string(JsonObject body, String key) {
+    String value = optionalString(body, key);
+    if (value == null) {
+      throw invalid(key + " is required");
+    }
+    return value;
+  }
+
+  static String optionalString(JsonObject body, String key) {
+    Object value = body.getValue(key);
+    if (value != null && !(value instanceof String)) {
+      throw invalid(key + " must be a string");
+    }
+    return (String) value;
+  }
+
+  static JsonObject object(JsonObject body, String key) {
+    Object value = body.getValue(key);
+    if (!(value instanceof JsonObject json)) {
+      throw invalid(key + " must be a JSON object");
+    }
+    return json;
+  }
+
+  /**
+   * A display name (user or group): trimmed, 1 to {@code max} characters (code points), no
+   * control characters.
+   */
+  static String name(JsonObject body, String key, int max) {
+    String name = string(body, key).strip();
+    int length = name.codePointCount(0, name.length());
+    if (length == 0 || length > max) {
+      throw invalid(key + " must have 1 to " + max + " characters");
+    }
+    if (hasControlCharacter(name)) {
+      throw invalid(key + " must not contain control characters");
+    }
+    return name;
+  }
+
+  /** Free text of at most {@code max} characters without control characters other than newline. */
+  static String text(JsonObject body, String key, int max) {
+    String text = optionalString(body, key);
+    if (text == null) {
+      return "";
+    }
+    if (text.codePointCount(0, text.length()) > max) {
+      throw invalid(key + " must have at most " + max + " characters");
+    }
+    if (text.chars().anyMatch(c -> c != '\n' && Character.isISOControl(c))) {
+      throw invalid(key + " must not contain control characters");
+    }
+    return text;
+  }
+
+  /** A password: 1 to {@code max} characters, taken as given (not trimmed). */
+  static String password(JsonObject body, String key, int max) {
+    String password = string(body, key);
+    int length = password.codePointCount(0, password.length());
+    if (length == 0 || length > max) {
+      throw invalid(key + " must have 1 to " + max + " characters");
+    }
+    return password;
+  }
+
+  static boolean hasControlCharacter(String s) {
+    return s.chars().anyMatch(Character::isISOControl)
+        || s.indexOf('\u2028') >= 0 || s.indexOf('\u2029') >= 0;
+  }
+
+  static UserServiceException invalid(String message) {
+    return new UserServiceException(FailureCodes.INVALID_INPUT, message);
+  }
+}

@@ -1,0 +1,315 @@
+package chat.user.repo;
+
+import chat.protocol.bus.FailureCodes;
+import chat.user.UserServiceException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.mysqlclient.MySQLBuilder;
+import io.vertx.mysqlclient.MySQLClient;
+import io.vertx.mysqlclient.MySQLException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlResult;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Accounts, friends, groups and offline messages in MySQL/MariaDB, on a Vert.x pool. Duplicate
+ * keys (1062) and missing referenced rows (1452) are turned into the matching failure codes;
+ * every other error is passed on unchanged.
+ */
+public final class UserRepository {
+
+  /** MySQL/MariaDB error numbers this class acts on. */
+  public static final int ER_DUP_ENTRY = 1062;
+  public static final int ER_NO_REFERENCED_ROW = 1452;
+  public static final int ER_LOCK_DEADLOCK = 1213;
+
+  /** A database that does not accept a connection within this time counts as unavailable. */
+  public static final int CONNECT_TIMEOUT_MS = 5_000;
+
+  public static final String ROLE_CREATOR = "creator";
+  public static final String ROLE_NORMAL = "normal";
+
+  /** A user row as login needs it. */
+  public record Account(int id, String name, String passwordHash, long tokensRevokedAt) {
+    @Override
+    public String toString() {
+      return "Account[id=" + id + "]";
+    }
+  }
+
+  public record Friend(int id, String name) {
+  }
+
+  public record Member(int id, String name, String role) {
+  }
+
+  public record Group(int id, String groupname, String groupdesc, List<Member> users) {
+  }
+
+  public record OfflineMessage(long no, JsonObject message) {
+  }
+
+  private final Pool pool;
+
+  public UserRepository(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** A pool of {@code size} connections (utf8mb4) to the database at {@code url}. */
+  public static Pool createPool(Vertx vertx, DbUrl url, int size) {
+    return MySQLBuilder.pool()
+        .with(new PoolOptions()
+            .setMaxSize(size)
+            // waiting longer than this for a connection means the database cannot keep up
+            .setConnectionTimeout(10)
+            .setConnectionTimeoutUnit(TimeUnit.SECONDS))
+        .with(new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS))
+        .connectingTo(url.connectOptions())
+        .using(vertx)
+        .build();
+  }
+
+  public Future<Void> close() {
+    return pool.close();
+  }
+
+  public Future<Void> ping() {
+    return pool.query(SqlQueries.PING).execute().mapEmpty();
+  }
+
+  // ---- accounts ----
+
+  /** The new user's id; fails NAME_TAKEN when the name is in use. */
+  public Future<Integer> insertUser(String name, String passwordHash) {
+    return pool.preparedQuery(SqlQueries.INSERT_USER)
+        .execute(Tuple.of(name, passwordHash))
+        .map(UserRepository::lastInsertedId)
+        .recover(err -> Future.failedFuture(
+            isError(err, ER_DUP_ENTRY)
+                ? new UserServiceException(FailureCodes.NAME_TAKEN, "name already taken")
+                : err));
+  }
+
+  public Future<Optional<Account>> findById(int id) {
+    return pool.preparedQuery(SqlQueries.SELECT_USER_BY_ID)
+        .execute(Tuple.of(id))
+        .map(UserRepository::firstAccount);
+  }
+
+  public Future<Optional<Account>> findByName(String name) {
+    return pool.preparedQuery(SqlQueries.SELECT_USER_BY_NAME)
+        .execute(Tuple.of(name))
+        .map(UserRepository::firstAccount);
+  }
+
+  /** Revokes every token issued at or before {@code atMillis}; false when there is no such user. */
+  public Future<Boolean> revokeTokens(int userId, long atMillis) {
+    return pool.preparedQuery(SqlQueries.REVOKE_TOKENS)
+        .execute(Tuple.of(atMillis, userId))
+        .map(rows -> rows.rowCount() > 0);
+  }
+
+  // ---- friends ----
+
+  /** Stores the friendship both ways; adding it again changes nothing. Fails NO_SUCH_USER. */
+  public Future<Void> addFriendship(int userId, int friendId) {
+    // rows in a fixed order, so two users befriending each other at once do not deadlock
+    int low = Math.min(userId, friendId);
+    int high = Math.max(userId, friendId);
+    return retryOnDeadlock(() -> pool.preparedQuery(SqlQueries.INSERT_FRIENDSHIP)
+        .execute(Tuple.of(low, high, high, low)))
+        .<Void>mapEmpty()
+        .recover(err -> Future.failedFuture(
+            isError(err, ER_NO_REFERENCED_ROW)
+                ? new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user")
+                : err));
+  }
+
+  public Future<List<Integer>> friendIds(int userId) {
+    return pool.preparedQuery(SqlQueries.SELECT_FRIEND_IDS)
+        .execute(Tuple.of(userId))
+        .map(rows -> {
+          List<Integer> ids = new ArrayList<>(rows.size());
+          rows.forEach(row -> ids.add(row.getInteger(0)));
+          return ids;
+        });
+  }
+
+  public Future<List<Friend>> friends(int userId) {
+    return pool.preparedQuery(SqlQueries.SELECT_FRIENDS)
+        .execute(Tuple.of(userId))
+        .map(rows -> {
+          List<Friend> friends = new ArrayList<>(rows.size());
+          rows.forEach(row -> friends.add(new Friend(row.getInteger(0), row.getString(1))));
+          return friends;
+        });
+  }
+
+  // ---- groups ----
+
+  /**
+   * Creates the group with its creator as first member, in one transaction; the new group id.
+   * Fails NAME_TAKEN, NO_SUCH_USER.
+   */
+  public Future<Integer> createGroup(int creatorId, String groupname, String groupdesc) {
+    return pool.withTransaction(conn -> conn.preparedQuery(SqlQueries.INSERT_GROUP)
+            .execute(Tuple.of(groupname, groupdesc))
+            .map(UserRepository::lastInsertedId)
+            .compose(groupId -> conn.preparedQuery(SqlQueries.INSERT_GROUP_MEMBER)
+                .execute(Tuple.of(groupId, creatorId, ROLE_CREATOR))
+                .map(groupId)))
+        .recover(err -> {
+          if (isError(err, ER_DUP_ENTRY)) {
+            return Future.failedFuture(
+                new UserServiceException(FailureCodes.NAME_TAKEN, "group name already taken"));
+          }
+          if (isError(err, ER_NO_REFERENCED_ROW)) {
+            return Future.failedFuture(
+                new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user"));
+          }
+          return Future.failedFuture(err);
+        });
+  }
+
+  /** Adds the user as a normal member; joining again changes nothing. Fails NO_SUCH_GROUP. */
+  public Future<Void> joinGroup(int userId, int groupId) {
+    return retryOnDeadlock(() -> pool.preparedQuery(SqlQueries.INSERT_GROUP_MEMBER)
+        .execute(Tuple.of(groupId, userId, ROLE_NORMAL)))
+        .<Void>mapEmpty()
+        .recover(err -> isError(err, ER_NO_REFERENCED_ROW)
+            ? whichIsMissing(groupId) : Future.failedFuture(err));
+  }
+
+  private Future<Void> whichIsMissing(int groupId) {
+    return pool.preparedQuery(SqlQueries.SELECT_GROUP_EXISTS)
+        .execute(Tuple.of(groupId))
+        .compose(rows -> Future.failedFuture(rows.size() == 0
+            ? new UserServiceException(FailureCodes.NO_SUCH_GROUP, "no such group")
+            : new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user")));
+  }
+
+  /** The member ids of the group, ascending; empty when the group does not exist. */
+  public Future<Optional<List<Integer>>> groupMemberIds(int groupId) {
+    return pool.preparedQuery(SqlQueries.SELECT_GROUP_MEMBER_IDS)
+        .execute(Tuple.of(groupId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return Optional.empty();
+          }
+          List<Integer> ids = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            Integer member = row.getInteger(1);
+            if (member != null) {
+              ids.add(member);
+            }
+          }
+          return Optional.of(ids);
+        });
+  }
+
+  /** Every group the user belongs to, each with all its members. */
+  public Future<List<Group>> groupsOf(int userId) {
+    return pool.preparedQuery(SqlQueries.SELECT_GROUPS_OF_USER)
+        .execute(Tuple.of(userId))
+        .map(UserRepository::groups);
+  }
+
+  private static List<Group> groups(RowSet<Row> rows) {
+    List<Group> groups = new ArrayList<>();
+    Group current = null;
+    for (Row row : rows) {
+      int groupId = row.getInteger("id");
+      if (current == null || current.id() != groupId) {
+        current = new Group(groupId, row.getString("groupname"), row.getString("groupdesc"),
+            new ArrayList<>());
+        groups.add(current);
+      }
+      current.users().add(new Member(row.getInteger("member_id"), row.getString("member_name"),
+          row.getString("grouprole")));
+    }
+    return groups;
+  }
+
+  // ---- offline messages ----
+
+  /** Stores one message for the user; its number, increasing. Fails NO_SUCH_USER. */
+  public Future<Long> storeOfflineMessage(int userId, String messageJson) {
+    return pool.preparedQuery(SqlQueries.INSERT_OFFLINE_MESSAGE)
+        .execute(Tuple.of(userId, messageJson))
+        .map(rows -> rows.property(MySQLClient.LAST_INSERTED_ID))
+        .recover(err -> Future.failedFuture(
+            isError(err, ER_NO_REFERENCED_ROW)
+                ? new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user")
+                : err));
+  }
+
+  /** The user's offline messages, oldest first. */
+  public Future<List<OfflineMessage>> offlineMessages(int userId) {
+    return pool.preparedQuery(SqlQueries.SELECT_OFFLINE_MESSAGES)
+        .execute(Tuple.of(userId))
+        .map(rows -> {
+          List<OfflineMessage> messages = new ArrayList<>(rows.size());
+          rows.forEach(row -> messages.add(
+              new OfflineMessage(row.getLong(0), new JsonObject(row.getString(1)))));
+          return messages;
+        });
+  }
+
+  /** Deletes the user's offline messages numbered up to {@code upTo}; how many went. */
+  public Future<Integer> deleteOfflineMessages(int userId, long upTo) {
+    return pool.preparedQuery(SqlQueries.DELETE_OFFLINE_MESSAGES)
+        .execute(Tuple.of(userId, upTo))
+        .map(SqlResult::rowCount);
+  }
+
+  // ---- cluster secret ----
+
+  /**
+   * The secret stored under {@code name}; when there is none yet, {@code candidate} is stored
+   * first. Concurrent callers on several nodes all end up with the same secret.
+   */
+  public Future<String> clusterSecret(String name, String candidate) {
+    return pool.preparedQuery(SqlQueries.INSERT_SECRET_IF_ABSENT)
+        .execute(Tuple.of(name, candidate))
+        .compose(ignored -> pool.preparedQuery(SqlQueries.SELECT_SECRET).execute(Tuple.of(name)))
+        .compose(rows -> rows.size() == 0
+            ? Future.failedFuture(new IllegalStateException("cluster secret not stored"))
+            : Future.succeededFuture(rows.iterator().next().getString(0)));
+  }
+
+  // ---- helpers ----
+
+  /** Whether the failure is a MySQL/MariaDB error with that number. */
+  public static boolean isError(Throwable err, int errorCode) {
+    return err instanceof MySQLException e && e.getErrorCode() == errorCode;
+  }
+
+  private static <T> Future<T> retryOnDeadlock(Supplier<Future<T>> statement) {
+    return statement.get().recover(err -> isError(err, ER_LOCK_DEADLOCK)
+        ? statement.get() : Future.failedFuture(err));
+  }
+
+  private static int lastInsertedId(RowSet<Row> rows) {
+    Long id = rows.property(MySQLClient.LAST_INSERTED_ID);
+    return Math.toIntExact(id);
+  }
+
+  private static Optional<Account> firstAccount(RowSet<Row> rows) {
+    if (rows.size() == 0) {
+      return Optional.empty();
+    }
+    Row row = rows.iterator().next();
+    return Optional.of(new Account(row.getInteger("id"), row.getString("name"),
+        row.getString("password"), row.getLong("tokens_revoked_at")));
+  }
+}

@@ -1,0 +1,78 @@
+package chat.user;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import chat.user.repo.DbUrl;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class UserConfigTest {
+
+  private static final String URL = "mysql://chat:s3cret@db.example:3307/chat";
+
+  @Test
+  void defaults() {
+    UserConfig config = UserConfig.from(new JsonObject().put("dbUrl", URL));
+    assertEquals(new UserConfig(URL, 8, 120_000, 86_400, null), config);
+  }
+
+  @Test
+  void everyValueCanBeSet() {
+    UserConfig config = UserConfig.from(new JsonObject().put("dbUrl", URL).put("poolSize", 3)
+        .put("passwordIterations", 1000).put("tokenTtlSeconds", 60)
+        .put("tokenSecret", "0123456789abcdef"));
+    assertEquals(new UserConfig(URL, 3, 1000, 60, "0123456789abcdef"), config);
+  }
+
+  @Test
+  void fromEnvironmentVariables() {
+    JsonObject json = UserConfig.jsonFromEnv(Map.of(
+        "CHAT_DB_URL", URL, "CHAT_DB_POOL_SIZE", "16", "CHAT_PASSWORD_ITERATIONS", "200000",
+        "CHAT_TOKEN_TTL_S", "3600", "CHAT_TOKEN_SECRET", "", "UNRELATED", "x"));
+    assertEquals(new UserConfig(URL, 16, 200_000, 3600, null), UserConfig.from(json));
+  }
+
+  @Test
+  void invalidValuesAreRefused() {
+    JsonObject base = new JsonObject().put("dbUrl", URL);
+    for (JsonObject bad : new JsonObject[] {
+        new JsonObject(),
+        new JsonObject().put("dbUrl", "localhost:3306"),
+        base.copy().put("poolSize", 0),
+        base.copy().put("poolSize", "many"),
+        base.copy().put("poolSize", 1.5),
+        base.copy().put("passwordIterations", 10),
+        base.copy().put("passwordIterations", 5_000_000_000L),
+        base.copy().put("tokenTtlSeconds", 0),
+        base.copy().put("tokenSecret", "short"),
+        base.copy().put("tokenSecret", 42)}) {
+      assertThrows(IllegalArgumentException.class, () -> UserConfig.from(bad), bad::encode);
+    }
+  }
+
+  @Test
+  void blankSecretMeansClusterSecret() {
+    assertNull(new UserConfig(URL, 1, 1000, 1, "   ").tokenSecret());
+  }
+
+  @Test
+  void toStringHidesSecrets() {
+    String text = new UserConfig(URL, 1, 1000, 1, "a-very-secret-token-key").toString();
+    assertFalse(text.contains("s3cret"), text);
+    assertFalse(text.contains("a-very-secret"), text);
+  }
+
+  @Test
+  void dbUrlParsesAndRoundTrips() {
+    DbUrl url = DbUrl.parse("mysql://us%40er:p%3Aa%2Fss+w@127.0.0.1:3310/chat_db");
+    assertEquals(new DbUrl("us@er", "p:a/ss+w", "127.0.0.1", 3310, "chat_db"), url);
+    assertEquals(url, DbUrl.parse(url.toUriString()));
+    assertEquals("jdbc:mariadb://127.0.0.1:3310/chat_db", url.jdbcUrl());
+    assertEquals(new DbUrl("u", "", "h", 3306, ""), DbUrl.parse("mysql://u@h"));
+    assertEquals("mysql://us@er:***@127.0.0.1:3310/chat_db", url.toString());
+  }
+}
