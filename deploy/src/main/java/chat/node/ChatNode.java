@@ -18,6 +18,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Path;
@@ -79,7 +80,7 @@ public final class ChatNode {
       VertxOptions options = new VertxOptions()
           .setPreferNativeTransport(true)
           .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-              .setMicrometerRegistry(metrics));
+              .setRegistryName(nodeId));
       String clusterHost = settings.get("CHAT_CLUSTER_HOST", "127.0.0.1");
       options.getEventBusOptions().setHost(clusterHost).setPort(0);
       String publicHost = settings.get("CHAT_CLUSTER_PUBLIC_HOST", null);
@@ -87,6 +88,7 @@ public final class ChatNode {
         options.getEventBusOptions().setClusterPublicHost(publicHost);
       }
       vertx = Vertx.builder().with(options).withClusterManager(clusterManager)
+          .withMetrics(new MicrometerMetricsFactory(metrics))
           .buildClustered().await();
       LOG.info("node {} ({}) joined cluster '{}' with {} members, transport {}", nodeName, nodeId,
           clusterConfig.getClusterName(), clusterManager.getNodes().size(),

@@ -80,7 +80,7 @@ final class TcpTestClient extends TestClient {
   }
 
   @Override
-  void close() {
+  public void close() {
     try {
       socket.close();
     } catch (IOException ignored) {

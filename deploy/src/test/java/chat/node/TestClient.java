@@ -25,7 +25,8 @@ abstract class TestClient implements AutoCloseable {
 
   abstract void send(JsonObject message);
 
-  abstract void close();
+  @Override
+  public abstract void close();
 
   /** Called by the transport for each message the server sent. */
   protected void received(JsonObject message) {

@@ -48,7 +48,7 @@ final class WsTestClient extends TestClient implements WebSocket.Listener {
   }
 
   @Override
-  void close() {
+  public void close() {
     socket.abort();
   }
 
