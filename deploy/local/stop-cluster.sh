@@ -36,7 +36,8 @@ stop_nodes() {
       kill -TERM "$pid"
       pids+=("$pid")
       names+=("$name")
-    else
+    elif [[ -f $RUN_DIR/$name/node.pid ]]; then
+      echo "$name: not running"
       rm -f "$RUN_DIR/$name/node.pid"
     fi
   done
