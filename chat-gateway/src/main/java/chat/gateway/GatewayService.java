@@ -118,8 +118,8 @@ public final class GatewayService {
         .compose(v -> Future.join(undeploys))
         .compose(v -> new ServiceClient(vertx.eventBus(), config.requestTimeoutMs())
             .request(Addresses.PRESENCE_NODE_DRAIN, new JsonObject().put("nodeId", config.nodeId())))
-        .onSuccess(reply -> LOG.info("node {} drained: {} users set offline", config.nodeName(),
-            reply.getInteger("users")))
+        .onSuccess(reply -> LOG.info("node {} drained ({} sessions were left to remove)",
+            config.nodeName(), reply.getInteger("users")))
         .onFailure(err -> LOG.warn("presence did not confirm the drain of node {}: {}",
             config.nodeName(), err.getMessage()))
         .<Void>mapEmpty()

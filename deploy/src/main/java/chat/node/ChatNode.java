@@ -5,6 +5,7 @@ import chat.gateway.GatewayService;
 import chat.gateway.session.CloseReason;
 import chat.presence.PresenceConfig;
 import chat.presence.PresenceService;
+import chat.presence.reaper.PauseDetector;
 import chat.protocol.wire.Replies;
 import chat.user.UserConfig;
 import chat.user.UserVerticle;
@@ -41,33 +42,48 @@ public final class ChatNode {
   private final HazelcastInstance hazelcast;
   private final GatewayService gateway;
   private final EmbeddedDatabase embeddedDb;
+  private final PauseDetector pauses;
 
   private ChatNode(String nodeId, String nodeName, Vertx vertx, HazelcastInstance hazelcast,
-                   GatewayService gateway, EmbeddedDatabase embeddedDb) {
+                   GatewayService gateway, EmbeddedDatabase embeddedDb, PauseDetector pauses) {
     this.nodeId = nodeId;
     this.nodeName = nodeName;
     this.vertx = vertx;
     this.hazelcast = hazelcast;
     this.gateway = gateway;
     this.embeddedDb = embeddedDb;
+    this.pauses = pauses;
   }
 
   /** Starts a node and returns once every service of its roles is deployed. Blocking. */
   public static ChatNode start(Settings settings) {
     Set<Roles> roles = Roles.parse(settings.get("CHAT_ROLES", "gateway,presence,user"));
+    boolean needsDb = roles.contains(Roles.USER) || roles.contains(Roles.PRESENCE);
+    EmbeddedDatabase embeddedDb = null;
+    if (settings.get("CHAT_DB_URL", null) == null && needsDb) {
+      embeddedDb = EmbeddedDatabase.start(
+          Path.of(settings.get("CHAT_DATA_DIR", "data")).resolve("mariadb"),
+          settings.getInt("CHAT_DB_EMBEDDED_PORT", 3307));
+    }
+    try {
+      return start(settings, embeddedDb);
+    } catch (RuntimeException e) {
+      if (embeddedDb != null) {
+        embeddedDb.close();
+      }
+      throw e;
+    }
+  }
+
+  private static ChatNode start(Settings settings, EmbeddedDatabase embeddedDb) {
+    Set<Roles> roles = Roles.parse(settings.get("CHAT_ROLES", "gateway,presence,user"));
     String nodeId = UUID.randomUUID().toString();
     String nodeName = settings.get("CHAT_NODE_ID", "node-" + nodeId.substring(0, 8));
-    EmbeddedDatabase embeddedDb = null;
+    PauseDetector pauses = new PauseDetector();
     Vertx vertx = null;
     try {
-      String dbUrl = settings.get("CHAT_DB_URL", null);
+      String dbUrl = embeddedDb != null ? embeddedDb.url() : settings.get("CHAT_DB_URL", null);
       boolean needsDb = roles.contains(Roles.USER) || roles.contains(Roles.PRESENCE);
-      if (dbUrl == null && needsDb) {
-        embeddedDb = EmbeddedDatabase.start(
-            Path.of(settings.get("CHAT_DATA_DIR", "data")).resolve("mariadb"),
-            settings.getInt("CHAT_DB_EMBEDDED_PORT", 3307));
-        dbUrl = embeddedDb.url();
-      }
       if (needsDb) {
         SchemaMigration.migrate(dbUrl);
       }
@@ -82,7 +98,8 @@ public final class ChatNode {
           .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
               .setRegistryName(nodeId));
       String clusterHost = settings.get("CHAT_CLUSTER_HOST", "127.0.0.1");
-      options.getEventBusOptions().setHost(clusterHost).setPort(0);
+      options.getEventBusOptions().setHost(clusterHost)
+          .setPort(settings.getInt("CHAT_EVENTBUS_PORT", 0));
       String publicHost = settings.get("CHAT_CLUSTER_PUBLIC_HOST", null);
       if (publicHost != null) {
         options.getEventBusOptions().setClusterPublicHost(publicHost);
@@ -102,24 +119,22 @@ public final class ChatNode {
       }
       if (roles.contains(Roles.PRESENCE)) {
         PresenceService.deploy(vertx, PresenceConfig.from(presenceSettings(settings, nodeId, dbUrl)),
-            hazelcast).await();
+            hazelcast, pauses).await();
       }
       GatewayService gateway = null;
       if (roles.contains(Roles.GATEWAY)) {
         gateway = GatewayService.deploy(vertx,
             GatewayConfig.from(gatewaySettings(settings, nodeId, nodeName)), metrics).await();
       }
-      ChatNode node = new ChatNode(nodeId, nodeName, vertx, hazelcast, gateway, embeddedDb);
+      ChatNode node = new ChatNode(nodeId, nodeName, vertx, hazelcast, gateway, embeddedDb, pauses);
       node.watchForSplit();
       LOG.info("node {} ready: roles {}{}", nodeName, roles, gateway == null ? ""
           : ", TCP port " + gateway.tcpPort() + ", HTTP port " + gateway.httpPort());
       return node;
     } catch (RuntimeException e) {
+      pauses.close();
       if (vertx != null) {
         vertx.close().await();
-      }
-      if (embeddedDb != null) {
-        embeddedDb.close();
       }
       throw e;
     }
@@ -154,6 +169,10 @@ public final class ChatNode {
     return drained
         .eventually(() -> vertx.close())
         .eventually(() -> {
+          pauses.close();
+          return Future.succeededFuture();
+        })
+        .eventually(() -> {
           if (embeddedDb != null) {
             embeddedDb.close();
           }
@@ -163,17 +182,50 @@ public final class ChatNode {
   }
 
   /**
-   * A node that the cluster declared dead (frozen, cut off) and that finds the cluster again
-   * must not bring its old sessions back: it closes every client connection, and the merge
-   * policy of the online map discards what it held.
+   * Calls {@code action} when this node has been declared dead by the cluster: it stood still
+   * for at least CHAT_NODE_LOSS_S, so the other members have already removed it and its
+   * sessions. The action is expected to {@link #restartAsNewMember} it.
+   */
+  public void onDeclaredDead(long nodeLossSeconds, Runnable action) {
+    pauses.onPause(gapMs -> {
+      if (gapMs >= nodeLossSeconds * 1000 - 500) {
+        LOG.warn("node {} stood still for {} ms: the cluster has declared it dead", nodeName,
+            gapMs);
+        action.run();
+      }
+    });
+  }
+
+  /**
+   * Leaves the cluster as a node the cluster declared dead: every client gets SERVER_CLOSING
+   * and is closed without reporting its end (the cluster already removed these sessions, and
+   * this node's view of the map is stale), then a new node starts in this process and joins
+   * as a new member. The embedded database, if any, keeps running.
+   */
+  public ChatNode restartAsNewMember(Settings settings) {
+    if (gateway != null) {
+      gateway.sessions().abandonAll(CloseReason.SERVER_CLOSING,
+          Replies.serverClosing(1000)).await();
+    }
+    vertx.close().await();
+    pauses.close();
+    LOG.info("node {} left the cluster; starting again as a new member", nodeName);
+    return start(settings, embeddedDb);
+  }
+
+  /**
+   * A node cut off from the others (without pausing) that finds the cluster again must not
+   * bring its sessions back either: when it merges into the other side it closes every
+   * client, and the online map's merge policy discards what it held.
    */
   private void watchForSplit() {
     hazelcast.getLifecycleService().addLifecycleListener(event -> {
       if (event.getState() == LifecycleEvent.LifecycleState.MERGING && gateway != null) {
         LOG.warn("node {} was cut off from the cluster and is rejoining: closing all clients",
             nodeName);
-        gateway.sessions().closeAll(CloseReason.SERVER_CLOSING, Replies.serverClosing(1000))
-            .onComplete(ar -> gateway.sessions().reopen());
+        gateway.sessions().abandonAll(CloseReason.SERVER_CLOSING, Replies.serverClosing(1000));
+      } else if (event.getState() == LifecycleEvent.LifecycleState.MERGED && gateway != null) {
+        gateway.sessions().reopen();
       }
     });
   }

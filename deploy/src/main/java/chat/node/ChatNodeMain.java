@@ -1,6 +1,7 @@
 package chat.node;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,15 +18,18 @@ public final class ChatNodeMain {
     System.setProperty("hazelcast.logging.type", "slf4j");
     System.setProperty("vertx.logger-delegate-factory-class-name",
         "io.vertx.core.logging.SLF4JLogDelegateFactory");
-    ChatNode node;
+    Settings settings = Settings.fromEnvironment();
+    AtomicReference<ChatNode> current = new AtomicReference<>();
     try {
-      node = ChatNode.start(Settings.fromEnvironment());
+      current.set(ChatNode.start(settings));
     } catch (RuntimeException e) {
       LOG.error("node failed to start: {}", e.getMessage(), e);
       System.exit(1);
       return;
     }
+    watch(current, settings);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      ChatNode node = current.get();
       LOG.info("stop signal received: draining node {}", node.nodeName());
       try {
         node.stop().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_S, TimeUnit.SECONDS);
@@ -33,5 +37,24 @@ public final class ChatNodeMain {
         LOG.warn("node did not stop cleanly within {} s: {}", STOP_TIMEOUT_S, e.toString());
       }
     }, "chat-node-stop"));
+  }
+
+  /** A node the cluster declared dead (it was frozen) comes back as a new member. */
+  private static void watch(AtomicReference<ChatNode> current, Settings settings) {
+    long nodeLoss = settings.getInt("CHAT_NODE_LOSS_S", 5);
+    current.get().onDeclaredDead(nodeLoss, () -> {
+      Thread restart = new Thread(() -> {
+        synchronized (current) {
+          try {
+            current.set(current.get().restartAsNewMember(settings));
+            watch(current, settings);
+          } catch (RuntimeException e) {
+            LOG.error("node could not rejoin the cluster: {}", e.getMessage(), e);
+            System.exit(1);
+          }
+        }
+      }, "chat-node-rejoin");
+      restart.start();
+    });
   }
 }

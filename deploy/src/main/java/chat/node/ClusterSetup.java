@@ -21,7 +21,9 @@ final class ClusterSetup {
     if (nodeLoss < 2) {
       throw new IllegalArgumentException("CHAT_NODE_LOSS_S must be at least 2");
     }
-    config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(nodeLoss));
+    // Heartbeats every second; a member silent for nodeLoss - 1 s is removed within the next
+    // second, leaving the survivors the rest of CHAT_NODE_LOSS_S to clear its sessions.
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(nodeLoss - 1));
 
     NetworkConfig network = config.getNetworkConfig();
     String host = settings.get("CHAT_CLUSTER_HOST", "127.0.0.1");

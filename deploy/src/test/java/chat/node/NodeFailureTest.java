@@ -83,7 +83,9 @@ class NodeFailureTest {
     NodeProcess survivor = node(1);
     TcpTestClient victim = userOn(doomed, "victim");
     TcpTestClient friend = userOn(survivor, "friend");
-    friend.send(new io.vertx.core.json.JsonObject().put("msgid", 7).put("friendid", idOf(victim)));
+    friend.send(new io.vertx.core.json.JsonObject().put("msgid", 7).put("friendid", idOf(victim))
+        .put("seq", "befriend"));
+    assertEquals("befriend", friend.expect(105).getString("seq"));
     int victimId = idOf(victim);
     int friendId = idOf(friend);
 
@@ -114,8 +116,17 @@ class NodeFailureTest {
 
     frozen.thaw();
     assertTrue(stuck.awaitClosed(Duration.ofSeconds(30)), "the returning node kept its client");
+    assertEquals(106, stuck.expect(106).getInteger("msgid"));
     assertEquals("offline", db.state(stuckId));
     assertEquals("online", db.state(idOf(other)));
+    // It rejoined as a new member and serves again; its old session never came back.
+    Eventually.within(Duration.ofSeconds(30), () -> assertTrue(
+        frozen.log().contains("starting again as a new member"), frozen.log()));
+    other.send(new io.vertx.core.json.JsonObject().put("msgid", 107)
+        .put("ids", new io.vertx.core.json.JsonArray().add(stuckId).add(idOf(other))));
+    io.vertx.core.json.JsonObject states = other.expect(105).getJsonObject("states");
+    assertEquals("offline", states.getString(String.valueOf(stuckId)));
+    assertEquals("online", states.getString(String.valueOf(idOf(other))));
   }
 
   @Test
@@ -126,7 +137,9 @@ class NodeFailureTest {
     TcpTestClient remaining = userOn(staying, "remaining");
 
     int exit = stopping.terminate();
-    assertEquals(0, exit, stopping.log());
+    // 143 = ended by SIGTERM, after the shutdown hook has finished the graceful stop.
+    assertEquals(143, exit, stopping.log());
+    assertTrue(stopping.log().contains("node p0 stopped"), stopping.log());
     assertEquals(106, leaving.expect(106).getInteger("msgid"));
     assertEquals("offline", db.state(idOf(leaving)));
     assertEquals("online", db.state(idOf(remaining)));

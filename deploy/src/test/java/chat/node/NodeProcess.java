@@ -44,6 +44,7 @@ final class NodeProcess implements AutoCloseable {
     builder.environment().keySet().removeIf(k -> k.startsWith("CHAT_"));
     builder.environment().putAll(env);
     builder.environment().put("CHAT_LOG_LEVEL", "INFO");
+    builder.environment().put("CHAT_TEST_LOG_LEVEL", "INFO");
     this.process = builder.start();
     Thread reader = new Thread(this::readOutput, "node-output-" + process.pid());
     reader.setDaemon(true);

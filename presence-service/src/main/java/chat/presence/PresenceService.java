@@ -1,5 +1,6 @@
 package chat.presence;
 
+import chat.presence.reaper.PauseDetector;
 import chat.presence.reaper.ReaperVerticle;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
@@ -20,8 +21,9 @@ public final class PresenceService {
   private PresenceService() {
   }
 
-  public static Future<Void> deploy(Vertx vertx, PresenceConfig config, HazelcastInstance hazelcast) {
-    return vertx.deployVerticle(new ReaperVerticle(config, hazelcast))
+  public static Future<Void> deploy(Vertx vertx, PresenceConfig config, HazelcastInstance hazelcast,
+                                    PauseDetector pauses) {
+    return vertx.deployVerticle(new ReaperVerticle(config, hazelcast, pauses))
         .compose(id -> vertx.deployVerticle(new PresenceVerticle(config, hazelcast)))
         .mapEmpty();
   }

@@ -52,7 +52,7 @@ public final class PresenceVerticle extends VerticleBase {
   public Future<?> start() {
     bus = vertx.eventBus();
     store = new HazelcastPresenceStore(vertx, hazelcast);
-    pool = MirrorPool.create(vertx, config.dbUrl(), config.dbPoolSize());
+    pool = MirrorPool.create(vertx, "presence-mirror", config.dbUrl(), config.dbPoolSize());
     transitions = new Transitions(bus, store, new StateMirror(vertx, pool), config.requestTimeoutMs());
     return Future.all(List.of(
         bus.consumer(Addresses.PRESENCE_CONNECT, this::onConnect).completion(),

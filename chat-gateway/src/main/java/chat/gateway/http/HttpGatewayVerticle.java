@@ -84,7 +84,7 @@ public final class HttpGatewayVerticle extends VerticleBase {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
     }
     router.get("/api/presence/:id").handler(this::presence);
-    router.post("/api/admin/broadcast").handler(BodyHandler.create().setBodyLimit(64 * 1024))
+    router.post("/api/admin/broadcast").handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
         .handler(this::broadcast);
     router.route("/*").handler(StaticHandler.create("webroot"));
     return router;

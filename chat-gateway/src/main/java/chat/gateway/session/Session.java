@@ -282,11 +282,23 @@ public final class Session {
 
   /** Writes a last message (if any) and closes the connection. */
   public Future<Void> closeFor(CloseReason reason, JsonObject lastMessage) {
+    return closeFor(reason, lastMessage, true);
+  }
+
+  /**
+   * Writes a last message (if any) and closes the connection. Without {@code reportEnd}, the
+   * end of the user session is not reported to presence: used when this node's view of the
+   * cluster is stale and the cluster has already removed its sessions.
+   */
+  public Future<Void> closeFor(CloseReason reason, JsonObject lastMessage, boolean reportEnd) {
     Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
       if (state == State.ENDED) {
         done.complete();
         return;
+      }
+      if (!reportEnd) {
+        presenceRegistration = Future.failedFuture("abandoned");
       }
       if (closeReason == null) {
         closeReason = reason;

@@ -95,9 +95,21 @@ public final class SessionRegistry {
 
   /** Closes every connection, each after a last message; later ones are closed on arrival. */
   public Future<Void> closeAll(CloseReason reason, JsonObject lastMessage) {
+    return closeAll(reason, lastMessage, true);
+  }
+
+  /**
+   * Closes every connection without reporting the ends of their user sessions: for a node
+   * the cluster declared dead, whose sessions the others have already removed.
+   */
+  public Future<Void> abandonAll(CloseReason reason, JsonObject lastMessage) {
+    return closeAll(reason, lastMessage, false);
+  }
+
+  private Future<Void> closeAll(CloseReason reason, JsonObject lastMessage, boolean reportEnds) {
     draining = true;
     List<Future<Void>> closing = new ArrayList<>();
-    sessions.forEach(s -> closing.add(s.closeFor(reason, lastMessage)));
+    sessions.forEach(s -> closing.add(s.closeFor(reason, lastMessage, reportEnds)));
     return Future.join(closing).mapEmpty();
   }
 }

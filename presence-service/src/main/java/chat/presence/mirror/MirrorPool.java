@@ -12,12 +12,12 @@ public final class MirrorPool {
   private MirrorPool() {
   }
 
-  public static Pool create(Vertx vertx, String dbUrl, int size) {
+  public static Pool create(Vertx vertx, String name, String dbUrl, int size) {
     MySQLConnectOptions connect = MySQLConnectOptions.fromUri(dbUrl)
         .setCharset("utf8mb4")
         .setReconnectAttempts(0);
     return MySQLBuilder.pool()
-        .with(new PoolOptions().setMaxSize(size))
+        .with(new PoolOptions().setMaxSize(size).setName(name).setShared(true))
         .connectingTo(connect)
         .using(vertx)
         .build();

@@ -45,21 +45,23 @@ public final class ReaperVerticle extends VerticleBase {
 
   private final PresenceConfig config;
   private final HazelcastInstance hazelcast;
+  private final PauseDetector pauses;
   private PresenceStore store;
   private Transitions transitions;
   private Pool pool;
   private UUID membershipRegistration;
   private boolean sweeping;
 
-  public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast) {
+  public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast, PauseDetector pauses) {
     this.config = config;
     this.hazelcast = hazelcast;
+    this.pauses = pauses;
   }
 
   @Override
   public Future<?> start() {
     store = new HazelcastPresenceStore(vertx, hazelcast);
-    pool = MirrorPool.create(vertx, config.dbUrl(), 2);
+    pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 2);
     transitions = new Transitions(vertx.eventBus(), store, new StateMirror(vertx, pool),
         config.requestTimeoutMs());
     Context context = vertx.getOrCreateContext();
@@ -101,6 +103,11 @@ public final class ReaperVerticle extends VerticleBase {
     if (sweeping) {
       return;
     }
+    if (pauses.recentlyPaused()) {
+      // This process was frozen: the others declared it dead, not the other way round.
+      LOG.warn("not removing sessions of other nodes: this node was paused and is rejoining");
+      return;
+    }
     sweeping = true;
     sweepOnce()
         .onFailure(err -> LOG.warn("sweep of departed nodes failed: {}", err.getMessage()))
@@ -130,6 +137,9 @@ public final class ReaperVerticle extends VerticleBase {
   }
 
   private void reconcile() {
+    if (pauses.recentlyPaused()) {
+      return;
+    }
     reconcileOnce()
         .onFailure(err -> LOG.warn("reconciliation with the database failed: {}", err.getMessage()));
   }

@@ -70,6 +70,9 @@ public final class UserRepository {
     return MySQLBuilder.pool()
         .with(new PoolOptions()
             .setMaxSize(size)
+            // one pool per node, shared by the verticle's instances
+            .setShared(true)
+            .setName("user-service")
             // waiting longer than this for a connection means the database cannot keep up
             .setConnectionTimeout(10)
             .setConnectionTimeoutUnit(TimeUnit.SECONDS))
