@@ -1,7 +1,7 @@
 package chat.gateway;
 
 import chat.gateway.bus.NodeBusVerticle;
-import chat.gateway.bus.PresenceReporter;
+import chat.gateway.bus.SessionEndReporter;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.handler.Delivery;
 import chat.gateway.handler.Requests;
@@ -57,7 +57,7 @@ public final class GatewayService {
     Delivery delivery = new Delivery(vertx.eventBus(), services, registry, config.nodeId(),
         config.requestTimeoutMs());
     Requests requests = new Requests(config, services, delivery);
-    PresenceReporter reporter = new PresenceReporter(vertx, config.nodeId(),
+    SessionEndReporter reporter = new SessionEndReporter(vertx, config.nodeId(),
         config.requestTimeoutMs());
     UniqueIds connectionIds = new UniqueIds(config.nodeId(), ':');
     WebSocketAcceptor webSockets = new WebSocketAcceptor(vertx, config, registry, connectionIds,

@@ -78,8 +78,9 @@ final class AccountHandler {
   Future<Void> logout(Session session, JsonObject request) {
     int userId = session.userId();
     session.logout();
-    services.request(Addresses.USER_LOGOUT, new JsonObject().put("userId", userId));
-    return ackIfAsked(session, request);
+    // Acknowledged once every earlier token of the user is revoked.
+    return services.request(Addresses.USER_LOGOUT, new JsonObject().put("userId", userId))
+        .compose(v -> ackIfAsked(session, request));
   }
 
   /** Credentials are good: register the session with presence, then build and send the ack. */

@@ -14,7 +14,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +61,9 @@ public final class Session {
   private long authTimer = -1;
   private int queuedWrites;
   private long queuedBytes;
+  /** Chat messages handed to the socket but not yet written, by write number. */
+  private final Map<Long, JsonObject> unwrittenChats = new LinkedHashMap<>();
+  private long writes;
   private CloseReason closeReason;
 
   public Session(String connectionId, ClientConnection connection, Context context,
@@ -140,6 +145,7 @@ public final class Session {
       return;
     }
     CloseReason reason = closeReason == null ? CloseReason.CLIENT_CLOSED : closeReason;
+    keepUndelivered();
     endUserSession(reason.name().toLowerCase(java.util.Locale.ROOT));
     state = State.ENDED;
     cancelTimers();
@@ -322,9 +328,18 @@ public final class Session {
       return Future.failedFuture("connection closing");
     }
     String text = message.encode();
+    long writeNumber = ++writes;
+    boolean chat = isChat(message);
+    if (chat) {
+      unwrittenChats.put(writeNumber, message);
+    }
+    // Judged on what is already waiting, so one large message (a login ack with a long
+    // offline backlog) still goes out to a client that reads.
+    boolean overLimit = queuedWrites >= config.outboundMaxMessages()
+        || queuedBytes >= config.outboundMaxBytes();
     queuedWrites++;
     queuedBytes += text.length();
-    if (queuedWrites > config.outboundMaxMessages() || queuedBytes > config.outboundMaxBytes()) {
+    if (overLimit) {
       LOG.warn("session {} user {} is not reading: {} messages, {} bytes queued", connectionId,
           userId, queuedWrites, queuedBytes);
       closeReason = CloseReason.SLOW_CONSUMER;
@@ -334,6 +349,9 @@ public final class Session {
     return connection.write(text).andThen(ar -> {
       queuedWrites--;
       queuedBytes -= text.length();
+      if (chat && ar.succeeded()) {
+        unwrittenChats.remove(writeNumber);
+      }
       if (ar.failed() && closeReason == null) {
         closeReason = CloseReason.WRITE_FAILED;
         connection.close();
@@ -370,6 +388,26 @@ public final class Session {
       LOG.error("request {} of session {} failed", refOf(request), connectionId, err);
     }
     send(Replies.error(error.errno(), error.getMessage(), refOf(request), Fields.seq(request)));
+  }
+
+  /** Chat messages for this user that will never be written are stored for the next login. */
+  private void keepUndelivered() {
+    if (userId < 0 || (unwrittenChats.isEmpty() && heldDuringLogin.isEmpty())) {
+      return;
+    }
+    List<JsonObject> undelivered = new ArrayList<>(unwrittenChats.values());
+    heldDuringLogin.stream().filter(Session::isChat).forEach(undelivered::add);
+    unwrittenChats.clear();
+    heldDuringLogin.clear();
+    if (!undelivered.isEmpty()) {
+      events.undelivered(userId, undelivered);
+    }
+  }
+
+  private static boolean isChat(JsonObject message) {
+    Object msgid = message.getValue("msgid");
+    return Integer.valueOf(MsgId.ONE_CHAT).equals(msgid)
+        || Integer.valueOf(MsgId.GROUP_CHAT).equals(msgid);
   }
 
   private void endUserSession(String why) {

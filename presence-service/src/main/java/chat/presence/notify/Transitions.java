@@ -27,13 +27,15 @@ public final class Transitions {
   private final EventBus bus;
   private final PresenceStore store;
   private final StateMirror mirror;
-  private final DeliveryOptions requestOptions;
+  private static final int FRIEND_LIST_ATTEMPTS = 3;
+  private final DeliveryOptions friendListOptions;
 
   public Transitions(EventBus bus, PresenceStore store, StateMirror mirror, long requestTimeoutMs) {
     this.bus = bus;
     this.store = store;
     this.mirror = mirror;
-    this.requestOptions = new DeliveryOptions().setSendTimeout(requestTimeoutMs);
+    this.friendListOptions = new DeliveryOptions()
+        .setSendTimeout(Math.max(500, requestTimeoutMs / FRIEND_LIST_ATTEMPTS));
   }
 
   public StateMirror mirror() {
@@ -52,15 +54,24 @@ public final class Transitions {
 
   private void tellFriends(int userId, boolean online) {
     JsonObject payload = Replies.presence(userId, online);
-    bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, new JsonObject().put("userId", userId),
-            requestOptions)
-        .map(reply -> friendIds(reply.body().getJsonArray("ids", new JsonArray())))
+    friendsOf(userId, FRIEND_LIST_ATTEMPTS)
         .compose(store::locate)
         .onSuccess(located -> located.forEach((friendId, sessions) ->
             nodesOf(sessions).forEach(node -> bus.send(Addresses.gatewayDeliver(node),
                 new JsonObject().put("userId", friendId).put("payload", payload)))))
         .onFailure(err -> LOG.warn("friends of user {} not told of the change: {}", userId,
             err.getMessage()));
+  }
+
+  /**
+   * The user's friends. Retried: right after a node dies, the cluster may still route a
+   * request to its user service for a moment (the request then times out).
+   */
+  private Future<Set<Integer>> friendsOf(int userId, int attempts) {
+    return bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, new JsonObject().put("userId", userId),
+            friendListOptions)
+        .map(reply -> friendIds(reply.body().getJsonArray("ids", new JsonArray())))
+        .recover(err -> attempts > 1 ? friendsOf(userId, attempts - 1) : Future.failedFuture(err));
   }
 
   private static Set<Integer> friendIds(JsonArray ids) {

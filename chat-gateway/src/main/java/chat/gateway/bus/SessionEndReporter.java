@@ -1,0 +1,68 @@
+package chat.gateway.bus;
+
+import chat.gateway.session.SessionEvents;
+import chat.protocol.bus.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reports what is left when a user session ends:
+ * <ul>
+ *   <li>the end itself, to the presence service. The report names the session, so a late
+ *   report never removes a newer session of the same user; it is retried with backoff until
+ *   presence confirms it, so no end is lost while this node lives;</li>
+ *   <li>chat messages accepted for the user but never written to the socket (the client was
+ *   too slow, or the connection broke), stored in order as offline messages.</li>
+ * </ul>
+ */
+public final class SessionEndReporter implements SessionEvents {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SessionEndReporter.class);
+  private static final long MAX_BACKOFF_MS = 5_000;
+
+  private final Vertx vertx;
+  private final String nodeId;
+  private final DeliveryOptions options;
+
+  public SessionEndReporter(Vertx vertx, String nodeId, long timeoutMs) {
+    this.vertx = vertx;
+    this.nodeId = nodeId;
+    this.options = new DeliveryOptions().setSendTimeout(timeoutMs);
+  }
+
+  @Override
+  public void userSessionEnded(int userId, String sessionId, String why) {
+    JsonObject report = new JsonObject().put("userId", userId).put("sessionId", sessionId)
+        .put("nodeId", nodeId).put("reason", why);
+    send(report, 100);
+  }
+
+  @Override
+  public void undelivered(int userId, List<JsonObject> messages) {
+    LOG.info("storing {} undelivered messages of user {} for the next login", messages.size(),
+        userId);
+    Future<Void> chain = Future.succeededFuture();
+    for (JsonObject message : messages) {
+      JsonObject store = new JsonObject().put("toid", userId).put("message", message);
+      chain = chain.compose(v -> vertx.eventBus().request(Addresses.USER_OFFLINE_STORE, store,
+              options).<Void>mapEmpty())
+          .onFailure(err -> LOG.error("undelivered message of user {} could not be stored: {}",
+              userId, err.getMessage()));
+    }
+  }
+
+  private void send(JsonObject report, long backoffMs) {
+    vertx.eventBus().request(Addresses.PRESENCE_DISCONNECT, report, options)
+        .onFailure(err -> {
+          LOG.warn("end of session {} not yet confirmed by presence ({}); retry in {} ms",
+              report.getString("sessionId"), err.getMessage(), backoffMs);
+          vertx.setTimer(backoffMs,
+              t -> send(report, Math.min(backoffMs * 2, MAX_BACKOFF_MS)));
+        });
+  }
+}
