@@ -130,6 +130,29 @@ class NodeFailureTest {
   }
 
   @Test
+  void aKickRacingTheDeathOfTheOldNodeLeavesExactlyTheNewSession() {
+    NodeProcess doomed = node(0);
+    NodeProcess survivor = node(1);
+    TcpTestClient old = userOn(doomed, "twice");
+    int id = idOf(old);
+    TcpTestClient fresh = TcpTestClient.lines(survivor.tcpPort());
+    clients.add(fresh);
+    fresh.send(new io.vertx.core.json.JsonObject().put("msgid", 1).put("id", id)
+        .put("password", "pw"));
+    doomed.kill();
+    // The kick cannot be confirmed by a dead node: the login completes after the kick timeout.
+    assertEquals(0, fresh.expect(2).getInteger("errno"));
+    Eventually.within(Duration.ofSeconds(NODE_LOSS_S + 2), () -> {
+      assertEquals("online", db.state(id));
+      fresh.send(new io.vertx.core.json.JsonObject().put("msgid", 107)
+          .put("ids", new io.vertx.core.json.JsonArray().add(id)));
+      assertEquals("online", fresh.expect(105).getJsonObject("states").getString(String.valueOf(id)));
+    });
+    fresh.close();
+    Eventually.within(Duration.ofSeconds(2), () -> assertEquals("offline", db.state(id)));
+  }
+
+  @Test
   void sigtermTellsClientsAndSetsUsersOfflineBeforeTheProcessExits() {
     NodeProcess stopping = node(0);
     NodeProcess staying = node(1);

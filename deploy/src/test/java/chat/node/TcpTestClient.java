@@ -71,6 +71,9 @@ final class TcpTestClient extends TestClient {
 
   /** Closes with a reset (SO_LINGER 0), as a crashed client's kernel would. */
   void abort() {
+    if (socket.isClosed()) {
+      return;
+    }
     try {
       socket.setSoLinger(true, 0);
       socket.close();
