@@ -50,20 +50,36 @@ final class TestDatabase implements ExtensionContext.Store.CloseableResource {
   /** The shared server, started on first use and stopped at the end of the run. */
   static synchronized TestDatabase get(ExtensionContext context) {
     if (instance == null) {
-      String external = System.getenv("CHAT_TEST_DB_URL");
-      if (external != null && !external.isBlank()) {
-        instance = new TestDatabase(null, external);
-      } else {
-        try {
-          Path dir = Files.createTempDirectory("chat-test-db");
-          EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0);
-          instance = new TestDatabase(db, db.url());
-        } catch (java.io.IOException e) {
-          throw new IllegalStateException(e);
-        }
-      }
+      instance = start();
       context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
           .put(TestDatabase.class.getName(), instance);
+    }
+    return instance;
+  }
+
+  private static TestDatabase start() {
+    String external = System.getenv("CHAT_TEST_DB_URL");
+    if (external != null && !external.isBlank()) {
+      return new TestDatabase(null, external);
+    }
+    try {
+      Path dir = Files.createTempDirectory("chat-test-db");
+      EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0);
+      return new TestDatabase(db, db.url());
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The shared server for tests outside JUnit Jupiter (jqwik properties): started on first
+   * use, stopped when the JVM exits if no Jupiter test stopped it before.
+   */
+  static synchronized TestDatabase shared() {
+    if (instance == null) {
+      instance = start();
+      TestDatabase started = instance;
+      Runtime.getRuntime().addShutdownHook(new Thread(started::close));
     }
     return instance;
   }

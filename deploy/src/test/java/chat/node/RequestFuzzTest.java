@@ -1,0 +1,137 @@
+package chat.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+
+/**
+ * Fuzzes the message handlers and the framing of a running node: random requests (known and
+ * unknown msgids, every field with values of every type) from a visitor and from a logged-in
+ * user, and random bytes. Whatever arrives, every reply is a well-formed message, every ERROR
+ * carries a code of the contract, the connection keeps answering, and another user's chat
+ * is unaffected.
+ */
+class RequestFuzzTest {
+
+  private static final Set<Integer> ERRNOS = Set.of(400, 401, 403, 404, 409, 413, 429, 500, 503);
+  private static final List<String> FIELDS = List.of("id", "name", "password", "token", "toid",
+      "msg", "friendid", "groupid", "groupname", "groupdesc", "ids", "seq", "time", "format",
+      "heartbeat");
+  private static final AtomicInteger PINGS = new AtomicInteger();
+
+  private static TestNodes nodes;
+  private static ChatNode node;
+  private static TcpTestClient visitor;
+  private static TcpTestClient user;
+  private static TcpTestClient bystander;
+  private static TcpTestClient listener;
+  private static int listenerId;
+
+  @BeforeContainer
+  static void start() {
+    nodes = new TestNodes(TestDatabase.shared().freshDatabase(),
+        Map.of("CHAT_RATE_LIMIT", "100000", "CHAT_MAX_FRAME", "8192"));
+    node = nodes.start();
+    visitor = TcpTestClient.classic(node.tcpPort());
+    user = TcpTestClient.lines(node.tcpPort());
+    bystander = TcpTestClient.classic(node.tcpPort());
+    listener = TcpTestClient.classic(node.tcpPort());
+    String tag = UUID.randomUUID().toString().substring(0, 8);
+    user.loginOk(user.register("fuzz-" + tag, "pw"), "pw");
+    bystander.loginOk(bystander.register("by-" + tag, "pw"), "pw");
+    listenerId = listener.register("li-" + tag, "pw");
+    listener.loginOk(listenerId, "pw");
+  }
+
+  @AfterContainer
+  static void stop() {
+    for (TcpTestClient c : new TcpTestClient[] {visitor, user, bystander, listener}) {
+      c.close();
+    }
+    nodes.close();
+  }
+
+  @Property(tries = 250)
+  void anyRequestGetsAWellFormedAnswerAndTheConnectionCarriesOn(
+      @ForAll("requests") JsonObject request, @ForAll boolean asUser) {
+    TcpTestClient client = asUser ? user : visitor;
+    int before = client.all().size();
+    client.send(request);
+    String seq = "ping-" + PINGS.incrementAndGet();
+    client.send(new JsonObject().put("msgid", 100).put("seq", seq));
+    client.expect(m -> m.getInteger("msgid") == 101 && seq.equals(m.getValue("seq")),
+        "PONG " + seq, TestClient.WAIT);
+    for (JsonObject reply : client.all().subList(before, client.all().size())) {
+      Integer msgid = reply.getInteger("msgid");
+      assertTrue(msgid != null && msgid > 0, "reply without msgid: " + reply);
+      if (msgid == 104) {
+        assertTrue(ERRNOS.contains(reply.getInteger("errno")), "unknown errno: " + reply);
+      }
+    }
+    assertFalse(client.awaitClosed(java.time.Duration.ZERO), "connection closed by " + request);
+  }
+
+  @Property(tries = 150)
+  void randomBytesNeverHurt(@ForAll("garbage") byte[] bytes) {
+    try (TcpTestClient client = TcpTestClient.classic(node.tcpPort())) {
+      client.sendRaw(bytes);
+      String seq = "after-garbage-" + PINGS.incrementAndGet();
+      client.sendRaw("\n{\"msgid\":100,\"seq\":\"" + seq + "\"}\n");
+      client.expect(m -> m.getInteger("msgid") == 101 && seq.equals(m.getValue("seq")),
+          "PONG " + seq, TestClient.WAIT);
+    }
+    String text = "unaffected " + PINGS.incrementAndGet();
+    bystander.chat(listenerId, text);
+    assertEquals(text, listener.expect(6).getString("msg"));
+  }
+
+  @Provide
+  Arbitrary<JsonObject> requests() {
+    Arbitrary<Object> msgid = Arbitraries.oneOf(
+        Arbitraries.integers().between(1, 10).map(i -> (Object) i),
+        Arbitraries.integers().between(100, 110).map(i -> (Object) i),
+        Arbitraries.of(999, -1, 0, "6", 1.5, Long.MAX_VALUE, true).map(o -> o));
+    Arbitrary<Map<String, Object>> fields = Arbitraries.maps(Arbitraries.of(FIELDS), values())
+        .ofMaxSize(6);
+    return Combinators.combine(msgid, fields).as((id, extra) -> {
+      JsonObject request = new JsonObject().put("msgid", id);
+      extra.forEach(request::put);
+      return request;
+    });
+  }
+
+  private static Arbitrary<Object> values() {
+    return Arbitraries.oneOf(
+        Arbitraries.integers().between(-5, 50).map(i -> (Object) i),
+        Arbitraries.longs().map(l -> (Object) l),
+        Arbitraries.doubles().map(d -> (Object) d),
+        Arbitraries.strings().ofMaxLength(40).map(s -> (Object) s),
+        Arbitraries.of("😀 \"quoted\" \\ 中文", "", " ", "structured", "x".repeat(3000))
+            .map(s -> (Object) s),
+        Arbitraries.of(true, false).map(b -> (Object) b),
+        Arbitraries.just((Object) new JsonArray().add(1).add("2").add(-3)),
+        Arbitraries.just((Object) new JsonObject().put("nested", new JsonArray())),
+        Arbitraries.just((Object) null));
+  }
+
+  @Provide
+  Arbitrary<byte[]> garbage() {
+    return Arbitraries.bytes().array(byte[].class).ofMaxSize(2000);
+  }
+}
