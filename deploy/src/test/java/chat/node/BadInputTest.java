@@ -38,8 +38,8 @@ class BadInputTest {
     node = nodes.start();
     bystander = TcpTestClient.classic(node.tcpPort());
     listener = TcpTestClient.classic(node.tcpPort());
-    int bystanderId = bystander.register(unique("bystander"), "pw");
-    listenerId = listener.register(unique("listener"), "pw");
+    int bystanderId = bystander.register(TestNodes.unique("bystander"), "pw");
+    listenerId = listener.register(TestNodes.unique("listener"), "pw");
     bystander.loginOk(bystanderId, "pw");
     listener.loginOk(listenerId, "pw");
   }
@@ -51,9 +51,6 @@ class BadInputTest {
     nodes.close();
   }
 
-  private static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-  }
 
   /** The bystander can still chat: the server is up and nobody else was affected. */
   private static void othersUnaffected() {
@@ -115,7 +112,7 @@ class BadInputTest {
   })
   void userRequestsGetTheirError(String request, int errno) {
     try (TcpTestClient client = TcpTestClient.classic(node.tcpPort())) {
-      int id = client.register(unique("u"), "pw");
+      int id = client.register(TestNodes.unique("u"), "pw");
       client.loginOk(id, "pw");
       client.sendRaw(request.trim() + "\0");
       JsonObject error = client.expect(104);
@@ -211,8 +208,8 @@ class BadInputTest {
   void overTheRateLimitMessagesAreDroppedWith429AndTheConnectionStays() {
     try (TcpTestClient sender = TcpTestClient.classic(node.tcpPort());
          TcpTestClient receiver = TcpTestClient.classic(node.tcpPort())) {
-      int senderId = sender.register(unique("flood"), "pw");
-      int receiverId = receiver.register(unique("sink"), "pw");
+      int senderId = sender.register(TestNodes.unique("flood"), "pw");
+      int receiverId = receiver.register(TestNodes.unique("sink"), "pw");
       sender.loginOk(senderId, "pw");
       receiver.loginOk(receiverId, "pw");
       StringBuilder burst = new StringBuilder();

@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,18 +45,15 @@ class DatabaseOutageTest {
     proxy.close();
   }
 
-  private static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-  }
 
   @Test
   void presenceAndChatCarryOnAndTheMirrorConvergesWhenTheDatabaseReturns() {
     try (TcpTestClient leaving = TcpTestClient.classic(node.tcpPort());
          TcpTestClient a = TcpTestClient.classic(node.tcpPort());
          TcpTestClient b = TcpTestClient.lines(node.tcpPort())) {
-      int leavingId = leaving.register(unique("leaving"), "pw");
-      int aId = a.register(unique("a"), "pw");
-      int bId = b.register(unique("b"), "pw");
+      int leavingId = leaving.register(TestNodes.unique("leaving"), "pw");
+      int aId = a.register(TestNodes.unique("a"), "pw");
+      int bId = b.register(TestNodes.unique("b"), "pw");
       leaving.loginOk(leavingId, "pw");
       a.loginOk(aId, "pw");
       b.loginOk(bId, "pw");

@@ -19,7 +19,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,17 +49,14 @@ class MessagingTest {
     nodes.close();
   }
 
-  private static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-  }
 
   @Test
   void messagesToAnOfflineUserArriveOnceInOrderAtTheNextLogin() {
     int receiverId;
     try (TcpTestClient sender = TcpTestClient.classic(first.tcpPort());
          TcpTestClient receiver = TcpTestClient.classic(second.tcpPort())) {
-      int senderId = sender.register(unique("sender"), "pw");
-      receiverId = receiver.register(unique("away"), "pw");
+      int senderId = sender.register(TestNodes.unique("sender"), "pw");
+      receiverId = receiver.register(TestNodes.unique("away"), "pw");
       sender.loginOk(senderId, "pw");
       for (int i = 0; i < 30; i++) {
         sender.send(new JsonObject().put("msgid", 6).put("toid", receiverId)
@@ -94,17 +90,17 @@ class MessagingTest {
     try (TcpTestClient creator = TcpTestClient.classic(first.tcpPort());
          WsTestClient member = WsTestClient.connect(second.httpPort());
          TcpTestClient outsider = TcpTestClient.classic(second.tcpPort())) {
-      int creatorId = creator.register(unique("creator"), "pw");
-      int memberId = member.register(unique("member"), "pw");
-      int outsiderId = outsider.register(unique("outsider"), "pw");
+      int creatorId = creator.register(TestNodes.unique("creator"), "pw");
+      int memberId = member.register(TestNodes.unique("member"), "pw");
+      int outsiderId = outsider.register(TestNodes.unique("outsider"), "pw");
       int awayId;
       try (TcpTestClient away = TcpTestClient.classic(first.tcpPort())) {
-        awayId = away.register(unique("away"), "pw");
+        awayId = away.register(TestNodes.unique("away"), "pw");
         away.loginOk(awayId, "pw");
         away.send(new JsonObject().put("msgid", 9).put("groupid", -1));
         away.expect(104);
         creator.loginOk(creatorId, "pw");
-        creator.send(new JsonObject().put("msgid", 8).put("groupname", unique("g"))
+        creator.send(new JsonObject().put("msgid", 8).put("groupname", TestNodes.unique("g"))
             .put("groupdesc", "desc"));
         int groupId = creator.expect(105).getInteger("groupid");
         away.send(new JsonObject().put("msgid", 9).put("groupid", groupId).put("seq", 1));
@@ -153,8 +149,8 @@ class MessagingTest {
     try (TcpTestClient a = TcpTestClient.classic(first.tcpPort());
          WsTestClient b = WsTestClient.connect(second.httpPort());
          TcpTestClient visitor = TcpTestClient.classic(second.tcpPort())) {
-      a.loginOk(a.register(unique("ba"), "pw"), "pw");
-      b.loginOk(b.register(unique("bb"), "pw"), "pw");
+      a.loginOk(a.register(TestNodes.unique("ba"), "pw"), "pw");
+      b.loginOk(b.register(TestNodes.unique("bb"), "pw"), "pw");
       HttpClient http = HttpClient.newHttpClient();
       HttpRequest.Builder request = HttpRequest.newBuilder(
               URI.create("http://127.0.0.1:" + first.httpPort() + "/api/admin/broadcast"))
@@ -179,9 +175,9 @@ class MessagingTest {
     List<String> read = new ArrayList<>();
     try (TcpTestClient sender = TcpTestClient.classic(first.tcpPort());
          Socket slow = new Socket()) {
-      int senderId = sender.register(unique("fast"), "pw");
+      int senderId = sender.register(TestNodes.unique("fast"), "pw");
       try (TcpTestClient setup = TcpTestClient.classic(second.tcpPort())) {
-        slowId = setup.register(unique("slow"), "pw");
+        slowId = setup.register(TestNodes.unique("slow"), "pw");
       }
       sender.loginOk(senderId, "pw");
       slow.setReceiveBufferSize(4096);

@@ -14,7 +14,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,14 +65,11 @@ class SessionRulesTest {
     multiNodes.close();
   }
 
-  private static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-  }
 
   @Test
   void aPingingClientThatGoesSilentIsDroppedAfterItsTimeout() {
     try (TcpTestClient client = TcpTestClient.classic(node.tcpPort())) {
-      int id = client.register(unique("pinger"), "pw");
+      int id = client.register(TestNodes.unique("pinger"), "pw");
       client.send(new JsonObject().put("msgid", 1).put("id", id).put("password", "pw")
           .put("heartbeat", true));
       JsonObject ack = client.expect(2);
@@ -90,8 +86,8 @@ class SessionRulesTest {
   void aClientThatKeepsPingingAndAClassicClientThatNeverPingsStayConnected() throws Exception {
     try (TcpTestClient pinger = TcpTestClient.classic(node.tcpPort());
          TcpTestClient classic = TcpTestClient.classic(node.tcpPort())) {
-      int pingerId = pinger.register(unique("steady"), "pw");
-      int classicId = classic.register(unique("classic"), "pw");
+      int pingerId = pinger.register(TestNodes.unique("steady"), "pw");
+      int classicId = classic.register(TestNodes.unique("classic"), "pw");
       pinger.loginOk(pingerId, "pw");
       classic.loginOk(classicId, "pw");
       for (int i = 0; i < 8; i++) {
@@ -119,8 +115,8 @@ class SessionRulesTest {
     int id;
     int otherId;
     try (TcpTestClient client = TcpTestClient.lines(node.tcpPort())) {
-      id = client.register(unique("resumer"), "pw");
-      otherId = client.register(unique("victim"), "pw");
+      id = client.register(TestNodes.unique("resumer"), "pw");
+      otherId = client.register(TestNodes.unique("victim"), "pw");
       token = client.loginOk(id, "pw").getString("token");
       client.close();
     }
@@ -147,7 +143,7 @@ class SessionRulesTest {
   void policyRejectRefusesASecondLoginWithErrno2() {
     try (TcpTestClient first = TcpTestClient.classic(rejecting.tcpPort());
          TcpTestClient second = TcpTestClient.classic(rejecting.tcpPort())) {
-      int id = first.register(unique("once"), "pw");
+      int id = first.register(TestNodes.unique("once"), "pw");
       first.loginOk(id, "pw");
       JsonObject refused = second.login(id, "pw");
       assertEquals(2, refused.getInteger("errno"));
@@ -164,8 +160,8 @@ class SessionRulesTest {
     try (TcpTestClient phone = TcpTestClient.classic(multi.tcpPort());
          WsTestClient laptop = WsTestClient.connect(multi.httpPort());
          TcpTestClient sender = TcpTestClient.classic(multi.tcpPort())) {
-      int id = phone.register(unique("multi"), "pw");
-      int senderId = sender.register(unique("sender"), "pw");
+      int id = phone.register(TestNodes.unique("multi"), "pw");
+      int senderId = sender.register(TestNodes.unique("sender"), "pw");
       phone.loginOk(id, "pw");
       laptop.loginOk(id, "pw");
       sender.loginOk(senderId, "pw");
@@ -184,8 +180,8 @@ class SessionRulesTest {
   void presenceCanBeQueriedOnTheWireAndOverHttp() throws Exception {
     try (TcpTestClient a = TcpTestClient.classic(node.tcpPort());
          TcpTestClient b = TcpTestClient.classic(node.tcpPort())) {
-      int aId = a.register(unique("qa"), "pw");
-      int bId = b.register(unique("qb"), "pw");
+      int aId = a.register(TestNodes.unique("qa"), "pw");
+      int bId = b.register(TestNodes.unique("qb"), "pw");
       a.loginOk(aId, "pw");
       a.send(new JsonObject().put("msgid", 107).put("ids", new JsonArray().add(aId).add(bId))
           .put("seq", "q"));

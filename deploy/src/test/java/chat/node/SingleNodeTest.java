@@ -14,7 +14,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,14 +41,11 @@ class SingleNodeTest {
     nodes.close();
   }
 
-  private static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-  }
 
   @Test
   void registersAndLogsInByIdOrNameWithTheClassicFraming() {
     try (TcpTestClient client = TcpTestClient.classic(node.tcpPort())) {
-      String name = unique("alice");
+      String name = TestNodes.unique("alice");
       int id = client.register(name, "pw");
       assertTrue(id > 0);
 
@@ -106,8 +102,8 @@ class SingleNodeTest {
   void twoClientsChatAndTheSenderComesFromTheSession() {
     try (TcpTestClient alice = TcpTestClient.classic(node.tcpPort());
          TcpTestClient bob = TcpTestClient.lines(node.tcpPort())) {
-      int aliceId = alice.register(unique("alice"), "pw");
-      int bobId = bob.register(unique("bob"), "pw");
+      int aliceId = alice.register(TestNodes.unique("alice"), "pw");
+      int bobId = bob.register(TestNodes.unique("bob"), "pw");
       alice.loginOk(aliceId, "pw");
       bob.loginOk(bobId, "pw");
 
@@ -150,8 +146,8 @@ class SingleNodeTest {
   void webSocketAndTcpUsersChat() {
     try (TcpTestClient tcp = TcpTestClient.classic(node.tcpPort());
          WsTestClient ws = WsTestClient.connect(node.httpPort())) {
-      int tcpId = tcp.register(unique("tcp"), "pw");
-      int wsId = ws.register(unique("ws"), "pw");
+      int tcpId = tcp.register(TestNodes.unique("tcp"), "pw");
+      int wsId = ws.register(TestNodes.unique("ws"), "pw");
       tcp.loginOk(tcpId, "pw");
       ws.loginOk(wsId, "pw");
       tcp.chat(wsId, "to the browser");
@@ -164,7 +160,7 @@ class SingleNodeTest {
   @Test
   void logoutAndAbruptExitBothSetTheUserOffline() {
     try (TcpTestClient client = TcpTestClient.classic(node.tcpPort())) {
-      int id = client.register(unique("carol"), "pw");
+      int id = client.register(TestNodes.unique("carol"), "pw");
       client.loginOk(id, "pw");
       Eventually.within(Duration.ofSeconds(1), () -> assertEquals("online", db.state(id)));
       client.send(new JsonObject().put("msgid", 3).put("id", id).put("seq", "bye"));

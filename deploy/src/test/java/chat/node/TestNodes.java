@@ -74,6 +74,11 @@ final class TestNodes implements AutoCloseable {
     return env;
   }
 
+  /** A name no other test uses: the prefix and a random suffix. */
+  static String unique(String prefix) {
+    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
   static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import chat.node.TestDatabase.FreshDatabase;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,16 +35,13 @@ class TwoNodeTest {
     nodes.close();
   }
 
-  private static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-  }
 
   @Test
   void tcpUserOnOneNodeAndWebSocketUserOnTheOtherChatBothWaysOnce() {
     try (TcpTestClient tcp = TcpTestClient.classic(first.tcpPort());
          WsTestClient ws = WsTestClient.connect(second.httpPort())) {
-      int tcpId = tcp.register(unique("tcp"), "pw");
-      int wsId = ws.register(unique("ws"), "pw");
+      int tcpId = tcp.register(TestNodes.unique("tcp"), "pw");
+      int wsId = ws.register(TestNodes.unique("ws"), "pw");
       tcp.loginOk(tcpId, "pw");
       ws.loginOk(wsId, "pw");
       for (int i = 0; i < 20; i++) {
@@ -66,8 +62,8 @@ class TwoNodeTest {
     try (TcpTestClient friend = TcpTestClient.classic(second.tcpPort());
          TcpTestClient old = TcpTestClient.classic(first.tcpPort());
          TcpTestClient fresh = TcpTestClient.lines(second.tcpPort())) {
-      int friendId = friend.register(unique("friend"), "pw");
-      int id = old.register(unique("dave"), "pw");
+      int friendId = friend.register(TestNodes.unique("friend"), "pw");
+      int id = old.register(TestNodes.unique("dave"), "pw");
       old.loginOk(id, "pw");
       old.send(new JsonObject().put("msgid", 7).put("friendid", friendId).put("seq", 1));
       assertEquals(0, old.expect(105).getInteger("errno"));
@@ -92,8 +88,8 @@ class TwoNodeTest {
   void friendsAreToldWhenAUserGoesOnlineAndOfflineAcrossNodes() {
     try (TcpTestClient watcher = TcpTestClient.classic(first.tcpPort());
          TcpTestClient mover = TcpTestClient.classic(second.tcpPort())) {
-      int watcherId = watcher.register(unique("watcher"), "pw");
-      int moverId = mover.register(unique("mover"), "pw");
+      int watcherId = watcher.register(TestNodes.unique("watcher"), "pw");
+      int moverId = mover.register(TestNodes.unique("mover"), "pw");
       watcher.loginOk(watcherId, "pw");
       watcher.send(new JsonObject().put("msgid", 7).put("friendid", moverId));
       mover.loginOk(moverId, "pw");

@@ -6,6 +6,7 @@ import com.hazelcast.map.EntryProcessor;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The atomic changes of one user's entry. Hazelcast runs an entry processor on the partition
@@ -45,14 +46,7 @@ final class SessionProcessors {
 
     @Override
     public Removed process(Map.Entry<Integer, UserSessions> entry) {
-      UserSessions current = entry.getValue();
-      if (current == null) {
-        return new Removed(0, false, 0);
-      }
-      List<SessionRef> gone = current.sessions().stream()
-          .filter(s -> s.sessionId().equals(sessionId))
-          .toList();
-      return remove(entry, current, gone, now);
+      return removeWhere(entry, s -> s.sessionId().equals(sessionId), now);
     }
   }
 
@@ -62,11 +56,7 @@ final class SessionProcessors {
 
     @Override
     public Removed process(Map.Entry<Integer, UserSessions> entry) {
-      UserSessions current = entry.getValue();
-      if (current == null) {
-        return new Removed(0, false, 0);
-      }
-      return remove(entry, current, current.onNodesOtherThan(liveNodes), now);
+      return removeWhere(entry, s -> !liveNodes.contains(s.nodeId()), now);
     }
   }
 
@@ -76,14 +66,7 @@ final class SessionProcessors {
 
     @Override
     public Removed process(Map.Entry<Integer, UserSessions> entry) {
-      UserSessions current = entry.getValue();
-      if (current == null) {
-        return new Removed(0, false, 0);
-      }
-      List<SessionRef> gone = current.sessions().stream()
-          .filter(s -> s.nodeId().equals(nodeId))
-          .toList();
-      return remove(entry, current, gone, now);
+      return removeWhere(entry, s -> s.nodeId().equals(nodeId), now);
     }
   }
 
@@ -120,8 +103,14 @@ final class SessionProcessors {
     }
   }
 
-  private static Removed remove(Map.Entry<Integer, UserSessions> entry, UserSessions current,
-                                List<SessionRef> gone, long now) {
+  /** Removes the user's sessions that match; the last one gone is the offline transition. */
+  private static Removed removeWhere(Map.Entry<Integer, UserSessions> entry,
+                                     Predicate<SessionRef> matches, long now) {
+    UserSessions current = entry.getValue();
+    if (current == null) {
+      return new Removed(0, false, 0);
+    }
+    List<SessionRef> gone = current.sessions().stream().filter(matches).toList();
     if (gone.isEmpty()) {
       return new Removed(0, false, current.version());
     }
