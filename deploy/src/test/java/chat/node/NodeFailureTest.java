@@ -7,8 +7,10 @@ import chat.node.TestDatabase.FreshDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -127,6 +129,80 @@ class NodeFailureTest {
     io.vertx.core.json.JsonObject states = other.expect(105).getJsonObject("states");
     assertEquals("offline", states.getString(String.valueOf(stuckId)));
     assertEquals("online", states.getString(String.valueOf(idOf(other))));
+  }
+
+  @Test
+  void aTcpUserAndAWebSocketUserOnTwoNodeProcessesChatBothWaysOnce() {
+    NodeProcess one = node(0);
+    NodeProcess two = node(1);
+    TcpTestClient tcp = userOn(one, "tcp");
+    WsTestClient ws = WsTestClient.connect(two.httpPort());
+    clients.add(ws);
+    int wsId = ws.register(TestNodes.unique("ws"), "pw");
+    ws.loginOk(wsId, "pw");
+    for (int i = 0; i < 50; i++) {
+      tcp.chat(wsId, "to ws " + i);
+      ws.chat(idOf(tcp), "to tcp " + i);
+    }
+    for (int i = 0; i < 50; i++) {
+      assertEquals("to ws " + i, ws.expect(6).getString("msg"));
+      assertEquals("to tcp " + i, tcp.expect(6).getString("msg"));
+    }
+    ws.expectSilence(Duration.ofMillis(500));
+    tcp.expectSilence(Duration.ofMillis(10));
+  }
+
+  @Test
+  void messagesInFlightToANodeThatIsKilledAreReadOrStoredNeverLost() {
+    NodeProcess doomed = node(0);
+    NodeProcess survivor = node(1);
+    TcpTestClient receiver = userOn(doomed, "receiver");
+    TcpTestClient sender = userOn(survivor, "sender");
+    int receiverId = idOf(receiver);
+    int total = 300;
+    for (int i = 0; i < total; i++) {
+      sender.send(new io.vertx.core.json.JsonObject().put("msgid", 6).put("toid", receiverId)
+          .put("msg", String.valueOf(i)).put("seq", i));
+      if (i == 100) {
+        receiver.expect(m -> "50".equals(m.getString("msg")), "message 50", Duration.ofSeconds(10));
+        doomed.kill();
+      }
+    }
+    for (int i = 0; i < total; i++) {
+      sender.expect(m -> m.getInteger("msgid") == 105 || m.getInteger("msgid") == 104,
+          "ack", Duration.ofSeconds(30));
+    }
+    // A send caught in a request to the dying node may be refused (ERROR 503: the client
+    // knows it was not taken); every send that was acknowledged must arrive exactly once.
+    Set<String> accepted = new HashSet<>();
+    Set<String> refused = new HashSet<>();
+    for (io.vertx.core.json.JsonObject reply : sender.all()) {
+      if (reply.getInteger("msgid") == 105) {
+        accepted.add(String.valueOf(reply.getInteger("seq")));
+      } else if (reply.getInteger("msgid") == 104) {
+        assertEquals(503, reply.getInteger("errno"), reply::encode);
+        refused.add(String.valueOf(reply.getInteger("seq")));
+      }
+    }
+    assertTrue(refused.size() <= 5, "refused " + refused);
+    assertTrue(receiver.awaitClosed(Duration.ofSeconds(10)));
+    List<String> seen = new ArrayList<>();
+    receiver.all().stream().filter(m -> m.getInteger("msgid") == 6)
+        .forEach(m -> seen.add(m.getString("msg")));
+    TcpTestClient again = TcpTestClient.classic(survivor.tcpPort());
+    clients.add(again);
+    again.send(new io.vertx.core.json.JsonObject().put("msgid", 1).put("id", receiverId)
+        .put("password", "pw").put("format", "structured"));
+    io.vertx.core.json.JsonObject ack = again.expect(2);
+    assertEquals(0, ack.getInteger("errno"), ack::encode);
+    for (Object stored : ack.getJsonArray("offlinemsg")) {
+      seen.add(((io.vertx.core.json.JsonObject) stored).getString("msg"));
+    }
+    Set<String> arrived = new HashSet<>(seen);
+    assertEquals(seen.size(), arrived.size(), "duplicates");
+    Set<String> lost = new HashSet<>(accepted);
+    lost.removeAll(arrived);
+    assertEquals(Set.of(), lost, "acknowledged but lost");
   }
 
   @Test

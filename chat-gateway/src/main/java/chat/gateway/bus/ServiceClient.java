@@ -1,5 +1,6 @@
 package chat.gateway.bus;
 
+import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.ProtocolException;
@@ -10,6 +11,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import java.util.Set;
 
 /**
  * Requests to the other services over the event bus. A failed request fails with the
@@ -20,14 +22,37 @@ public final class ServiceClient {
 
   private final EventBus bus;
   private final DeliveryOptions options;
+  private final DeliveryOptions halfTimeout;
 
   public ServiceClient(EventBus bus, long timeoutMs) {
     this.bus = bus;
     this.options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    this.halfTimeout = new DeliveryOptions().setSendTimeout(Math.max(1, timeoutMs / 2));
   }
 
+  /**
+   * Reads that are safe to repeat: right after a node dies the cluster may still route a
+   * request to its consumers for a moment, and such a request only ends with the timeout.
+   * These are sent with half the timeout and tried twice.
+   */
+  private static final Set<String> RETRY_SAFE = Set.of(
+      Addresses.PRESENCE_LOCATE, Addresses.PRESENCE_QUERY, Addresses.USER_PROFILE,
+      Addresses.USER_FRIEND_LIST, Addresses.USER_GROUP_MEMBERS);
+
   public Future<JsonObject> request(String address, JsonObject body) {
+    if (RETRY_SAFE.contains(address)) {
+      return bus.<JsonObject>request(address, body, halfTimeout)
+          .recover(err -> isUnanswered(err)
+              ? bus.<JsonObject>request(address, body, halfTimeout)
+              : Future.failedFuture(err))
+          .map(Message::body);
+    }
     return bus.<JsonObject>request(address, body, options).map(Message::body);
+  }
+
+  private static boolean isUnanswered(Throwable err) {
+    return err instanceof ReplyException re
+        && (re.failureType() == ReplyFailure.TIMEOUT || re.failureType() == ReplyFailure.NO_HANDLERS);
   }
 
   /** The failure code of a refusal by the service, or -1 when it was not a refusal. */
