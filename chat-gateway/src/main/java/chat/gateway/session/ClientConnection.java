@@ -17,6 +17,7 @@ public interface ClientConnection {
   /**
    * Writes a last message and closes the connection so that the peer still reads it
    * (TCP: half-close after the write is flushed, then close; WebSocket: the given close code).
+   * The future completes once the message is written and the closing has begun.
    */
   Future<Void> writeAndClose(String json, short webSocketCloseCode);
 

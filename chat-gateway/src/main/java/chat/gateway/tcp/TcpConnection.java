@@ -6,7 +6,6 @@ import chat.protocol.wire.JsonStreamFraming;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.net.NetSocketInternal;
@@ -95,26 +94,22 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
    * Writes the last message, then half-closes (FIN) so the client reads it even while it is
    * still sending, and closes once the client has closed its side or after a short linger.
    * Closing at once with unread input would make the kernel send a reset that can destroy
-   * the message before the client reads it.
+   * the message before the client reads it. The future completes when the message is
+   * written and the FIN sent.
    */
   @Override
   public Future<Void> writeAndClose(String json, short webSocketCloseCode) {
     closing = true;
-    Promise<Void> closed = Promise.promise();
-    socket.closeHandler(v -> {
-      session.closed();
-      closed.tryComplete();
-    });
-    write(json).onComplete(ar -> {
-      Channel channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
-      if (ar.succeeded() && channel instanceof DuplexChannel duplex && channel.isActive()) {
-        duplex.shutdownOutput();
-        vertx.setTimer(LINGER_MS, t -> socket.close());
-      } else {
-        socket.close();
-      }
-    });
-    return closed.future();
+    return write(json)
+        .andThen(ar -> {
+          Channel channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
+          if (ar.succeeded() && channel instanceof DuplexChannel duplex && channel.isActive()) {
+            duplex.shutdownOutput();
+            vertx.setTimer(LINGER_MS, t -> socket.close());
+          } else {
+            socket.close();
+          }
+        });
   }
 
   @Override

@@ -5,7 +5,6 @@ import chat.gateway.session.Session;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
@@ -74,13 +73,7 @@ final class WebSocketConnection implements ClientConnection {
 
   @Override
   public Future<Void> writeAndClose(String json, short webSocketCloseCode) {
-    Promise<Void> closed = Promise.promise();
-    socket.closeHandler(v -> {
-      session.closed();
-      closed.tryComplete();
-    });
-    socket.writeTextMessage(json).onComplete(ar -> socket.close(webSocketCloseCode));
-    return closed.future();
+    return socket.writeTextMessage(json).andThen(ar -> socket.close(webSocketCloseCode));
   }
 
   @Override
