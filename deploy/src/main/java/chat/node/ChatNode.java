@@ -113,7 +113,8 @@ public final class ChatNode {
       HazelcastInstance hazelcast = clusterManager.getHazelcastInstance();
 
       if (roles.contains(Roles.USER)) {
-        UserConfig userConfig = UserConfig.from(userSettings(settings, dbUrl));
+        UserConfig userConfig = UserConfig.from(
+            UserConfig.jsonFromEnv(settings.asMap()).put("dbUrl", dbUrl));
         vertx.deployVerticle(() -> new UserVerticle(userConfig),
             new io.vertx.core.DeploymentOptions().setInstances(2)).await();
       }
@@ -228,18 +229,6 @@ public final class ChatNode {
         gateway.sessions().reopen();
       }
     });
-  }
-
-  private static JsonObject userSettings(Settings s, String dbUrl) {
-    JsonObject json = new JsonObject().put("dbUrl", dbUrl)
-        .put("poolSize", s.getInt("CHAT_DB_POOL_SIZE", 8))
-        .put("passwordIterations", s.getInt("CHAT_PASSWORD_ITERATIONS", 120_000))
-        .put("tokenTtlSeconds", s.getLong("CHAT_TOKEN_TTL_S", 86_400));
-    String secret = s.get("CHAT_TOKEN_SECRET", null);
-    if (secret != null) {
-      json.put("tokenSecret", secret);
-    }
-    return json;
   }
 
   private static JsonObject presenceSettings(Settings s, String nodeId, String dbUrl) {

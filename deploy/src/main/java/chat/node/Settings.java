@@ -67,6 +67,11 @@ public final class Settings {
     }
   }
 
+  /** Every setting, by its CHAT_* name. */
+  public Map<String, String> asMap() {
+    return values;
+  }
+
   /** A copy with some settings replaced (tests start nodes with their own ports). */
   public Settings with(Map<String, String> overrides) {
     Map<String, String> copy = new HashMap<>(values);
