@@ -17,6 +17,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Nodes as separate processes, killed, frozen, stopped and restarted the way operators and
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(240)
 class NodeFailureTest {
 
+  private static final Logger LOG = LoggerFactory.getLogger(NodeFailureTest.class);
   private static final int NODE_LOSS_S = 3;
 
   private final List<NodeProcess> processes = new ArrayList<>();
@@ -96,6 +99,8 @@ class NodeFailureTest {
     Eventually.within(Duration.ofSeconds(5), () -> assertEquals("offline", db.state(victimId)));
     Duration took = Duration.ofNanos(System.nanoTime() - killedAt);
     assertTrue(took.toMillis() <= 5000, "offline after " + took);
+    LOG.info("measured: kill -9 of a node -> its user offline in the database after {} ms",
+        took.toMillis());
     assertEquals("offline", friend.expect(103).getString("state"));
     assertEquals("online", db.state(friendId));
   }
@@ -113,7 +118,9 @@ class NodeFailureTest {
     Eventually.within(Duration.ofSeconds(NODE_LOSS_S + 4),
         () -> assertEquals("offline", db.state(stuckId)));
     Duration took = Duration.ofNanos(System.nanoTime() - frozenAt);
-    assertTrue(took.toMillis() <= (NODE_LOSS_S + 1) * 1000L + 500, "offline after " + took);
+    assertTrue(took.toMillis() <= (NODE_LOSS_S + 1) * 1000L, "offline after " + took);
+    LOG.info("measured: SIGSTOP of a node (CHAT_NODE_LOSS_S={}) -> its user offline after {} ms",
+        NODE_LOSS_S, took.toMillis());
     assertEquals("online", db.state(idOf(other)));
 
     frozen.thaw();
