@@ -46,7 +46,7 @@ class RequestFuzzTest {
   @BeforeContainer
   static void start() {
     nodes = new TestNodes(TestDatabase.shared().freshDatabase(),
-        Map.of("CHAT_RATE_LIMIT", "100000", "CHAT_MAX_FRAME", "8192"));
+        Map.of("CHAT_RATE_LIMIT", "100000"));
     node = nodes.start();
     visitor = TcpTestClient.classic(node.tcpPort());
     user = TcpTestClient.lines(node.tcpPort());
