@@ -31,7 +31,8 @@ public record GatewayConfig(
     int outboundMaxMessages,
     int outboundMaxBytes,
     long reconnectAfterMs,
-    int tcpInstances) {
+    int tcpInstances,
+    boolean servicesColocated) {
 
   private static final Set<String> POLICIES = Set.of("kick", "reject", "multi");
 
@@ -75,7 +76,8 @@ public record GatewayConfig(
         json.getInteger("outboundMaxMessages", 1000),
         json.getInteger("outboundMaxBytes", Math.max(4 * 1024 * 1024, 2 * maxFrame)),
         json.getLong("reconnectAfterMs", 1000L),
-        json.getInteger("tcpInstances", 1));
+        json.getInteger("tcpInstances", 1),
+        json.getBoolean("servicesColocated", false));
   }
 
   @Override

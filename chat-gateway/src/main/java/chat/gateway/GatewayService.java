@@ -53,7 +53,8 @@ public final class GatewayService {
   }
 
   private Future<Void> start(PrometheusMeterRegistry metrics) {
-    ServiceClient services = new ServiceClient(vertx.eventBus(), config.requestTimeoutMs());
+    ServiceClient services = new ServiceClient(vertx.eventBus(), config.requestTimeoutMs(),
+        config.servicesColocated());
     Delivery delivery = new Delivery(vertx.eventBus(), services, registry, config.nodeId(),
         config.requestTimeoutMs());
     Requests requests = new Requests(config, services, delivery);
@@ -116,7 +117,8 @@ public final class GatewayService {
     }
     return registry.closeAll(CloseReason.SERVER_CLOSING, Replies.serverClosing(config.reconnectAfterMs()))
         .compose(v -> Future.join(undeploys))
-        .compose(v -> new ServiceClient(vertx.eventBus(), config.requestTimeoutMs())
+        .compose(v -> new ServiceClient(vertx.eventBus(), config.requestTimeoutMs(),
+        config.servicesColocated())
             .request(Addresses.PRESENCE_NODE_DRAIN, new JsonObject().put("nodeId", config.nodeId())))
         .onSuccess(reply -> LOG.info("node {} drained ({} sessions were left to remove)",
             config.nodeName(), reply.getInteger("users")))

@@ -125,7 +125,10 @@ public final class ChatNode {
       GatewayService gateway = null;
       if (roles.contains(Roles.GATEWAY)) {
         gateway = GatewayService.deploy(vertx,
-            GatewayConfig.from(gatewaySettings(settings, nodeId, nodeName)), metrics).await();
+            GatewayConfig.from(gatewaySettings(settings, nodeId, nodeName)
+                .put("servicesColocated",
+                    roles.contains(Roles.PRESENCE) && roles.contains(Roles.USER))),
+            metrics).await();
       }
       ChatNode node = new ChatNode(nodeId, nodeName, vertx, hazelcast, gateway, embeddedDb, pauses);
       node.watchForSplit();

@@ -15,6 +15,12 @@ public final class ChatNodeMain {
   }
 
   public static void main(String[] args) {
+    // With fewer than two processors the common fork-join pool starts a thread per task, and
+    // libraries complete their futures there (Hazelcast does): give it two at least.
+    if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
+      System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism",
+          String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())));
+    }
     System.setProperty("hazelcast.logging.type", "slf4j");
     System.setProperty("vertx.logger-delegate-factory-class-name",
         "io.vertx.core.logging.SLF4JLogDelegateFactory");

@@ -21,11 +21,19 @@ import java.util.Set;
 public final class ServiceClient {
 
   private final EventBus bus;
+  private final boolean preferLocal;
+  private final DeliveryOptions local;
   private final DeliveryOptions options;
   private final DeliveryOptions halfTimeout;
 
-  public ServiceClient(EventBus bus, long timeoutMs) {
+  /**
+   * @param preferLocal the services also run in this process: ask them first (no network
+   *                    hop), and the cluster only when they do not answer
+   */
+  public ServiceClient(EventBus bus, long timeoutMs, boolean preferLocal) {
     this.bus = bus;
+    this.preferLocal = preferLocal;
+    this.local = new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true);
     this.options = new DeliveryOptions().setSendTimeout(timeoutMs);
     this.halfTimeout = new DeliveryOptions().setSendTimeout(Math.max(1, timeoutMs / 2));
   }
@@ -40,6 +48,15 @@ public final class ServiceClient {
       Addresses.USER_FRIEND_LIST, Addresses.USER_GROUP_MEMBERS);
 
   public Future<JsonObject> request(String address, JsonObject body) {
+    if (preferLocal) {
+      return bus.<JsonObject>request(address, body, local)
+          .map(Message::body)
+          .recover(err -> isNoHandlers(err) ? anywhere(address, body) : Future.failedFuture(err));
+    }
+    return anywhere(address, body);
+  }
+
+  private Future<JsonObject> anywhere(String address, JsonObject body) {
     if (RETRY_SAFE.contains(address)) {
       return bus.<JsonObject>request(address, body, halfTimeout)
           .recover(err -> isUnanswered(err)
@@ -48,6 +65,10 @@ public final class ServiceClient {
           .map(Message::body);
     }
     return bus.<JsonObject>request(address, body, options).map(Message::body);
+  }
+
+  private static boolean isNoHandlers(Throwable err) {
+    return err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
   }
 
   private static boolean isUnanswered(Throwable err) {

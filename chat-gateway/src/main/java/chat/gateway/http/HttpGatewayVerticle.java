@@ -52,8 +52,9 @@ public final class HttpGatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    probes = new ServiceClient(vertx.eventBus(), READY_TIMEOUT_MS);
-    services = new ServiceClient(vertx.eventBus(), config.requestTimeoutMs());
+    probes = new ServiceClient(vertx.eventBus(), READY_TIMEOUT_MS, false);
+    services = new ServiceClient(vertx.eventBus(), config.requestTimeoutMs(),
+        config.servicesColocated());
     // Frames somewhat over the limit still reach the session, which answers ERROR 413 and
     // closes with 1009; far larger ones are refused by the WebSocket codec itself (1009).
     int wsLimit = Math.max(4 * config.maxFrameBytes(), 2 * 1024 * 1024);

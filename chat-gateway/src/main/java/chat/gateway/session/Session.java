@@ -383,6 +383,9 @@ public final class Session {
   }
 
   private void replyFailure(JsonObject request, Throwable err) {
+    if (state == State.ENDED || closeReason != null) {
+      return; // the connection is gone: nobody to tell
+    }
     ProtocolException error = ServiceClient.toClient(err);
     if (error.errno() == ErrorCode.INTERNAL) {
       LOG.error("request {} of session {} failed", refOf(request), connectionId, err);
