@@ -102,6 +102,7 @@ class NodeFailureTest {
     LOG.info("measured: kill -9 of a node -> its user offline in the database after {} ms",
         took.toMillis());
     assertEquals("offline", friend.expect(103).getString("state"));
+    friend.expectSilence(Duration.ofSeconds(1));
     assertEquals("online", db.state(friendId));
   }
 

@@ -128,6 +128,37 @@ class SingleNodeTest {
   }
 
   @Test
+  void largeMessagesAndNamesWithQuotesAndEmojiGoThroughIntact() {
+    String odd = "o'brien \"the\" 😀 中文 " + TestNodes.unique("x");
+    try (TcpTestClient a = TcpTestClient.classic(node.tcpPort());
+         WsTestClient b = WsTestClient.connect(node.httpPort())) {
+      int aId = a.register(odd, "pa\"ss'wd");
+      int bId = b.register(TestNodes.unique("b"), "pw");
+      JsonObject ack = a.loginOk(aId, "pa\"ss'wd");
+      assertEquals(odd, ack.getString("name"));
+      b.loginOk(bId, "pw");
+      // 60 KB of text, its JSON request still under the 64 KiB frame limit
+      String big = "x".repeat(60_000) + "😀\"'\\";
+      a.chat(bId, big);
+      JsonObject got = b.expect(6);
+      assertEquals(big, got.getString("msg"));
+      assertEquals(odd, got.getString("name"));
+      String groupName = "g \"quoted\" 😀 " + TestNodes.unique("g");
+      a.send(new JsonObject().put("msgid", 8).put("groupname", groupName).put("groupdesc", "d'😀"));
+      int groupId = a.expect(105).getInteger("groupid");
+      b.send(new JsonObject().put("msgid", 9).put("groupid", groupId).put("seq", 1));
+      b.expect(105);
+      b.send(new JsonObject().put("msgid", 3).put("seq", 2));
+      b.expect(105);
+      b.send(new JsonObject().put("msgid", 1).put("id", bId).put("password", "pw")
+          .put("format", "structured"));
+      JsonObject group = b.expect(2).getJsonArray("groups").getJsonObject(0);
+      assertEquals(groupName, group.getString("groupname"));
+      assertEquals("d'😀", group.getString("groupdesc"));
+    }
+  }
+
+  @Test
   void requestsSplitOrCoalescedAreAllHandledInOrder() {
     try (TcpTestClient client = TcpTestClient.classic(node.tcpPort())) {
       String twoPings = "{\"msgid\":100,\"seq\":1}\0{\"msgid\":100,\"seq\":2}{\"msgid\":100,\"seq\":3}\n";
