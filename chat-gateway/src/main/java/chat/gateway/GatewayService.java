@@ -110,13 +110,16 @@ public final class GatewayService {
    */
   public Future<Void> drain() {
     LOG.info("draining node {}: {} connections", config.nodeName(), registry.connections());
-    List<Future<?>> undeploys = new ArrayList<>();
-    // Listeners first, so no new client arrives while the others are told to leave.
-    for (int i = deployments.size() - 1; i >= 1; i--) {
-      undeploys.add(vertx.undeploy(deployments.get(i)));
-    }
+    // Every client is told and closed first (a connection arriving meanwhile is closed at
+    // once), then the listeners stop: stopping a listener closes its connections at once.
     return registry.closeAll(CloseReason.SERVER_CLOSING, Replies.serverClosing(config.reconnectAfterMs()))
-        .compose(v -> Future.join(undeploys))
+        .compose(v -> {
+          List<Future<?>> undeploys = new ArrayList<>();
+          for (int i = deployments.size() - 1; i >= 1; i--) {
+            undeploys.add(vertx.undeploy(deployments.get(i)));
+          }
+          return Future.join(undeploys);
+        })
         .compose(v -> new ServiceClient(vertx.eventBus(), config.requestTimeoutMs(),
         config.servicesColocated())
             .request(Addresses.PRESENCE_NODE_DRAIN, new JsonObject().put("nodeId", config.nodeId())))
