@@ -160,10 +160,6 @@ public final class ChatNode {
     return gateway.httpPort();
   }
 
-  public Vertx vertx() {
-    return vertx;
-  }
-
   /**
    * Graceful stop: clients get SERVER_CLOSING, this node's users are set offline, the node
    * leaves the cluster, and the embedded database (if any) stops.

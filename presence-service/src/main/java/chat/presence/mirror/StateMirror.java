@@ -67,11 +67,6 @@ public final class StateMirror {
     return written.future();
   }
 
-  /** How many users have a state not yet written. */
-  public int backlog() {
-    return pending.size() + inFlight.size();
-  }
-
   /** Users the database shows online. */
   public Future<Set<Integer>> onlineInDatabase() {
     return pool.query(SELECT_ONLINE).execute().map(rows -> {
