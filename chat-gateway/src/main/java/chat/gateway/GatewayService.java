@@ -56,7 +56,7 @@ public final class GatewayService {
     ServiceClient services = new ServiceClient(vertx.eventBus(), config.requestTimeoutMs(),
         config.servicesColocated());
     Delivery delivery = new Delivery(vertx.eventBus(), services, registry, config.nodeId(),
-        config.requestTimeoutMs());
+        config.requestTimeoutMs(), "multi".equals(config.loginConflict()));
     Requests requests = new Requests(config, services, delivery);
     SessionEndReporter reporter = new SessionEndReporter(vertx, config.nodeId(),
         config.requestTimeoutMs());

@@ -12,7 +12,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Gets a message to users wherever they are: presence says which nodes hold their sessions,
@@ -26,19 +28,39 @@ public final class Delivery {
   private final SessionRegistry registry;
   private final String nodeId;
   private final DeliveryOptions deliverOptions;
+  /** Where each user was last reached from this node; only a hint, checked by every delivery. */
+  private final Map<Integer, Set<String>> lastReached = new ConcurrentHashMap<>();
+  private final boolean useLastReached;
+  private static final int MAX_REMEMBERED = 100_000;
 
   public Delivery(EventBus bus, ServiceClient services, SessionRegistry registry, String nodeId,
-                  long timeoutMs) {
+                  long timeoutMs, boolean multiSession) {
     this.bus = bus;
     this.services = services;
     this.registry = registry;
     this.nodeId = nodeId;
     this.deliverOptions = new DeliveryOptions().setSendTimeout(timeoutMs);
+    this.useLastReached = !multiSession;
   }
 
-  /** Delivers to one user; fails with 404 when the user does not exist. */
+  /**
+   * Delivers to one user; fails with 404 when the user does not exist. The nodes where the
+   * user was last reached are tried first, without asking presence; when none of them takes
+   * the message (the user moved, logged out, was kicked) the full path runs: presence, then
+   * storage. Under policy multi every message asks presence, so a new device is never missed.
+   */
   public Future<Void> toUser(int userId, JsonObject message) {
-    return toUsers(List.of(userId), message, true);
+    Set<String> known = lastReached.get(userId);
+    if (known == null || !useLastReached) {
+      return toUsers(List.of(userId), message, true);
+    }
+    return reach(userId, known, message).compose(reached -> {
+      if (reached) {
+        return Future.succeededFuture();
+      }
+      lastReached.remove(userId, known);
+      return toUsers(List.of(userId), message, true);
+    });
   }
 
   /**
@@ -51,12 +73,26 @@ public final class Delivery {
       JsonObject sessions = located.getJsonObject("sessions", new JsonObject());
       List<Future<Void>> each = new ArrayList<>();
       for (int userId : userIds) {
-        JsonArray refs = sessions.getJsonArray(String.valueOf(userId));
-        each.add(reach(userId, nodesOf(refs), message)
-            .compose(reached -> reached ? Future.succeededFuture() : store(userId, message, strict)));
+        Set<String> nodes = nodesOf(sessions.getJsonArray(String.valueOf(userId)));
+        each.add(reach(userId, nodes, message).compose(reached -> {
+          if (reached) {
+            remember(userId, nodes);
+            return Future.succeededFuture();
+          }
+          return store(userId, message, strict);
+        }));
       }
       return Future.all(each).mapEmpty();
     });
+  }
+
+  private void remember(int userId, Set<String> nodes) {
+    if (useLastReached) {
+      if (lastReached.size() >= MAX_REMEMBERED) {
+        lastReached.clear();
+      }
+      lastReached.put(userId, nodes);
+    }
   }
 
   private Future<Boolean> reach(int userId, Set<String> nodes, JsonObject message) {
