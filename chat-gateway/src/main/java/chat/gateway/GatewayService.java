@@ -70,7 +70,7 @@ public final class GatewayService {
           .description("users logged in on this node").register(metrics);
     }
     AtomicReference<TcpGatewayVerticle> tcp = new AtomicReference<>();
-    return record(vertx.deployVerticle(new NodeBusVerticle(config.nodeId(), registry)))
+    return record(vertx.deployVerticle(new NodeBusVerticle(config.nodeId(), registry, requests)))
         .compose(v -> record(vertx.deployVerticle(() -> {
           TcpGatewayVerticle verticle = new TcpGatewayVerticle(config, registry, connectionIds,
               requests, reporter);

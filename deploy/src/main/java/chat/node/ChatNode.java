@@ -152,6 +152,11 @@ public final class ChatNode {
     return nodeName;
   }
 
+  /** This node's Vert.x instance (tests reach the event bus through it). */
+  Vertx vertx() {
+    return vertx;
+  }
+
   public int tcpPort() {
     return gateway.tcpPort();
   }

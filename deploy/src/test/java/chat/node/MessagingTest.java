@@ -34,9 +34,11 @@ class MessagingTest {
   private static TestNodes nodes;
   private static ChatNode first;
   private static ChatNode second;
+  private static String dbUrl;
 
   @BeforeAll
   static void start(FreshDatabase database) {
+    dbUrl = database.url();
     nodes = new TestNodes(database.url(), Map.of(
         "CHAT_ADMIN_TOKEN", ADMIN_TOKEN,
         "CHAT_OUTBOUND_MAX_BYTES", "262144"));
@@ -82,6 +84,29 @@ class MessagingTest {
       JsonObject again = receiver.expect(2);
       assertEquals(0, again.getInteger("errno"));
       assertEquals(new JsonArray(), again.getJsonArray("offlinemsg"), "delivered only once");
+    }
+  }
+
+  @Test
+  void aMessageStoredWhileItsRecipientWasLoggingInIsDeliveredToTheOpenSession() {
+    try (TcpTestClient late = TcpTestClient.classic(second.tcpPort())) {
+      int id = late.register(TestNodes.unique("late"), "pw");
+      late.loginOk(id, "pw");
+      // The store that raced the login: the row lands after the login read its messages;
+      // then the storing gateway finds the user online and tells the user's node.
+      JsonObject message = new JsonObject().put("msgid", 6).put("id", 1).put("name", "racer")
+          .put("toid", id).put("msg", "stored while you logged in").put("time", "t")
+          .put("msgno", "race-1");
+      new Db(dbUrl).update("INSERT INTO offlinemessage (userid, message) VALUES (?, ?)", id,
+          message.encode());
+      second.vertx().eventBus().send(chat.protocol.bus.Addresses.gatewayOfflineCheck(
+          second.nodeId()), new JsonObject().put("userId", id));
+      assertEquals("stored while you logged in", late.expect(6).getString("msg"));
+      late.expectSilence(Duration.ofMillis(300));
+      late.send(new JsonObject().put("msgid", 3).put("seq", 1));
+      late.expect(105);
+      assertEquals(new JsonArray(), late.loginOk(id, "pw").getJsonArray("offlinemsg"),
+          "delivered once, then deleted");
     }
   }
 

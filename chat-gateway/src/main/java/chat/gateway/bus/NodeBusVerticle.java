@@ -1,5 +1,7 @@
 package chat.gateway.bus;
 
+import chat.gateway.handler.Requests;
+import chat.gateway.session.Session;
 import chat.gateway.session.SessionRegistry;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
@@ -18,10 +20,12 @@ public final class NodeBusVerticle extends VerticleBase {
 
   private final String nodeId;
   private final SessionRegistry registry;
+  private final Requests requests;
 
-  public NodeBusVerticle(String nodeId, SessionRegistry registry) {
+  public NodeBusVerticle(String nodeId, SessionRegistry registry, Requests requests) {
     this.nodeId = nodeId;
     this.registry = registry;
+    this.requests = requests;
   }
 
   @Override
@@ -30,6 +34,8 @@ public final class NodeBusVerticle extends VerticleBase {
     return Future.all(List.of(
         bus.consumer(Addresses.gatewayDeliver(nodeId), this::onDeliver).completion(),
         bus.consumer(Addresses.gatewayKick(nodeId), this::onKick).completion(),
+        bus.<JsonObject>consumer(Addresses.gatewayOfflineCheck(nodeId), this::onOfflineCheck)
+            .completion(),
         bus.<JsonObject>consumer(Addresses.GATEWAY_BROADCAST,
             msg -> registry.broadcast(msg.body().getJsonObject("payload"))).completion()));
   }
@@ -45,6 +51,12 @@ public final class NodeBusVerticle extends VerticleBase {
           }
         })
         .onFailure(err -> msg.fail(FailureCodes.INTERNAL, err.getMessage()));
+  }
+
+  private void onOfflineCheck(Message<JsonObject> msg) {
+    for (Session session : registry.sessionsOf(msg.body().getInteger("userId"))) {
+      session.context().runOnContext(v -> requests.deliverStored(session));
+    }
   }
 
   private void onKick(Message<JsonObject> msg) {

@@ -115,13 +115,57 @@ final class AccountHandler {
               profile, states, structured, heartbeatSettings());
           Replies.withSeq(ack, seq);
           long upTo = profile.getLong("offlineUpTo", 0L);
+          session.offlineDeliveredUpTo(upTo);
           return session.completeLogin(ack, heartbeat).onSuccess(v -> {
             if (upTo > 0) {
               services.request(Addresses.USER_OFFLINE_DELETE,
                   new JsonObject().put("userId", userId).put("upTo", upTo));
             }
+            if (session.takePendingOfflineCheck()) {
+              deliverStored(session);
+            }
           });
         }));
+  }
+
+  /**
+   * Delivers the stored messages this user session has not had yet (those stored while its
+   * login was reading them), then deletes them. Runs on the session's event loop.
+   */
+  Future<Void> deliverStored(Session session) {
+    if (!session.readyForOfflineCheck()) {
+      return Future.succeededFuture();
+    }
+    int userId = session.userId();
+    String sessionId = session.sessionId();
+    session.offlineCheckRunning(true);
+    return services.request(Addresses.USER_PROFILE, new JsonObject().put("userId", userId))
+        .compose(profile -> {
+          session.offlineCheckRunning(false);
+          if (!sessionId.equals(session.sessionId()) || !session.readyForOfflineCheck()) {
+            return Future.<Void>succeededFuture();
+          }
+          long upTo = session.offlineDeliveredUpTo();
+          for (Object stored : profile.getJsonArray("offline", new JsonArray())) {
+            JsonObject item = (JsonObject) stored;
+            if (item.getLong("no") > upTo) {
+              session.send(item.getJsonObject("message"));
+              upTo = item.getLong("no");
+            }
+          }
+          if (upTo == session.offlineDeliveredUpTo()) {
+            return Future.<Void>succeededFuture();
+          }
+          session.offlineDeliveredUpTo(upTo);
+          return services.request(Addresses.USER_OFFLINE_DELETE,
+              new JsonObject().put("userId", userId).put("upTo", upTo)).<Void>mapEmpty();
+        })
+        .eventually(() -> {
+          session.offlineCheckRunning(false);
+          return session.takePendingOfflineCheck() && sessionId.equals(session.sessionId())
+              ? deliverStored(session)
+              : Future.succeededFuture();
+        });
   }
 
   private Future<JsonObject> states(JsonArray ids) {

@@ -126,8 +126,23 @@ public final class Delivery {
 
   private Future<Void> store(int userId, JsonObject message, boolean strict) {
     Future<Void> stored = services.request(Addresses.USER_OFFLINE_STORE,
-        new JsonObject().put("toid", userId).put("message", message)).mapEmpty();
+            new JsonObject().put("toid", userId).put("message", message))
+        .<Void>mapEmpty()
+        .onSuccess(v -> checkStillOffline(userId));
     return strict ? stored : stored.otherwiseEmpty();
+  }
+
+  /**
+   * A user seen offline may have logged in while the message was being stored, after the
+   * login read its stored messages: if the user is online now, the nodes holding the user's
+   * sessions are told to deliver what was stored.
+   */
+  private void checkStillOffline(int userId) {
+    services.request(Addresses.PRESENCE_LOCATE, new JsonObject().put("ids", new JsonArray().add(userId)))
+        .onSuccess(located -> nodesOf(located.getJsonObject("sessions", new JsonObject())
+                .getJsonArray(String.valueOf(userId)))
+            .forEach(node -> bus.send(Addresses.gatewayOfflineCheck(node),
+                new JsonObject().put("userId", userId))));
   }
 
   private static Set<String> nodesOf(JsonArray refs) {

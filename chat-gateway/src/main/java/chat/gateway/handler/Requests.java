@@ -29,6 +29,11 @@ public final class Requests implements RequestHandler {
     this.social = new SocialHandler(services);
   }
 
+  /** Stored messages for a user online here: the session delivers those it has not had. */
+  public Future<Void> deliverStored(Session session) {
+    return account.deliverStored(session);
+  }
+
   @Override
   public Future<Void> handle(Session session, JsonObject request) {
     int msgid = Fields.msgid(request);

@@ -55,6 +55,12 @@ public final class Session {
   private Future<?> presenceRegistration = Future.succeededFuture();
   private final List<JsonObject> heldDuringLogin = new ArrayList<>();
 
+  /** The highest offline message number this user session has been given. */
+  private long offlineDeliveredUpTo;
+  /** An offline check arrived while the login (or another check) was still under way. */
+  private boolean offlineCheckPending;
+  private boolean offlineCheckRunning;
+
   private long lastSeenNanos = System.nanoTime();
   private boolean heartbeat;
   private long heartbeatTimer = -1;
@@ -194,6 +200,8 @@ public final class Session {
     this.userId = userId;
     this.userName = userName;
     this.sessionId = connectionId + "." + (++logins);
+    this.offlineDeliveredUpTo = 0;
+    this.offlineCheckPending = false;
     registry.addUser(this);
     return sessionId;
   }
@@ -242,6 +250,38 @@ public final class Session {
     endUserSession("logout");
     state = State.VISITOR;
     startAuthTimer();
+  }
+
+  public long offlineDeliveredUpTo() {
+    return offlineDeliveredUpTo;
+  }
+
+  public void offlineDeliveredUpTo(long upTo) {
+    offlineDeliveredUpTo = Math.max(offlineDeliveredUpTo, upTo);
+  }
+
+  /** Records an offline check that arrived during the login; true if one was pending. */
+  public boolean takePendingOfflineCheck() {
+    boolean pending = offlineCheckPending;
+    offlineCheckPending = false;
+    return pending;
+  }
+
+  /**
+   * Whether stored messages may be delivered now: true for a user session; during a login the
+   * check is remembered and runs once the ack is written.
+   */
+  public boolean readyForOfflineCheck() {
+    if (state == State.LOGGING_IN || offlineCheckRunning) {
+      offlineCheckPending = true;
+      return false;
+    }
+    return state == State.USER && closeReason == null;
+  }
+
+  /** Marks an offline check as running (true) or done (false). */
+  public void offlineCheckRunning(boolean running) {
+    offlineCheckRunning = running;
   }
 
   // ---- from any thread ----

@@ -67,6 +67,12 @@ public final class SessionRegistry {
     });
   }
 
+  /** The sessions of the user on this node (a snapshot). */
+  public List<Session> sessionsOf(int userId) {
+    Set<Session> set = byUser.get(userId);
+    return set == null ? List.of() : List.copyOf(set);
+  }
+
   /** Kicks one user session, if it is here; completes once its socket is closed. */
   public Future<Void> kick(int userId, String sessionId) {
     Set<Session> targets = byUser.get(userId);

@@ -72,6 +72,14 @@ public final class Addresses {
     return "chat.gateway." + nodeId + ".deliver";
   }
 
+  /**
+   * {userId} ; messages were stored for a user who is online on that node (the store raced the
+   * user's login): the user's sessions there deliver the stored messages they have not had.
+   */
+  public static String gatewayOfflineCheck(String nodeId) {
+    return "chat.gateway." + nodeId + ".offline.check";
+  }
+
   /** {userId, sessionId} → {} once KICKED has been written and the socket is closed. */
   public static String gatewayKick(String nodeId) {
     return "chat.gateway." + nodeId + ".kick";
