@@ -23,6 +23,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -236,38 +237,63 @@ public final class ChatNode {
     });
   }
 
+  /** CHAT_* variables of the presence service → PresenceConfig keys (defaults live there). */
+  private static final Map<String, String> PRESENCE_NUMBERS = Map.of(
+      "CHAT_KICK_TIMEOUT_MS", "kickTimeoutMs",
+      "CHAT_REQUEST_TIMEOUT_MS", "requestTimeoutMs");
+
+  /** CHAT_* variables of the gateway → GatewayConfig keys (defaults live there). */
+  private static final Map<String, String> GATEWAY_NUMBERS = Map.ofEntries(
+      Map.entry("CHAT_TCP_PORT", "tcpPort"),
+      Map.entry("CHAT_HTTP_PORT", "httpPort"),
+      Map.entry("CHAT_MAX_FRAME", "maxFrameBytes"),
+      Map.entry("CHAT_AUTH_TIMEOUT_S", "authTimeoutSeconds"),
+      Map.entry("CHAT_HEARTBEAT_INTERVAL_S", "heartbeatIntervalSeconds"),
+      Map.entry("CHAT_HEARTBEAT_TIMEOUT_S", "heartbeatTimeoutSeconds"),
+      Map.entry("CHAT_KEEPALIVE_IDLE_S", "keepAliveIdleSeconds"),
+      Map.entry("CHAT_KEEPALIVE_INTERVAL_S", "keepAliveIntervalSeconds"),
+      Map.entry("CHAT_KEEPALIVE_COUNT", "keepAliveCount"),
+      Map.entry("CHAT_REQUEST_TIMEOUT_MS", "requestTimeoutMs"),
+      Map.entry("CHAT_RATE_LIMIT", "rateLimitPerSecond"),
+      Map.entry("CHAT_OUTBOUND_MAX_MESSAGES", "outboundMaxMessages"),
+      Map.entry("CHAT_OUTBOUND_MAX_BYTES", "outboundMaxBytes"),
+      Map.entry("CHAT_RECONNECT_AFTER_MS", "reconnectAfterMs"),
+      Map.entry("CHAT_TCP_INSTANCES", "tcpInstances"));
+
+  /** CHAT_* variables of the gateway that are text. */
+  private static final Map<String, String> GATEWAY_TEXTS = Map.of(
+      "CHAT_BIND", "bindHost",
+      "CHAT_LOGIN_CONFLICT", "loginConflict",
+      "CHAT_TIMEZONE", "timezone",
+      "CHAT_ADMIN_TOKEN", "adminToken");
+
   private static JsonObject presenceSettings(Settings s, String nodeId, String dbUrl) {
-    return new JsonObject().put("nodeId", nodeId).put("dbUrl", dbUrl)
-        .put("kickTimeoutMs", s.getLong("CHAT_KICK_TIMEOUT_MS", 3000))
-        .put("requestTimeoutMs", s.getLong("CHAT_REQUEST_TIMEOUT_MS", 5000));
+    JsonObject json = new JsonObject().put("nodeId", nodeId).put("dbUrl", dbUrl);
+    copyNumbers(s, PRESENCE_NUMBERS, json);
+    return json;
   }
 
   private static JsonObject gatewaySettings(Settings s, String nodeId, String nodeName) {
-    JsonObject json = new JsonObject()
-        .put("nodeId", nodeId)
-        .put("nodeName", nodeName)
-        .put("bindHost", s.get("CHAT_BIND", "0.0.0.0"))
-        .put("tcpPort", s.getInt("CHAT_TCP_PORT", 6000))
-        .put("httpPort", s.getInt("CHAT_HTTP_PORT", 8080))
-        .put("maxFrameBytes", s.getInt("CHAT_MAX_FRAME", 65536))
-        .put("authTimeoutSeconds", s.getInt("CHAT_AUTH_TIMEOUT_S", 120))
-        .put("heartbeatIntervalSeconds", s.getInt("CHAT_HEARTBEAT_INTERVAL_S", 10))
-        .put("heartbeatTimeoutSeconds", s.getInt("CHAT_HEARTBEAT_TIMEOUT_S", 25))
-        .put("keepAliveIdleSeconds", s.getInt("CHAT_KEEPALIVE_IDLE_S", 60))
-        .put("keepAliveIntervalSeconds", s.getInt("CHAT_KEEPALIVE_INTERVAL_S", 5))
-        .put("keepAliveCount", s.getInt("CHAT_KEEPALIVE_COUNT", 3))
-        .put("loginConflict", s.get("CHAT_LOGIN_CONFLICT", "kick"))
-        .put("requestTimeoutMs", s.getLong("CHAT_REQUEST_TIMEOUT_MS", 5000))
-        .put("rateLimitPerSecond", s.getInt("CHAT_RATE_LIMIT", 200))
-        .put("timezone", s.get("CHAT_TIMEZONE", "UTC"))
-        .put("outboundMaxMessages", s.getInt("CHAT_OUTBOUND_MAX_MESSAGES", 1000))
-        .put("outboundMaxBytes", s.getInt("CHAT_OUTBOUND_MAX_BYTES", 4 * 1024 * 1024))
-        .put("reconnectAfterMs", s.getLong("CHAT_RECONNECT_AFTER_MS", 1000))
-        .put("tcpInstances", s.getInt("CHAT_TCP_INSTANCES", 1));
-    String adminToken = s.get("CHAT_ADMIN_TOKEN", null);
-    if (adminToken != null) {
-      json.put("adminToken", adminToken);
-    }
+    JsonObject json = new JsonObject().put("nodeId", nodeId).put("nodeName", nodeName);
+    copyNumbers(s, GATEWAY_NUMBERS, json);
+    GATEWAY_TEXTS.forEach((variable, key) -> {
+      String value = s.get(variable, null);
+      if (value != null) {
+        json.put(key, value);
+      }
+    });
     return json;
+  }
+
+  /**
+   * Copies the variables that are set, as numbers (milliseconds as longs, the rest as ints,
+   * each checked by Settings); absent ones take the config's default.
+   */
+  private static void copyNumbers(Settings s, Map<String, String> names, JsonObject json) {
+    names.forEach((variable, key) -> {
+      if (s.get(variable, null) != null) {
+        json.put(key, key.endsWith("Ms") ? (Object) s.getLong(variable, 0) : s.getInt(variable, 0));
+      }
+    });
   }
 }

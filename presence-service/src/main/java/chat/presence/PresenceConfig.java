@@ -40,7 +40,7 @@ public record PresenceConfig(String nodeId, String dbUrl, int dbPoolSize, long k
         json.getLong("sweepIntervalMs", 2000L),
         json.getLong("reconcileIntervalMs", 5000L),
         json.getLong("tombstoneAgeMs", 60_000L),
-        json.getLong("requestTimeoutMs", 3000L));
+        json.getLong("requestTimeoutMs", 5000L));
   }
 
   private static void positive(long value, String name) {
