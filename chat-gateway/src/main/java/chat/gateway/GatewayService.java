@@ -36,6 +36,7 @@ public final class GatewayService {
   private final Vertx vertx;
   private final GatewayConfig config;
   private final SessionRegistry registry;
+  private final ServiceClient services;
   private final List<String> deployments = new ArrayList<>();
   private TcpGatewayVerticle firstTcp;
   private HttpGatewayVerticle http;
@@ -44,6 +45,8 @@ public final class GatewayService {
     this.vertx = vertx;
     this.config = config;
     this.registry = new SessionRegistry();
+    this.services = new ServiceClient(vertx.eventBus(), config.requestTimeoutMs(),
+        config.servicesColocated());
   }
 
   public static Future<GatewayService> deploy(Vertx vertx, GatewayConfig config,
@@ -53,8 +56,6 @@ public final class GatewayService {
   }
 
   private Future<Void> start(PrometheusMeterRegistry metrics) {
-    ServiceClient services = new ServiceClient(vertx.eventBus(), config.requestTimeoutMs(),
-        config.servicesColocated());
     Delivery delivery = new Delivery(vertx.eventBus(), services, registry, config.nodeId(),
         config.requestTimeoutMs(), "multi".equals(config.loginConflict()));
     Requests requests = new Requests(config, services, delivery);
@@ -79,7 +80,7 @@ public final class GatewayService {
         }, new DeploymentOptions().setInstances(config.tcpInstances()))))
         .compose(v -> {
           firstTcp = tcp.get();
-          http = new HttpGatewayVerticle(config, registry, webSockets, metrics);
+          http = new HttpGatewayVerticle(config, registry, webSockets, services, metrics);
           return record(vertx.deployVerticle(http));
         });
   }
@@ -120,9 +121,8 @@ public final class GatewayService {
           }
           return Future.join(undeploys);
         })
-        .compose(v -> new ServiceClient(vertx.eventBus(), config.requestTimeoutMs(),
-        config.servicesColocated())
-            .request(Addresses.PRESENCE_NODE_DRAIN, new JsonObject().put("nodeId", config.nodeId())))
+        .compose(v -> services.request(Addresses.PRESENCE_NODE_DRAIN,
+            new JsonObject().put("nodeId", config.nodeId())))
         .onSuccess(reply -> LOG.info("node {} drained ({} sessions were left to remove)",
             config.nodeName(), reply.getInteger("users")))
         .onFailure(err -> LOG.warn("presence did not confirm the drain of node {}: {}",

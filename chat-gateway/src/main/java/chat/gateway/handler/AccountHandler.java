@@ -183,15 +183,16 @@ final class AccountHandler {
   }
 
   private static JsonObject loginAck(int errno, String errmsg, Object seq) {
-    JsonObject ack = new JsonObject().put("msgid", MsgId.LOGIN_ACK).put("errno", errno);
-    if (errmsg != null) {
-      ack.put("errmsg", errmsg);
-    }
-    return Replies.withSeq(ack, seq);
+    return classicAck(MsgId.LOGIN_ACK, errno, errmsg, seq);
   }
 
   private static JsonObject regAck(int errno, String errmsg, Object seq) {
-    JsonObject ack = new JsonObject().put("msgid", MsgId.REG_ACK).put("errno", errno);
+    return classicAck(MsgId.REG_ACK, errno, errmsg, seq);
+  }
+
+  /** A classic reply ({@code msgid}, {@code errno}, {@code errmsg} when it failed). */
+  private static JsonObject classicAck(int msgid, int errno, String errmsg, Object seq) {
+    JsonObject ack = new JsonObject().put("msgid", msgid).put("errno", errno);
     if (errmsg != null) {
       ack.put("errmsg", errmsg);
     }

@@ -34,28 +34,14 @@ final class ChatHandler {
 
   Future<Void> oneChat(Session session, JsonObject request) {
     int toId = Fields.id(request, "toid");
-    JsonObject message = new JsonObject()
-        .put("msgid", MsgId.ONE_CHAT)
-        .put("id", session.userId())
-        .put("name", session.userName())
-        .put("toid", toId)
-        .put("msg", Fields.string(request, "msg"))
-        .put("time", timeOf(request))
-        .put("msgno", numbers.next());
+    JsonObject message = message(session, request, MsgId.ONE_CHAT, "toid", toId);
     return delivery.toUser(toId, message)
         .compose(v -> AccountHandler.ackIfAsked(session, request));
   }
 
   Future<Void> groupChat(Session session, JsonObject request) {
     int groupId = Fields.id(request, "groupid");
-    JsonObject message = new JsonObject()
-        .put("msgid", MsgId.GROUP_CHAT)
-        .put("id", session.userId())
-        .put("name", session.userName())
-        .put("groupid", groupId)
-        .put("msg", Fields.string(request, "msg"))
-        .put("time", timeOf(request))
-        .put("msgno", numbers.next());
+    JsonObject message = message(session, request, MsgId.GROUP_CHAT, "groupid", groupId);
     JsonObject query = new JsonObject().put("userId", session.userId()).put("groupid", groupId);
     return services.request(Addresses.USER_GROUP_MEMBERS, query)
         .compose(reply -> {
@@ -72,6 +58,19 @@ final class ChatHandler {
               : delivery.toUsers(others, message, false);
         })
         .compose(v -> AccountHandler.ackIfAsked(session, request));
+  }
+
+  /** The message as delivered: the sender from the session, a server time, a new msgno. */
+  private JsonObject message(Session session, JsonObject request, int msgid, String targetField,
+                             int target) {
+    return new JsonObject()
+        .put("msgid", msgid)
+        .put("id", session.userId())
+        .put("name", session.userName())
+        .put(targetField, target)
+        .put("msg", Fields.string(request, "msg"))
+        .put("time", timeOf(request))
+        .put("msgno", numbers.next());
   }
 
   /** The client's {@code time} when it gave one, else now, as {@code YYYY-MM-DD HH:MM:SS}. */

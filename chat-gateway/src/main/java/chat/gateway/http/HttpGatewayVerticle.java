@@ -40,10 +40,12 @@ public final class HttpGatewayVerticle extends VerticleBase {
   private final PrometheusMeterRegistry metrics;
   private HttpServer server;
   private ServiceClient probes;
-  private ServiceClient services;
+  private final ServiceClient services;
 
   public HttpGatewayVerticle(GatewayConfig config, SessionRegistry registry,
-                             WebSocketAcceptor webSockets, PrometheusMeterRegistry metrics) {
+                             WebSocketAcceptor webSockets, ServiceClient services,
+                             PrometheusMeterRegistry metrics) {
+    this.services = services;
     this.config = config;
     this.registry = registry;
     this.webSockets = webSockets;
@@ -53,8 +55,6 @@ public final class HttpGatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     probes = new ServiceClient(vertx.eventBus(), READY_TIMEOUT_MS, false);
-    services = new ServiceClient(vertx.eventBus(), config.requestTimeoutMs(),
-        config.servicesColocated());
     // Frames somewhat over the limit still reach the session, which answers ERROR 413 and
     // closes with 1009; far larger ones are refused by the WebSocket codec itself (1009).
     int wsLimit = Math.max(4 * config.maxFrameBytes(), 2 * 1024 * 1024);
