@@ -27,6 +27,21 @@ public final class Addresses {
   public static final String USER_OFFLINE_DELETE = "chat.user.offline.delete";
   /** {toid, message} → {no} ; stores one message for an offline user; fails NO_SUCH_USER. */
   public static final String USER_OFFLINE_STORE = "chat.user.offline.store";
+  /**
+   * {messages:[{message, pending:[userIds], delivered:[userIds]}]} →
+   * {results:[{stored:[userIds], full:[userIds], missing:[userIds]}]} ; appends to the message
+   * log (idempotent by msgno) and to each pending user's mailbox (never a second copy).
+   */
+  public static final String USER_MESSAGE_APPEND = "chat.user.message.append";
+  /** {userId, limit} → {messages:[{msgno, message}], more} ; the oldest pending, in order. */
+  public static final String USER_OFFLINE_PAGE = "chat.user.offline.page";
+  /** {userId, msgnos:[...]} → {acked} ; exactly those pending messages are no longer pending. */
+  public static final String USER_OFFLINE_ACK = "chat.user.offline.ack";
+  /**
+   * {userId, with | groupid, before?, limit} → {messages:[...], more} ; newest first page,
+   * oldest first within it; fails NOT_A_MEMBER, NO_SUCH_GROUP, NO_SUCH_USER, NO_SUCH_MESSAGE.
+   */
+  public static final String USER_HISTORY = "chat.user.history.get";
   /** {userId, friendId} → {} ; mutual, idempotent; fails NO_SUCH_USER, INVALID_INPUT (self). */
   public static final String USER_FRIEND_ADD = "chat.user.friend.add";
   /** {userId} → {ids:[...]} */

@@ -20,9 +20,13 @@ public final class FailureCodes {
   public static final int NOT_A_MEMBER = 1105;
   public static final int ALREADY_ONLINE = 1106;
   public static final int NO_SESSION = 1107;
+  public static final int NO_SUCH_MESSAGE = 1108;
+  public static final int MAILBOX_FULL = 1109;
 
   public static final int INTERNAL = 1200;
   public static final int DATABASE_UNAVAILABLE = 1201;
+  /** Refused at once, before any work, because the service is at capacity: try again later. */
+  public static final int OVERLOADED = 1202;
 
   /** The ERROR errno a client sees for a request refused with this code. */
   public static int errnoOf(int failureCode) {
@@ -30,9 +34,10 @@ public final class FailureCodes {
       case INVALID_INPUT -> ErrorCode.BAD_REQUEST;
       case BAD_CREDENTIALS -> ErrorCode.NOT_LOGGED_IN;
       case NAME_TAKEN, ALREADY_ONLINE -> ErrorCode.CONFLICT;
-      case NO_SUCH_USER, NO_SUCH_GROUP, NO_SESSION -> ErrorCode.NOT_FOUND;
+      case NO_SUCH_USER, NO_SUCH_GROUP, NO_SESSION, NO_SUCH_MESSAGE -> ErrorCode.NOT_FOUND;
+      case MAILBOX_FULL -> ErrorCode.MAILBOX_FULL;
       case NOT_A_MEMBER -> ErrorCode.FORBIDDEN;
-      case DATABASE_UNAVAILABLE -> ErrorCode.UNAVAILABLE;
+      case DATABASE_UNAVAILABLE, OVERLOADED -> ErrorCode.UNAVAILABLE;
       default -> ErrorCode.INTERNAL;
     };
   }

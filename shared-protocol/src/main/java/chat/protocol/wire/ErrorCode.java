@@ -15,4 +15,6 @@ public final class ErrorCode {
   public static final int RATE_LIMITED = 429;
   public static final int INTERNAL = 500;
   public static final int UNAVAILABLE = 503;
+  /** The recipient's stored messages are at CHAT_OFFLINE_MAX. */
+  public static final int MAILBOX_FULL = 507;
 }

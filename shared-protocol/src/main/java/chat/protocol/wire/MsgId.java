@@ -26,4 +26,12 @@ public final class MsgId {
   public static final int SERVER_CLOSING = 106;
   public static final int PRESENCE_QUERY = 107;
   public static final int BROADCAST = 108;
+
+  // ---- protocol v1.1 ----
+  /** {@code {"msgid":109,"upto":"<msgno>"}}: the client has the stored messages up to that one. */
+  public static final int OFFLINE_ACK = 109;
+  /** {@code {"msgid":110,"with":14 | "groupid":3,"before":"<msgno>","limit":50}}. */
+  public static final int HISTORY = 110;
+  /** Server push: a user made you a friend ({@code {"msgid":111,"id","name","state","v"}}). */
+  public static final int FRIEND = 111;
 }
