@@ -154,4 +154,15 @@ public final class Delivery {
     }
     return nodes;
   }
+
+  /**
+   * Hands a notice (not a chat) to the user's open sessions, wherever they are; nothing is
+   * stored for a user who is not online. Completes with whether any session took it.
+   */
+  public Future<Boolean> toOnlineSessions(int userId, JsonObject message) {
+    JsonObject query = new JsonObject().put("ids", new JsonArray().add(userId));
+    return services.request(Addresses.PRESENCE_LOCATE, query)
+        .compose(located -> reach(userId, nodesOf(located.getJsonObject("sessions", new JsonObject())
+            .getJsonArray(String.valueOf(userId))), message));
+  }
 }

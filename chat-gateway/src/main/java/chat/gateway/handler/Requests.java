@@ -26,7 +26,7 @@ public final class Requests implements RequestHandler {
     this.account = new AccountHandler(config, services);
     this.chat = new ChatHandler(services, delivery, new UniqueIds(config.nodeId(), '-'),
         config.timezone());
-    this.social = new SocialHandler(services);
+    this.social = new SocialHandler(services, delivery);
   }
 
   /** Stored messages for a user online here: the session delivers those it has not had. */
