@@ -12,20 +12,27 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP proxy on loopback that a test can cut (every connection closed, new ones refused)
- * and restore: a database that becomes unreachable for a while.
+ * and restore: a database that becomes unreachable for a while. With several targets it
+ * is a front that fails over: each new connection goes to the first target that accepts it
+ * (a load balancer in front of nodes, one of which dies).
  */
 final class TcpProxy implements AutoCloseable {
 
   private final int port;
   private final String targetHost;
-  private final int targetPort;
+  private final List<Integer> targetPorts;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private volatile ServerSocket server;
 
   TcpProxy(String targetHost, int targetPort) {
+    this(targetHost, List.of(targetPort));
+  }
+
+  /** A front for several targets, tried in this order for each new connection. */
+  TcpProxy(String targetHost, List<Integer> targetPorts) {
     this.port = TestNodes.freePort();
     this.targetHost = targetHost;
-    this.targetPort = targetPort;
+    this.targetPorts = List.copyOf(targetPorts);
     restore();
   }
 
@@ -73,7 +80,11 @@ final class TcpProxy implements AutoCloseable {
     while (!listening.isClosed()) {
       try {
         Socket client = listening.accept();
-        Socket upstream = new Socket(targetHost, targetPort);
+        Socket upstream = connectUpstream();
+        if (upstream == null) {
+          client.close();
+          continue;
+        }
         sockets.add(client);
         sockets.add(upstream);
         pump(client, upstream);
@@ -82,6 +93,18 @@ final class TcpProxy implements AutoCloseable {
         return;
       }
     }
+  }
+
+  /** The first target that accepts a connection, or null when none does. */
+  private Socket connectUpstream() {
+    for (int targetPort : targetPorts) {
+      try {
+        return new Socket(targetHost, targetPort);
+      } catch (IOException refused) {
+        // try the next one
+      }
+    }
+    return null;
   }
 
   private static void pump(Socket from, Socket to) {
