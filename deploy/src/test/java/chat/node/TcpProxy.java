@@ -1,5 +1,6 @@
 package chat.node;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -22,6 +24,8 @@ final class TcpProxy implements AutoCloseable {
   private final String targetHost;
   private final List<Integer> targetPorts;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  /** Every byte clients sent through the proxy, in order (what a client put on the wire). */
+  private final ByteArrayOutputStream fromClients = new ByteArrayOutputStream();
   private volatile ServerSocket server;
 
   TcpProxy(String targetHost, int targetPort) {
@@ -87,8 +91,8 @@ final class TcpProxy implements AutoCloseable {
         }
         sockets.add(client);
         sockets.add(upstream);
-        pump(client, upstream);
-        pump(upstream, client);
+        pump(client, upstream, fromClients);
+        pump(upstream, client, null);
       } catch (IOException e) {
         return;
       }
@@ -107,12 +111,24 @@ final class TcpProxy implements AutoCloseable {
     return null;
   }
 
-  private static void pump(Socket from, Socket to) {
+  /** What clients have sent so far, as text. */
+  String sentByClients() {
+    synchronized (fromClients) {
+      return fromClients.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  private static void pump(Socket from, Socket to, ByteArrayOutputStream record) {
     Thread thread = new Thread(() -> {
       byte[] buffer = new byte[16384];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
         while ((n = in.read(buffer)) > 0) {
+          if (record != null) {
+            synchronized (record) {
+              record.write(buffer, 0, n);
+            }
+          }
           out.write(buffer, 0, n);
         }
       } catch (IOException ignored) {
