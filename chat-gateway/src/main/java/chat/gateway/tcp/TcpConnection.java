@@ -3,6 +3,7 @@ package chat.gateway.tcp;
 import chat.gateway.session.ClientConnection;
 import chat.gateway.session.Session;
 import chat.protocol.wire.JsonStreamFraming;
+import chat.gateway.session.ConnectionBytes;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
 import io.vertx.core.Future;
@@ -60,7 +61,7 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
       session.malformed("not a JSON object");
       return;
     }
-    session.received(request);
+    session.received(request, json.length());
   }
 
   @Override
@@ -102,7 +103,7 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
     closing = true;
     return write(json)
         .andThen(ar -> {
-          Channel channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
+          Channel channel = channel();
           if (ar.succeeded() && channel instanceof DuplexChannel duplex && channel.isActive()) {
             duplex.shutdownOutput();
             vertx.setTimer(LINGER_MS, t -> socket.close());
@@ -116,5 +117,31 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
   public Future<Void> close() {
     closing = true;
     return socket.close();
+  }
+
+  @Override
+  public Future<Void> reset() {
+    closing = true;
+    ConnectionBytes.reset(channel());
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public void pause() {
+    socket.pause();
+  }
+
+  @Override
+  public void resume() {
+    socket.resume();
+  }
+
+  @Override
+  public long pendingBytes() {
+    return ConnectionBytes.pending(channel());
+  }
+
+  private Channel channel() {
+    return ((NetSocketInternal) socket).channelHandlerContext().channel();
   }
 }
