@@ -30,6 +30,8 @@ final class OfflineHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(OfflineHandler.class);
   private static final int ACK_ATTEMPTS = 3;
+  /** How long a classic client may reset the connection with its login ack unread. */
+  static final long CLASSIC_ACK_GRACE_MS = 1_000;
 
   private final GatewayConfig config;
   private final ServiceClient services;
@@ -54,11 +56,27 @@ final class OfflineHandler {
     }
   }
 
-  /** Classic login: the ack was written, so what it held is acknowledged. */
+  /**
+   * Classic login: the ack was written, so what it held is acknowledged — unless the client
+   * resets the connection within a short grace: a client that dies (or closes) with the ack
+   * unread makes its kernel answer with a reset, and then the messages stay for the next login.
+   */
   void loginAckWritten(Session session, int userId) {
-    if (!session.offlineAckMode() && !session.offlineGiven().isEmpty()) {
-      acknowledge(session, userId, new ArrayList<>(session.offlineGiven()));
+    if (session.offlineAckMode() || session.offlineGiven().isEmpty()) {
+      return;
     }
+    acknowledgeUnlessReset(session, userId, new ArrayList<>(session.offlineGiven()));
+  }
+
+  private void acknowledgeUnlessReset(Session session, int userId, List<String> msgnos) {
+    session.context().owner().setTimer(CLASSIC_ACK_GRACE_MS, t -> {
+      if (session.wasReset()) {
+        LOG.info("user {} reset the connection with stored messages unread: {} kept", userId,
+            msgnos.size());
+      } else {
+        acknowledge(session, userId, msgnos);
+      }
+    });
   }
 
   /** OFFLINE_ACK: acknowledges what was given up to {@code upto}, answered with the next page. */
@@ -134,7 +152,7 @@ final class OfflineHandler {
             }
           }
           if (!pushed.isEmpty() && !session.offlineAckMode()) {
-            Future.all(writes).onSuccess(v -> acknowledge(session, userId, pushed));
+            Future.all(writes).onSuccess(v -> acknowledgeUnlessReset(session, userId, pushed));
           }
           return Future.<Void>succeededFuture();
         })

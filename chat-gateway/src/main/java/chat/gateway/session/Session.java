@@ -81,6 +81,7 @@ public final class Session {
   private Future<Void> kept = Future.succeededFuture();
   private Object attachment;
   private long slowCheckTimer = -1;
+  private boolean peerReset;
   /** An offline check arrived while the login (or another check) was still under way. */
   private boolean offlineCheckPending;
   private boolean offlineCheckRunning;
@@ -120,6 +121,19 @@ public final class Session {
     if (registry.draining()) {
       closeFor(CloseReason.SERVER_CLOSING, Replies.serverClosing(config.reconnectAfterMs()));
     }
+  }
+
+  /**
+   * The peer reset the connection: it closed (or died) with data from the server still
+   * unread, so what was written last was not read.
+   */
+  public void peerReset() {
+    peerReset = true;
+  }
+
+  /** Whether the peer reset the connection (see {@link #peerReset()}). */
+  public boolean wasReset() {
+    return peerReset;
   }
 
   /** Any byte received is a sign of life. */

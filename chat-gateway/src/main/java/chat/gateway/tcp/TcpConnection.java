@@ -41,7 +41,10 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
     socket.handler(this::received);
     socket.closeHandler(v -> session.closed());
     socket.exceptionHandler(err -> {
-      // The close handler follows; the reason is in the close.
+      // The close handler follows; a reset tells the session the client did not read all.
+      if (String.valueOf(err.getMessage()).contains("reset")) {
+        session.peerReset();
+      }
     });
   }
 
