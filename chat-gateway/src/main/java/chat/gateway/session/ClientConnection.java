@@ -39,12 +39,4 @@ public interface ClientConnection {
   /** Reads from the socket again. */
   default void resume() {
   }
-
-  /**
-   * Bytes written by the server that the socket has not taken yet (held in the process, not
-   * in kernel buffers).
-   */
-  default long pendingBytes() {
-    return 0;
-  }
 }

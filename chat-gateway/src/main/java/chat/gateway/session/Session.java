@@ -81,6 +81,8 @@ public final class Session {
   private Future<Void> kept = Future.succeededFuture();
   private Object attachment;
   private long slowCheckTimer = -1;
+  /** Bytes handed to the socket whose write has not completed (the socket did not take them). */
+  private long unwrittenBytes;
   private boolean peerReset;
   /** An offline check arrived while the login (or another check) was still under way. */
   private boolean offlineCheckPending;
@@ -534,8 +536,9 @@ public final class Session {
 
   /**
    * Writes one message. A client is cut off as a slow consumer only when the output the
-   * socket would not take stays above the bound for the grace period (or grows far beyond
-   * it): what one event-loop turn queues before its flush does not count. A failed write
+   * socket would not take (writes handed over and not completed: what waits in the process,
+   * not in kernel buffers) stays above the bound for the grace period, or grows far beyond
+   * it: what one event-loop turn queues before its flush does not count. A failed write
    * closes the connection.
    */
   public Future<Void> send(JsonObject message) {
@@ -550,7 +553,10 @@ public final class Session {
       unwrittenChats.put(writeNumber, message);
       remember(message.getString("msgno"));
     }
+    int size = text.length();
+    unwrittenBytes += size;
     Future<Void> written = connection.write(text).andThen(ar -> {
+      unwrittenBytes -= size;
       if (chat && ar.succeeded() && unwrittenChats.remove(writeNumber) != null) {
         handler.written(this, forUser, message);
       }
@@ -564,7 +570,7 @@ public final class Session {
   }
 
   private void watchOutput() {
-    long pending = connection.pendingBytes();
+    long pending = unwrittenBytes;
     if (pending <= config.outboundMaxBytes() || closeReason != null) {
       return;
     }
@@ -573,7 +579,7 @@ public final class Session {
     } else if (slowCheckTimer < 0) {
       slowCheckTimer = vertx.setTimer(Math.max(1, config.slowConsumerGraceMs()), t -> {
         slowCheckTimer = -1;
-        long still = connection.pendingBytes();
+        long still = unwrittenBytes;
         if (still > config.outboundMaxBytes() && state != State.ENDED) {
           cutOff(still);
         }

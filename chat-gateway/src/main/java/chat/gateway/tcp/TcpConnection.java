@@ -3,7 +3,7 @@ package chat.gateway.tcp;
 import chat.gateway.session.ClientConnection;
 import chat.gateway.session.Session;
 import chat.protocol.wire.JsonStreamFraming;
-import chat.gateway.session.ConnectionBytes;
+import chat.gateway.session.ChannelReset;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
 import io.vertx.core.Future;
@@ -125,7 +125,7 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
   @Override
   public Future<Void> reset() {
     closing = true;
-    ConnectionBytes.reset(channel());
+    ChannelReset.reset(channel());
     return Future.succeededFuture();
   }
 
@@ -137,11 +137,6 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
   @Override
   public void resume() {
     socket.resume();
-  }
-
-  @Override
-  public long pendingBytes() {
-    return ConnectionBytes.pending(channel());
   }
 
   private Channel channel() {

@@ -4,7 +4,7 @@ import chat.gateway.session.ClientConnection;
 import chat.gateway.session.Session;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Replies;
-import chat.gateway.session.ConnectionBytes;
+import chat.gateway.session.ChannelReset;
 import io.netty.channel.Channel;
 import io.vertx.core.Future;
 import io.vertx.core.internal.http.WebSocketInternal;
@@ -87,7 +87,7 @@ final class WebSocketConnection implements ClientConnection {
   /** The TCP connection under the WebSocket is reset: no close frame, no flush. */
   @Override
   public Future<Void> reset() {
-    ConnectionBytes.reset(channel());
+    ChannelReset.reset(channel());
     return Future.succeededFuture();
   }
 
@@ -99,11 +99,6 @@ final class WebSocketConnection implements ClientConnection {
   @Override
   public void resume() {
     socket.resume();
-  }
-
-  @Override
-  public long pendingBytes() {
-    return ConnectionBytes.pending(channel());
   }
 
   private Channel channel() {
