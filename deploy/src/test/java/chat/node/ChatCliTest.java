@@ -121,6 +121,10 @@ class ChatCliTest {
     assertEquals(groupId, groupMessage.getInteger("groupid"));
     assertEquals("hello team", groupMessage.getString("msg"));
 
+    type("cli", "history " + bobId);
+    awaitScreen("cli", Pattern.compile(Pattern.quote(aliceName) + " \\(" + aliceId + "\\): hello bob, classic form"));
+    assertEquals(bobId, last(wire, 110).getInteger("with"));
+
     // Presence lines, both states.
     bob.send(new JsonObject().put("msgid", 3).put("seq", "out"));
     bob.expect(105);
@@ -132,7 +136,7 @@ class ChatCliTest {
     typeKeys("cli", "addf", "Tab");
     awaitPrompt("cli", Pattern.compile("\\)> addfriend$"));
     typeKeys("cli", "C-u", "Up");
-    awaitPrompt("cli", Pattern.compile("\\)> groupchat " + groupId + " hello team$"));
+    awaitPrompt("cli", Pattern.compile("\\)> history " + bobId + "$"));
     typeKeys("cli", "C-u");
 
     // The connection drops: it comes back by itself with the token.
