@@ -317,6 +317,12 @@ async function main() {
       const c = await ctxC.newPage();
       watch(c, 'C');
       const framesC = frames(c);
+      // Its socket passes a route through which the test can add frames of its own.
+      let route = null;
+      await c.routeWebSocket(/\/ws$/, (ws) => {
+        ws.connectToServer();
+        route = ws;
+      });
       await c.goto(PAGE_B);
       await signIn(c, bobId, 'pw-' + bobName); // the same account elsewhere: B is kicked
       await c.waitForSelector(entry(aliceId), { timeout: STEP_MS });
@@ -332,6 +338,22 @@ async function main() {
         log('note: this server does not answer HISTORY yet (' + JSON.stringify(answer) + ')');
       }
       await screenshot(c, 'history-fresh-browser');
+
+      // Presence by version: the highest v wins, whatever order the messages come in.
+      check(route !== null, 'the socket was not routed');
+      const top = Number.MAX_SAFE_INTEGER;
+      route.send(JSON.stringify({ msgid: 103, id: aliceId, state: 'offline', v: top - 10 }));
+      await friendShown(c, aliceId, aliceName, 'offline');
+      route.send(JSON.stringify({ msgid: 103, id: aliceId, state: 'online', v: top - 11 }));
+      route.send(JSON.stringify({ msgid: 111, id: aliceId, name: aliceName, state: 'online', v: top - 12 }));
+      route.send(JSON.stringify({ msgid: 103, id: aliceId, state: 'online' }));
+      // Frames are handled in order: once this one shows, the stale ones above were handled.
+      route.send(JSON.stringify({ msgid: 108, msg: 'stale states sent' }));
+      await c.waitForFunction(() => [...document.querySelectorAll('#notices li .text')]
+        .some((n) => /stale states sent/.test(n.textContent)), null, { timeout: STEP_MS });
+      await friendShown(c, aliceId, aliceName, 'offline');
+      route.send(JSON.stringify({ msgid: 103, id: aliceId, state: 'online', v: top - 9 }));
+      await friendShown(c, aliceId, aliceName, 'online');
       await b.waitForSelector('#auth-view:not([hidden])', { timeout: STEP_MS });
       await ctxC.close();
     });
