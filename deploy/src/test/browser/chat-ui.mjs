@@ -312,16 +312,19 @@ async function main() {
       await noNotice(a, /Connection lost/);
     });
 
-    await step('history-in-a-fresh-browser', { c: a }, async () => {
+    await step('second-device-history-versions-restart', { a }, async () => {
       const ctxC = await browser.newContext({ viewport: { width: 1100, height: 720 } });
       const c = await ctxC.newPage();
       watch(c, 'C');
       const framesC = frames(c);
       // Its socket passes a route through which the test can add frames of its own.
       let route = null;
+      let server = null;
+      const opened = [];
       await c.routeWebSocket(/\/ws$/, (ws) => {
-        ws.connectToServer();
+        server = ws.connectToServer();
         route = ws;
+        opened.push(Date.now());
       });
       await c.goto(PAGE_B);
       await signIn(c, bobId, 'pw-' + bobName); // the same account elsewhere: B is kicked
@@ -354,6 +357,24 @@ async function main() {
       await friendShown(c, aliceId, aliceName, 'offline');
       route.send(JSON.stringify({ msgid: 103, id: aliceId, state: 'online', v: top - 9 }));
       await friendShown(c, aliceId, aliceName, 'online');
+
+      // SERVER_CLOSING: the page waits reconnect_after_ms (plus at most 1 s of jitter), says
+      // why, and comes back by itself.
+      const asked = 2000;
+      const socketsBefore = opened.length;
+      route.send(JSON.stringify({ msgid: 106, reconnect_after_ms: asked }));
+      await c.waitForFunction(() => [...document.querySelectorAll('#notices li .text')]
+        .some((n) => /restarting/.test(n.textContent)), null, { timeout: STEP_MS });
+      const closedAt = Date.now();
+      server.close({ code: 1001 });
+      route.close({ code: 1001 });
+      await c.waitForSelector('#conn:not([data-state=connected])', { timeout: STEP_MS });
+      await connected(c);
+      check(opened.length === socketsBefore + 1, 'sockets opened: ' + (opened.length - socketsBefore));
+      const waited = opened[opened.length - 1] - closedAt;
+      check(waited >= asked && waited <= asked + 2000, 'reconnected after ' + waited + ' ms, asked ' + asked);
+      log('reconnect after SERVER_CLOSING: ' + waited + ' ms (asked ' + asked + ')');
+      await screenshot(c, 'after-server-closing');
       await b.waitForSelector('#auth-view:not([hidden])', { timeout: STEP_MS });
       await ctxC.close();
     });
