@@ -358,7 +358,8 @@ async function main() {
       route.send(JSON.stringify({ msgid: 103, id: aliceId, state: 'online', v: top - 9 }));
       await friendShown(c, aliceId, aliceName, 'online');
 
-      // SERVER_CLOSING: the page waits reconnect_after_ms (plus at most 1 s of jitter), says
+      // SERVER_CLOSING: the page waits reconnect_after_ms (plus at most 1 s of jitter; the
+      // upper bound here leaves room for a loaded machine), says
       // why, and comes back by itself.
       const asked = 2000;
       const socketsBefore = opened.length;
@@ -372,7 +373,7 @@ async function main() {
       await connected(c);
       check(opened.length === socketsBefore + 1, 'sockets opened: ' + (opened.length - socketsBefore));
       const waited = opened[opened.length - 1] - closedAt;
-      check(waited >= asked && waited <= asked + 2000, 'reconnected after ' + waited + ' ms, asked ' + asked);
+      check(waited >= asked && waited <= asked + 6000, 'reconnected after ' + waited + ' ms, asked ' + asked);
       log('reconnect after SERVER_CLOSING: ' + waited + ' ms (asked ' + asked + ')');
       await screenshot(c, 'after-server-closing');
       await b.waitForSelector('#auth-view:not([hidden])', { timeout: STEP_MS });
