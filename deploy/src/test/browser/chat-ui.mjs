@@ -312,6 +312,17 @@ async function main() {
       await noNotice(a, /Connection lost/);
     });
 
+    const BULK = 60;
+    await step('many-messages', { a }, async () => {
+      for (let i = 1; i <= BULK; i++) {
+        await a.fill('#msg', 'bulk ' + i);
+        await a.press('#msg', 'Enter');
+      }
+      await a.waitForFunction((n) => [...document.querySelectorAll('#messages .msg.mine')]
+        .filter((m) => /^bulk \d+$/.test(m.querySelector('.body').textContent)
+          && m.querySelector('.status').textContent === 'sent').length === n, BULK, { timeout: STEP_MS * 2 });
+    });
+
     await step('second-device-history-versions-restart', { a }, async () => {
       const ctxC = await browser.newContext({ viewport: { width: 1100, height: 720 } });
       const c = await ctxC.newPage();
@@ -334,9 +345,22 @@ async function main() {
         || !/Loading/.test(document.querySelector('#messages').textContent), null, { timeout: STEP_MS });
       const answer = framesC.received.find((m) => m.ref === 110);
       if (answer && answer.msgid === 105) {
-        await waitForBody(c, 'hello bob');
-        await waitForBody(c, 'back after the node died');
-        log('history: ' + (await bodies(c)).length + ' messages from HISTORY');
+        await waitForBody(c, 'bulk ' + BULK);
+        check(!(await bodies(c)).includes('hello bob'), 'more than one page of history at once');
+        // Scrolling up brings the earlier pages, in order.
+        for (let round = 0; round < 5 && !(await bodies(c)).includes('hello bob'); round++) {
+          const before = (await bodies(c)).length;
+          await c.$eval('#messages', (list) => { list.scrollTop = 0; list.dispatchEvent(new Event('scroll')); });
+          await c.waitForFunction((n) => document.querySelectorAll('#messages .msg .body').length > n
+            || !document.querySelector('#messages button.link'), before, { timeout: STEP_MS });
+        }
+        const all = await bodies(c);
+        check(all.includes('hello bob') && all.includes('back after the node died'), 'not all history: ' + all);
+        for (let i = 1; i < BULK; i++) {
+          check(all.indexOf('bulk ' + i) < all.indexOf('bulk ' + (i + 1)), 'history out of order at ' + i);
+        }
+        check(all.filter((t) => t === 'bulk 7').length === 1, 'a message twice in history');
+        log('history: ' + all.length + ' messages from HISTORY, in pages');
       } else {
         log('note: this server does not answer HISTORY yet (' + JSON.stringify(answer) + ')');
       }
