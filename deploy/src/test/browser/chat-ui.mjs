@@ -12,7 +12,8 @@
 // Exit code 0 when every step passed; the last line reads "N passed, M failed".
 import { chromium } from 'playwright-core';
 import { execSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 
@@ -20,8 +21,10 @@ const PAGE_A = required('CHAT_PAGE_A');
 const PAGE_B = required('CHAT_PAGE_B');
 const SHOTS = process.env.SCREENSHOT_DIR || 'target/browser';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const STEP_MS = 15000;
+const STEP_MS = 30000; // generous: a shared or loaded machine is slow, a failure still shows
 const A_ZONE = 'Asia/Tokyo';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 mkdirSync(SHOTS, { recursive: true });
 const stdin = createInterface({ input: process.stdin });
@@ -97,6 +100,18 @@ function frames(page) {
   return seen;
 }
 
+/** axe-core's WCAG 2.1 A/AA rules on the page as it is now: no serious or critical finding. */
+async function audit(page, label) {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(() => window.axe.run(document,
+    { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, 'accessibility (' + label + '): ' + bad.map((v) => v.id + ' at '
+    + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')).join('; '));
+  log('accessibility (' + label + '): ' + result.passes.length + ' rules pass, '
+    + result.violations.length + ' minor findings');
+}
+
 async function register(page, name) {
   await page.fill('#register-form input[name=name]', name);
   await page.fill('#register-form input[name=password]', 'pw-' + name);
@@ -156,7 +171,7 @@ async function waitForBody(page, text) {
 }
 
 async function noNotice(page, pattern) {
-  const texts = await page.$$eval('#notices li .text', (nodes) => nodes.map((n) => n.textContent));
+  const texts = await page.$$eval('#notices .notice .text', (nodes) => nodes.map((n) => n.textContent));
   check(!texts.some((t) => pattern.test(t)), 'notice still shown: ' + JSON.stringify(texts));
 }
 
@@ -215,6 +230,7 @@ async function main() {
         return r.status + ' ' + r.headers.get('content-type');
       });
       check(/^200 image\//.test(icon), '/favicon.ico answered ' + icon);
+      await audit(a, 'sign-in page');
     });
 
     await step('sign-in', { a, b }, async () => {
@@ -245,6 +261,8 @@ async function main() {
       check(!(await b.title()).startsWith('('), 'B title still counts unread: ' + await b.title());
       await say(b, 'hi alice');
       await waitForBody(a, 'hi alice');
+      await audit(a, 'conversation');
+      await audit(b, 'conversation at phone width');
     });
 
     await step('times-in-the-viewers-zone', { a }, async () => {
@@ -290,7 +308,7 @@ async function main() {
       await a.waitForSelector('#conn:not([data-state=connected])', { timeout: STEP_MS });
       await screenshot(a, 'connection-lost-a');
       await connected(a);
-      await a.waitForFunction(() => ![...document.querySelectorAll('#notices li .text')]
+      await a.waitForFunction(() => ![...document.querySelectorAll('#notices .notice .text')]
         .some((n) => /Connection lost/.test(n.textContent)), null, { timeout: STEP_MS });
       await noNotice(a, /Connection lost/);
       const logins = framesA.sent.filter((m) => m.msgid === 1);
@@ -376,7 +394,7 @@ async function main() {
       route.send(JSON.stringify({ msgid: 103, id: aliceId, state: 'online' }));
       // Frames are handled in order: once this one shows, the stale ones above were handled.
       route.send(JSON.stringify({ msgid: 108, msg: 'stale states sent' }));
-      await c.waitForFunction(() => [...document.querySelectorAll('#notices li .text')]
+      await c.waitForFunction(() => [...document.querySelectorAll('#notices .notice .text')]
         .some((n) => /stale states sent/.test(n.textContent)), null, { timeout: STEP_MS });
       await friendShown(c, aliceId, aliceName, 'offline');
       route.send(JSON.stringify({ msgid: 103, id: aliceId, state: 'online', v: top - 9 }));
@@ -388,7 +406,7 @@ async function main() {
       const asked = 2000;
       const socketsBefore = opened.length;
       route.send(JSON.stringify({ msgid: 106, reconnect_after_ms: asked }));
-      await c.waitForFunction(() => [...document.querySelectorAll('#notices li .text')]
+      await c.waitForFunction(() => [...document.querySelectorAll('#notices .notice .text')]
         .some((n) => /restarting/.test(n.textContent)), null, { timeout: STEP_MS });
       const closedAt = Date.now();
       server.close({ code: 1001 });

@@ -79,11 +79,10 @@
    */
   function notice(text, kind, key) {
     if (key) clearNotice(key);
-    const item = el('li', { class: kind || 'info', dataset: key ? { key } : {} },
+    const item = el('div', { class: 'notice ' + (kind || 'info'), dataset: key ? { key } : {} },
       el('span', { class: 'text' }, text),
       el('time', { class: 'muted' }, formatTime(Date.now())),
       el('button', { type: 'button', 'aria-label': 'Dismiss', onclick: () => item.remove() }, '\u00d7'));
-    item.setAttribute('role', kind === 'error' ? 'alert' : 'status');
     $('notices').prepend(item);
     while ($('notices').children.length > 5) $('notices').lastElementChild.remove();
     if (!key && (kind === 'info' || !kind)) setTimeout(() => item.remove(), 8000);
