@@ -22,7 +22,7 @@ import java.util.function.Supplier;
 /**
  * The message log and the users' mailboxes (schema V2): appends idempotent by msgno, pages of
  * pending messages, acknowledgement of exactly the messages named, history pages of a
- * conversation, and retention. See {@code docs/messages.md} for why it is shaped this way.
+ * conversation, and retention. The user-service README says why it is shaped this way.
  */
 public final class MessageStore {
 
