@@ -84,6 +84,8 @@ public final class Session {
   /** Bytes handed to the socket whose write has not completed (the socket did not take them). */
   private long unwrittenBytes;
   private boolean peerReset;
+  /** Runs once the client shows it has read its LOGIN ack (see {@link #whenLoginRead}). */
+  private Runnable afterLoginRead;
   /** An offline check arrived while the login (or another check) was still under way. */
   private boolean offlineCheckPending;
   private boolean offlineCheckRunning;
@@ -133,9 +135,29 @@ public final class Session {
     peerReset = true;
   }
 
-  /** Whether the peer reset the connection (see {@link #peerReset()}). */
-  public boolean wasReset() {
-    return peerReset;
+  /**
+   * Runs the action once the client shows it has read what was written so far: it sends its
+   * next request, or closes cleanly (FIN, not a reset). Not run when the peer resets first.
+   * The caller may also {@link #loginRead() run it} after a grace period.
+   */
+  public void whenLoginRead(Runnable action) {
+    Runnable before = afterLoginRead;
+    afterLoginRead = before == null ? action : () -> {
+      before.run();
+      action.run();
+    };
+  }
+
+  /** Runs the pending {@link #whenLoginRead} action now, unless the peer reset (once). */
+  public void loginRead() {
+    Runnable action = afterLoginRead;
+    afterLoginRead = null;
+    if (action != null && !peerReset) {
+      action.run();
+    } else if (action != null) {
+      LOG.info("session {} user {} reset with its login unread: stored messages kept",
+          connectionId, userId);
+    }
   }
 
   /** Any byte received is a sign of life. */
@@ -148,6 +170,7 @@ public final class Session {
     if (state == State.ENDED) {
       return;
     }
+    loginRead();
     Object seq = Fields.seq(request);
     if (!rateLimiter.tryAcquire()) {
       send(Replies.error(ErrorCode.RATE_LIMITED, "rate limit exceeded: message dropped",
@@ -239,6 +262,7 @@ public final class Session {
     if (closeReason == null) {
       closeReason = reason;
     }
+    loginRead();
     keepUndelivered();
     endUserSession(reason.name().toLowerCase(java.util.Locale.ROOT));
     state = State.ENDED;
@@ -587,7 +611,10 @@ public final class Session {
     }
   }
 
-  /** A slow consumer: closed at once (no flush), its unwritten chats kept for the next login. */
+  /**
+   * A slow consumer: closed at once (the process waits for no flush), its unwritten chats
+   * kept for the next login.
+   */
   private void cutOff(long pending) {
     if (closeReason != null) {
       return;
@@ -595,7 +622,7 @@ public final class Session {
     LOG.warn("session {} user {} is not reading: {} bytes unwritten; closing", connectionId,
         userId, pending);
     closeReason = CloseReason.SLOW_CONSUMER;
-    connection.reset();
+    connection.closeNow();
   }
 
   // ---- internals ----
