@@ -83,6 +83,8 @@ public final class Session {
   private long slowCheckTimer = -1;
   /** Bytes handed to the socket whose write has not completed (the socket did not take them). */
   private long unwrittenBytes;
+  /** Bytes of writes completed so far: progress of a client that reads. */
+  private long completedBytes;
   private boolean peerReset;
   /** Runs once the client shows it has read its LOGIN ack (see {@link #whenLoginRead}). */
   private Runnable afterLoginRead;
@@ -581,6 +583,9 @@ public final class Session {
     unwrittenBytes += size;
     Future<Void> written = connection.write(text).andThen(ar -> {
       unwrittenBytes -= size;
+      if (ar.succeeded()) {
+        completedBytes += size;
+      }
       if (chat && ar.succeeded() && unwrittenChats.remove(writeNumber) != null) {
         handler.written(this, forUser, message);
       }
@@ -589,26 +594,40 @@ public final class Session {
         connection.close();
       }
     });
-    watchOutput();
+    watchOutput(size);
     return written;
   }
 
-  private void watchOutput() {
-    long pending = unwrittenBytes;
-    if (pending <= config.outboundMaxBytes() || closeReason != null) {
+  /**
+   * Judged on what was already waiting before the newest message, so one large message (a
+   * login ack with a long backlog) still goes out to a client that reads. Above the bound, a
+   * client whose socket takes nothing for the grace period is cut off; far above it (four
+   * times), it is cut off at once, whatever it still reads: memory per connection is bounded.
+   */
+  private void watchOutput(int newest) {
+    long before = unwrittenBytes - newest;
+    if (before <= config.outboundMaxBytes() || closeReason != null) {
       return;
     }
-    if (pending > 4L * config.outboundMaxBytes()) {
-      cutOff(pending);
+    if (before > 4L * config.outboundMaxBytes()) {
+      cutOff(unwrittenBytes);
     } else if (slowCheckTimer < 0) {
-      slowCheckTimer = vertx.setTimer(Math.max(1, config.slowConsumerGraceMs()), t -> {
-        slowCheckTimer = -1;
-        long still = unwrittenBytes;
-        if (still > config.outboundMaxBytes() && state != State.ENDED) {
-          cutOff(still);
-        }
-      });
+      armSlowCheck(completedBytes);
     }
+  }
+
+  private void armSlowCheck(long completedAtStart) {
+    slowCheckTimer = vertx.setTimer(Math.max(1, config.slowConsumerGraceMs()), t -> {
+      slowCheckTimer = -1;
+      if (unwrittenBytes <= config.outboundMaxBytes() || state == State.ENDED) {
+        return;
+      }
+      if (completedBytes == completedAtStart) {
+        cutOff(unwrittenBytes);
+      } else {
+        armSlowCheck(completedBytes);
+      }
+    });
   }
 
   /**
