@@ -32,7 +32,8 @@ public record GatewayConfig(
     int outboundMaxBytes,
     long reconnectAfterMs,
     int tcpInstances,
-    boolean servicesColocated) {
+    boolean servicesColocated,
+    int repairSeconds) {
 
   private static final Set<String> POLICIES = Set.of("kick", "reject", "multi");
 
@@ -48,7 +49,8 @@ public record GatewayConfig(
     }
     if (maxFrameBytes < 64 || heartbeatTimeoutSeconds <= heartbeatIntervalSeconds
         || heartbeatIntervalSeconds <= 0 || authTimeoutSeconds <= 0 || rateLimitPerSecond <= 0
-        || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0) {
+        || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0
+        || repairSeconds <= 0) {
       throw new IllegalArgumentException("gateway settings out of range: " + this);
     }
   }
@@ -77,7 +79,8 @@ public record GatewayConfig(
         json.getInteger("outboundMaxBytes", Math.max(4 * 1024 * 1024, 2 * maxFrame)),
         json.getLong("reconnectAfterMs", 1000L),
         json.getInteger("tcpInstances", 1),
-        json.getBoolean("servicesColocated", false));
+        json.getBoolean("servicesColocated", false),
+        json.getInteger("repairSeconds", 10));
   }
 
   @Override
