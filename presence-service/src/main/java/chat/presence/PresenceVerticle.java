@@ -108,7 +108,8 @@ public final class PresenceVerticle extends VerticleBase {
     return kick(userId, outcome.replaced())
         .map(v -> new JsonObject().put("replaced", replaced).put("v", outcome.version()))
         .recover(err -> {
-          // An old session may still be open on a live node: this login does not complete.
+          // An old session may still be open on a live node: this login does not complete
+          // (the client gets 503 and may try again; nothing of it stays).
           // Its session leaves the map again; the old node's next digest lists the old session,
           // which the map has ended, and it is closed then.
           LOG.warn("login of user {} refused: {}", userId, err.getMessage());
@@ -117,7 +118,7 @@ public final class PresenceVerticle extends VerticleBase {
                   ? transitions.transitioned(userId, false, removed.version())
                   : Future.succeededFuture())
               .transform(ar -> Future.failedFuture(
-                  new Refused(FailureCodes.INTERNAL, err.getMessage())));
+                  new Refused(FailureCodes.OVERLOADED, err.getMessage())));
         });
   }
 

@@ -53,7 +53,7 @@ public final class DbReconciler {
         .compose(first -> liveUsers(List.copyOf(liveUsers), 0, first))
         .onSuccess(result -> {
           if (result.wrong() > 0) {
-            LOG.warn("database reconciliation: {} of {} rows checked were wrong, {} rewritten",
+            LOG.warn("database reconciliation: {} of {} rows checked differed from the map, {} rewritten",
                 result.wrong(), result.checked(), result.written());
           }
         });

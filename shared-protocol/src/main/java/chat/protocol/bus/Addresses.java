@@ -60,8 +60,8 @@ public final class Addresses {
   /**
    * {userId, sessionId, nodeId, transport, policy, seq} → {replaced:[{sessionId,nodeId}], v}
    * once the session is in the map (and, for policy kick, the replaced sessions are closed or
-   * their node has left); fails ALREADY_ONLINE (policy reject), INTERNAL (an old session could
-   * not be closed: nothing was added). {@code seq}: see PRESENCE_NODE_DIGEST.
+   * their node has left); fails ALREADY_ONLINE (policy reject), OVERLOADED (an old session was
+   * not confirmed closed within the kick timeout: nothing was added; try again). {@code seq}: see PRESENCE_NODE_DIGEST.
    */
   public static final String PRESENCE_CONNECT = "chat.presence.session.connect";
   /** {userId, sessionId, nodeId, reason} → {wentOffline} ; removes exactly that session. */
