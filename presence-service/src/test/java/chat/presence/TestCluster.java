@@ -119,6 +119,13 @@ final class TestCluster implements AutoCloseable {
     return row.getString(0) + "@" + row.getLong(1);
   }
 
+  /** How many of the given users' rows say online (one query). */
+  int countOnline(java.util.Collection<Integer> userIds) {
+    String marks = String.join(",", java.util.Collections.nCopies(userIds.size(), "?"));
+    return db.preparedQuery("SELECT COUNT(*) FROM user WHERE state = 'online' AND id IN (" + marks + ")")
+        .execute(Tuple.from(List.copyOf(userIds))).await().iterator().next().getInteger(0);
+  }
+
   /** Runs on a Vert.x context (StateMirror and the stores' futures belong to one). */
   <T> T onContext(Callable<T> action) {
     return onContextF(() -> Future.succeededFuture(action.call())).await();

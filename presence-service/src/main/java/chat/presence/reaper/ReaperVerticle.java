@@ -55,7 +55,7 @@ public final class ReaperVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReaperVerticle.class);
   /** After a member left: when to sweep again for entries promoted to this member. */
-  private static final long[] RESWEEP_MS = {200, 600, 1_500};
+  private static final long[] RESWEEP_MS = {100, 300, 700, 1_500};
 
   private final PresenceConfig config;
   private final HazelcastInstance hazelcast;
@@ -83,7 +83,7 @@ public final class ReaperVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 2);
+    pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 4);
     StateMirror mirror = new StateMirror(vertx, pool);
     repairs = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
