@@ -5,6 +5,7 @@ import chat.gateway.bus.SessionDigestReporter;
 import chat.gateway.bus.SessionEndReporter;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.handler.Delivery;
+import chat.gateway.handler.MessageStore;
 import chat.gateway.handler.Requests;
 import chat.gateway.http.HttpGatewayVerticle;
 import chat.gateway.session.CloseReason;
@@ -59,7 +60,9 @@ public final class GatewayService {
   }
 
   private Future<Void> start(PrometheusMeterRegistry metrics) {
-    Delivery delivery = new Delivery(vertx.eventBus(), services, registry, config.nodeId(),
+    MessageStore store = new MessageStore(services, vertx.getOrCreateContext(),
+        config.historyDays() > 0);
+    Delivery delivery = new Delivery(vertx.eventBus(), services, store,
         config.requestTimeoutMs(), "multi".equals(config.loginConflict()));
     Requests requests = new Requests(config, services, delivery);
     reporter = new SessionEndReporter(vertx, config.nodeId(), config.requestTimeoutMs());
