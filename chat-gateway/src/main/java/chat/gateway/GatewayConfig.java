@@ -32,7 +32,13 @@ public record GatewayConfig(
     int outboundMaxBytes,
     long reconnectAfterMs,
     int tcpInstances,
-    boolean servicesColocated) {
+    boolean servicesColocated,
+    int inboundMaxBytes,
+    int offlinePage,
+    int offlineMax,
+    int historyDays,
+    long passwordTimeoutMs,
+    long slowConsumerGraceMs) {
 
   private static final Set<String> POLICIES = Set.of("kick", "reject", "multi");
 
@@ -48,7 +54,9 @@ public record GatewayConfig(
     }
     if (maxFrameBytes < 64 || heartbeatTimeoutSeconds <= heartbeatIntervalSeconds
         || heartbeatIntervalSeconds <= 0 || authTimeoutSeconds <= 0 || rateLimitPerSecond <= 0
-        || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0) {
+        || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0
+        || inboundMaxBytes < maxFrameBytes || offlinePage <= 0 || offlineMax <= 0
+        || historyDays < 0 || passwordTimeoutMs <= 0 || slowConsumerGraceMs < 0) {
       throw new IllegalArgumentException("gateway settings out of range: " + this);
     }
   }
@@ -77,7 +85,13 @@ public record GatewayConfig(
         json.getInteger("outboundMaxBytes", Math.max(4 * 1024 * 1024, 2 * maxFrame)),
         json.getLong("reconnectAfterMs", 1000L),
         json.getInteger("tcpInstances", 1),
-        json.getBoolean("servicesColocated", false));
+        json.getBoolean("servicesColocated", false),
+        json.getInteger("inboundMaxBytes", 2 * maxFrame),
+        json.getInteger("offlinePage", 200),
+        json.getInteger("offlineMax", 10_000),
+        json.getInteger("historyDays", 30),
+        json.getLong("passwordTimeoutMs", Math.max(30_000L, json.getLong("requestTimeoutMs", 5000L))),
+        json.getLong("slowConsumerGraceMs", 1000L));
   }
 
   @Override
