@@ -148,8 +148,10 @@ public final class ChatNode {
             new io.vertx.core.DeploymentOptions().setInstances(2)).await();
       }
       if (roles.contains(Roles.PRESENCE)) {
+        // On the minority side of a cut (CHAT_CLUSTER_QUORUM) presence removes nobody.
+        QuorumWatch sweepGate = quorum;
         PresenceService.deploy(vertx, PresenceConfig.from(presenceSettings(settings, nodeId, dbUrl)),
-            hazelcast, pauses).await();
+            hazelcast, pauses, () -> sweepGate == null || sweepGate.present()).await();
       }
       GatewayService gateway = null;
       if (roles.contains(Roles.GATEWAY)) {
@@ -199,12 +201,18 @@ public final class ChatNode {
   }
 
   /**
-   * Graceful stop: clients get SERVER_CLOSING, this node's users are set offline, the node
-   * leaves the cluster, and the embedded database (if any) stops.
+   * Graceful stop, in this order: clients get SERVER_CLOSING; this node's users' transitions
+   * finish completely (map, rows, friends' PRESENCE on whatever node: the drain waits for
+   * presence to confirm each, bounded); only then are this node's services stopped and the
+   * node leaves the cluster; the embedded database (if any) stops last, when nothing of this
+   * node writes to it any more.
    */
   public Future<Void> stop() {
+    long started = System.nanoTime();
     Future<Void> drained = gateway == null ? Future.succeededFuture() : gateway.drain();
     return drained
+        .onComplete(ar -> LOG.info("node {}: drain done after {} ms; stopping its services",
+            nodeName, (System.nanoTime() - started) / 1_000_000))
         .eventually(() -> vertx.close())
         .eventually(() -> {
           pauses.close();
@@ -298,7 +306,8 @@ public final class ChatNode {
   /** CHAT_* variables of the presence service → PresenceConfig keys (defaults live there). */
   private static final Map<String, String> PRESENCE_NUMBERS = Map.of(
       "CHAT_KICK_TIMEOUT_MS", "kickTimeoutMs",
-      "CHAT_REQUEST_TIMEOUT_MS", "requestTimeoutMs");
+      "CHAT_REQUEST_TIMEOUT_MS", "requestTimeoutMs",
+      "CHAT_REPAIR_S", "repairSeconds");
 
   /** CHAT_* variables of the gateway → GatewayConfig keys (defaults live there). */
   private static final Map<String, String> GATEWAY_NUMBERS = Map.ofEntries(
@@ -320,7 +329,8 @@ public final class ChatNode {
       Map.entry("CHAT_INBOUND_MAX_BYTES", "inboundMaxBytes"),
       Map.entry("CHAT_OFFLINE_PAGE", "offlinePage"),
       Map.entry("CHAT_OFFLINE_MAX", "offlineMax"),
-      Map.entry("CHAT_HISTORY_DAYS", "historyDays"));
+      Map.entry("CHAT_HISTORY_DAYS", "historyDays"),
+      Map.entry("CHAT_REPAIR_S", "repairSeconds"));
 
   /** CHAT_* variables of the gateway that are text. */
   private static final Map<String, String> GATEWAY_TEXTS = Map.of(
