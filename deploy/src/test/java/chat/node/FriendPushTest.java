@@ -60,6 +60,9 @@ class FriendPushTest {
       assertEquals(adderId, toAdded.getInteger("id"));
       assertEquals(adderName, toAdded.getString("name"));
       assertEquals("online", toAdded.getString("state"));
+      // The versions of those states, as PRESENCE and the LOGIN ack carry them.
+      assertTrue(toAdder.getLong("v", 0L) > 0, toAdder.encode());
+      assertTrue(toAdded.getLong("v", 0L) > 0, toAdded.encode());
     }
   }
 
@@ -87,6 +90,8 @@ class FriendPushTest {
       List<JsonObject> pushes = adder.all().stream().filter(m -> m.getInteger("msgid") == 111).toList();
       assertEquals(2, pushes.size(), adder.all().toString());
       assertEquals("online", pushes.get(1).getString("state"));
+      assertTrue(pushes.get(1).getLong("v", 0L) > pushes.get(0).getLong("v", 0L),
+          "the later state has the higher version: " + pushes);
     }
   }
 

@@ -27,6 +27,7 @@ final class TcpProxy implements AutoCloseable {
   /** Every byte clients sent through the proxy, in order (what a client put on the wire). */
   private final ByteArrayOutputStream fromClients = new ByteArrayOutputStream();
   private volatile ServerSocket server;
+  private volatile boolean paused;
 
   TcpProxy(String targetHost, int targetPort) {
     this(targetHost, List.of(targetPort));
@@ -61,6 +62,19 @@ final class TcpProxy implements AutoCloseable {
     sockets.clear();
   }
 
+  /**
+   * Stalls every byte in both directions without closing anything (a database that hangs):
+   * connections stay open, and new ones are accepted but get no answer, until
+   * {@link #resume}.
+   */
+  void pause() {
+    paused = true;
+  }
+
+  void resume() {
+    paused = false;
+  }
+
   /** Accepts connections again. */
   synchronized void restore() {
     if (server != null && !server.isClosed()) {
@@ -91,8 +105,8 @@ final class TcpProxy implements AutoCloseable {
         }
         sockets.add(client);
         sockets.add(upstream);
-        pump(client, upstream, fromClients);
-        pump(upstream, client, null);
+        pump(client, upstream, this, fromClients);
+        pump(upstream, client, this, null);
       } catch (IOException e) {
         return;
       }
@@ -118,12 +132,15 @@ final class TcpProxy implements AutoCloseable {
     }
   }
 
-  private static void pump(Socket from, Socket to, ByteArrayOutputStream record) {
+  private static void pump(Socket from, Socket to, TcpProxy proxy, ByteArrayOutputStream record) {
     Thread thread = new Thread(() -> {
       byte[] buffer = new byte[16384];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
         while ((n = in.read(buffer)) > 0) {
+          while (proxy.paused) {
+            Thread.sleep(5);
+          }
           if (record != null) {
             synchronized (record) {
               record.write(buffer, 0, n);
@@ -133,6 +150,8 @@ final class TcpProxy implements AutoCloseable {
         }
       } catch (IOException ignored) {
         // one side closed
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } finally {
         try {
           to.close();

@@ -47,6 +47,14 @@ public final class Replies {
   }
 
   /**
+   * PRESENCE with the transition's version {@code v}: it grows with every online/offline
+   * transition of the user, so a client keeps the state with the highest {@code v} it saw.
+   */
+  public static JsonObject presence(int userId, boolean online, long version) {
+    return presence(userId, online).put("v", version);
+  }
+
+  /**
    * FRIEND 111, pushed to both sides of a new friendship: who the friend is and whether
    * they are online; {@code v} (the version of that state, as in PRESENCE) only when known.
    */
