@@ -89,6 +89,7 @@ class BrowserTest {
     builder.environment().putAll(pages);
     builder.environment().put("CHROMIUM", chromium);
     builder.environment().put("SCREENSHOT_DIR", SCREENSHOTS.toString());
+    clearScreenshots();
     Process script = builder.start();
     try (BufferedReader out = new BufferedReader(
              new InputStreamReader(script.getInputStream(), StandardCharsets.UTF_8));
@@ -110,6 +111,17 @@ class BrowserTest {
       }
     }
     return script.exitValue();
+  }
+
+  /** Screenshots of an earlier run would mix with this one's. */
+  private static void clearScreenshots() throws IOException {
+    if (Files.isDirectory(SCREENSHOTS)) {
+      try (var files = Files.list(SCREENSHOTS)) {
+        for (Path file : (Iterable<Path>) files::iterator) {
+          Files.deleteIfExists(file);
+        }
+      }
+    }
   }
 
   /** Skips (developer machine) or fails (CI) when the browser or node is missing. */
