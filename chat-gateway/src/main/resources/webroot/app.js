@@ -732,7 +732,7 @@
    * Puts a page of history (oldest first) into the conversation. A message already there
    * (same msgno) is kept as it is; one of ours still without msgno (sent from this page) takes
    * the server's msgno and time. Older pages go in front; the newest page goes after what the
-   * cache held from before it and before what came since.
+   * cache held from before it and before what came since (by position, not by time).
    */
   function mergeHistory(conv, messages, older) {
     const byMsgno = new Map(conv.messages.filter((m) => m.msgno).map((m) => [m.msgno, m]));
@@ -760,8 +760,13 @@
       conv.messages = page.concat(rest);
       return;
     }
-    const firstTs = page[0].ts;
-    const before = rest.filter((m) => m.msgno && m.ts < firstTs);
+    // Times have one-second steps: place what the page does not hold by where it stood in
+    // the list relative to the first message the page shares with it; with nothing shared,
+    // what has a msgno is older than the newest page and what has none is ours, still new.
+    const first = conv.messages.findIndex((m) => inPage.has(m));
+    const before = first >= 0
+      ? rest.filter((m) => conv.messages.indexOf(m) < first)
+      : rest.filter((m) => m.msgno);
     const after = rest.filter((m) => !before.includes(m));
     conv.messages = before.concat(page, after);
   }
