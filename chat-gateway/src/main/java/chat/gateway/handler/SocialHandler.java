@@ -34,24 +34,25 @@ final class SocialHandler {
    */
   Future<Void> addFriend(Session session, JsonObject request) {
     int friendId = Fields.id(request, "friendid");
-    if (friendId == session.userId()) {
+    int userId = session.userId();
+    String userName = session.userName();
+    if (friendId == userId) {
       throw ProtocolException.badRequest("cannot add yourself as a friend");
     }
     return services.request(Addresses.USER_FRIEND_ADD,
-            new JsonObject().put("userId", session.userId()).put("friendId", friendId))
-        .compose(reply -> tellBoth(session, friendId, reply)
+            new JsonObject().put("userId", userId).put("friendId", friendId))
+        .compose(reply -> tellBoth(userId, userName, friendId, reply)
             .otherwise(err -> {
-              LOG.warn("FRIEND push for users {} and {} failed: {}", session.userId(), friendId,
+              LOG.warn("FRIEND push for users {} and {} failed: {}", userId, friendId,
                   err.getMessage());
               return null;
             }))
         .compose(v -> AccountHandler.ackIfAsked(session, request));
   }
 
-  private Future<Void> tellBoth(Session session, int friendId, JsonObject reply) {
-    int userId = session.userId();
+  private Future<Void> tellBoth(int userId, String userName, int friendId, JsonObject reply) {
     Future<String> friendName = nameOf(userId, friendId, reply.getJsonObject("friend"));
-    String ownName = userName(reply.getJsonObject("user"), session.userName());
+    String ownName = userName(reply.getJsonObject("user"), userName);
     JsonObject query = new JsonObject().put("ids", new JsonArray().add(userId).add(friendId));
     Future<JsonObject> presence = services.request(Addresses.PRESENCE_QUERY, query);
     return Future.all(friendName, presence).compose(all -> {
