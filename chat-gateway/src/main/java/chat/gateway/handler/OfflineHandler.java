@@ -139,7 +139,7 @@ final class OfflineHandler {
             if (session.alreadyHas(msgno)) {
               continue;
             }
-            writes.add(session.send(stored.getJsonObject("message")));
+            writes.add(session.sendStored(stored.getJsonObject("message")));
             pushed.add(msgno);
             if (session.offlineAckMode()) {
               session.offlineGiven().add(msgno);
