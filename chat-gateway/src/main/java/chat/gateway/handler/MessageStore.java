@@ -28,7 +28,11 @@ import org.slf4j.LoggerFactory;
 public final class MessageStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(MessageStore.class);
-  private static final int MAX_BATCH = 500;
+  /**
+   * Messages per append: the store writes them one after the other in one transaction, so a
+   * batch must stay well within the request timeout on a loaded database.
+   */
+  private static final int MAX_BATCH = 100;
   /** Write-behind history appends are dropped (logged) beyond this backlog. */
   private static final int MAX_BACKLOG = 100_000;
   private static final long[] BACKOFF_MS = {100, 400, 1_000, 2_000};
@@ -41,17 +45,20 @@ public final class MessageStore {
   }
 
   private final ServiceClient services;
+  private final long timeoutMs;
   private final Context context;
   private final boolean history;
   private final ArrayDeque<Entry> queue = new ArrayDeque<>();
   private boolean writing;
 
   /**
+   * @param timeoutMs how long one append may take (a batch: more than a single request)
    * @param context where the writer runs (its own event loop)
    * @param history whether messages delivered live are appended to the log too
    */
-  public MessageStore(ServiceClient services, Context context, boolean history) {
+  public MessageStore(ServiceClient services, long timeoutMs, Context context, boolean history) {
     this.services = services;
+    this.timeoutMs = timeoutMs;
     this.context = context;
     this.history = history;
   }
@@ -116,7 +123,7 @@ public final class MessageStore {
   }
 
   private void send(List<Entry> batch, JsonObject request, int attempt) {
-    services.request(Addresses.USER_MESSAGE_APPEND, request).onComplete(ar -> {
+    services.request(Addresses.USER_MESSAGE_APPEND, request, timeoutMs).onComplete(ar -> {
       if (ar.succeeded()) {
         JsonArray results = ar.result().getJsonArray("results", new JsonArray());
         for (int i = 0; i < batch.size(); i++) {
