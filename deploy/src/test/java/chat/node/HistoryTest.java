@@ -259,24 +259,27 @@ class HistoryTest {
    */
   @Test
   @Disabled("chats written live are logged behind by the recipient's node, chats stored by"
-      + " the sender's node at once: the stored ones can be logged before earlier live ones")
+      + " the sender's node at once: the stored ones can be logged before earlier live ones"
+      + " (a timing race, seen on a loaded machine: a0, a50, a1, a2, ... in history)")
   void oneSendersChatsKeepTheirOrderInHistoryWhenTheRecipientLeavesBetweenThem() {
     try (TcpTestClient a = TcpTestClient.classic(first.tcpPort())) {
       int aId = a.register(TestNodes.unique("order-a"), "pw");
       int bId = a.register(TestNodes.unique("order-b"), "pw");
       a.loginOk(aId, "pw");
       Conversation talk = new Conversation(aId, bId);
+      int live = 200;
+      int stored = 10;
       for (int round = 0; round < 5; round++) {
         try (TcpTestClient b = TcpTestClient.classic(second.tcpPort())) {
           b.loginOk(bId, "pw");
-          talk.send(a, bId, 50);
-          Conversation.awaitLive(b, talk.sentBy("a", 50 * (2 * round + 1))
-              .subList(100 * round, 100 * round + 50));
+          talk.send(a, bId, live);
+          int start = (live + stored) * round;
+          Conversation.awaitLive(b, talk.sentBy("a", start + live).subList(start, start + live));
           logout(b);
         }
-        talk.send(a, bId, 50);
+        talk.send(a, bId, stored);
       }
-      Eventually.within(SETTLE, () -> assertEquals(talk.sentBy("a", 500),
+      Eventually.within(SETTLE, () -> assertEquals(talk.sentBy("a", 5 * (live + stored)),
           talk.textsFrom(pageBackwards(a, "with", bId, 200), aId), "a's order"));
     }
   }
