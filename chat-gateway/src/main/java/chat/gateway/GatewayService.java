@@ -13,7 +13,6 @@ import chat.gateway.tcp.TcpGatewayVerticle;
 import chat.gateway.ws.WebSocketAcceptor;
 import chat.protocol.bus.Addresses;
 import chat.protocol.wire.Replies;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -64,12 +63,7 @@ public final class GatewayService {
     UniqueIds connectionIds = new UniqueIds(config.nodeId(), ':');
     WebSocketAcceptor webSockets = new WebSocketAcceptor(vertx, config, registry, connectionIds,
         requests, reporter);
-    if (metrics != null) {
-      Gauge.builder("chat_connections", registry, SessionRegistry::connections)
-          .description("client connections held by this node").register(metrics);
-      Gauge.builder("chat_users", registry, SessionRegistry::users)
-          .description("users logged in on this node").register(metrics);
-    }
+    GatewayMetrics.create(vertx, metrics, registry);
     AtomicReference<TcpGatewayVerticle> tcp = new AtomicReference<>();
     return record(vertx.deployVerticle(new NodeBusVerticle(config.nodeId(), registry, requests)))
         .compose(v -> record(vertx.deployVerticle(() -> {
@@ -128,6 +122,7 @@ public final class GatewayService {
         .onFailure(err -> LOG.warn("presence did not confirm the drain of node {}: {}",
             config.nodeName(), err.getMessage()))
         .<Void>mapEmpty()
-        .otherwiseEmpty();
+        .otherwiseEmpty()
+        .andThen(ar -> GatewayMetrics.remove(vertx));
   }
 }

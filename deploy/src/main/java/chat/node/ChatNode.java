@@ -4,6 +4,7 @@ import chat.gateway.GatewayConfig;
 import chat.gateway.GatewayService;
 import chat.gateway.session.CloseReason;
 import chat.presence.PresenceConfig;
+import chat.presence.PresenceMetrics;
 import chat.presence.PresenceService;
 import chat.presence.reaper.PauseDetector;
 import chat.protocol.wire.Replies;
@@ -13,7 +14,6 @@ import chat.user.repo.SchemaMigration;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -92,8 +92,8 @@ public final class ChatNode {
       Config clusterConfig = ClusterSetup.build(settings);
       clusterConfig.getMemberAttributeConfig().setAttribute(PresenceService.NODE_ATTRIBUTE, nodeId);
       HazelcastClusterManager clusterManager = new HazelcastClusterManager(clusterConfig);
-      PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      metrics.config().commonTags("node", nodeName);
+      PrometheusMeterRegistry metrics = NodeMetrics.create(nodeName);
+      NodeMetrics.bindCluster(metrics, clusterManager);
       VertxOptions options = new VertxOptions()
           .setPreferNativeTransport(true)
           .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
@@ -112,6 +112,7 @@ public final class ChatNode {
           clusterConfig.getClusterName(), clusterManager.getNodes().size(),
           vertx.isNativeTransportEnabled() ? "native" : "nio");
       HazelcastInstance hazelcast = clusterManager.getHazelcastInstance();
+      PresenceMetrics.register(vertx, metrics);
 
       if (roles.contains(Roles.USER)) {
         UserConfig userConfig = UserConfig.from(

@@ -1,5 +1,6 @@
 package chat.gateway.handler;
 
+import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.Session;
 import chat.gateway.session.UniqueIds;
@@ -35,7 +36,7 @@ final class ChatHandler {
   Future<Void> oneChat(Session session, JsonObject request) {
     int toId = Fields.id(request, "toid");
     JsonObject message = message(session, request, MsgId.ONE_CHAT, "toid", toId);
-    return delivery.toUser(toId, message)
+    return GatewayMetrics.current().timeDelivery("one_chat", delivery.toUser(toId, message))
         .compose(v -> AccountHandler.ackIfAsked(session, request));
   }
 
@@ -55,7 +56,7 @@ final class ChatHandler {
           }
           return others.isEmpty()
               ? Future.<Void>succeededFuture()
-              : delivery.toUsers(others, message, false);
+              : GatewayMetrics.current().timeDelivery("group_chat", delivery.toUsers(others, message, false));
         })
         .compose(v -> AccountHandler.ackIfAsked(session, request));
   }

@@ -1,5 +1,6 @@
 package chat.gateway.handler;
 
+import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.SessionRegistry;
 import chat.protocol.bus.Addresses;
@@ -128,6 +129,7 @@ public final class Delivery {
     Future<Void> stored = services.request(Addresses.USER_OFFLINE_STORE,
             new JsonObject().put("toid", userId).put("message", message))
         .<Void>mapEmpty()
+        .onSuccess(v -> GatewayMetrics.current().offlineStored())
         .onSuccess(v -> checkStillOffline(userId));
     return strict ? stored : stored.otherwiseEmpty();
   }

@@ -1,6 +1,7 @@
 package chat.gateway.session;
 
 import chat.gateway.GatewayConfig;
+import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Fields;
@@ -91,6 +92,7 @@ public final class Session {
   /** The connection is open: start the visitor's auth timer. */
   public void opened() {
     registry.add(this);
+    GatewayMetrics.current().opened(connection.transport());
     startAuthTimer();
     LOG.info("connect {} {} from {}", connection.transport(), connectionId,
         connection.remoteAddress());
@@ -109,6 +111,7 @@ public final class Session {
     if (state == State.ENDED) {
       return;
     }
+    GatewayMetrics.current().received(request);
     Object seq = Fields.seq(request);
     if (!rateLimiter.tryAcquire() || inbox.size() >= MAX_QUEUED_REQUESTS) {
       send(Replies.error(ErrorCode.RATE_LIMITED, "rate limit exceeded: message dropped",
@@ -157,6 +160,7 @@ public final class Session {
     cancelTimers();
     inbox.clear();
     registry.remove(this);
+    GatewayMetrics.current().closed(connection.transport(), reason);
     LOG.info("disconnect {} {} user {} reason {}", connection.transport(), connectionId,
         userId < 0 ? "-" : userId, reason);
   }
@@ -367,6 +371,7 @@ public final class Session {
     if (state == State.ENDED || closeReason != null) {
       return Future.failedFuture("connection closing");
     }
+    GatewayMetrics.current().sent(message);
     String text = message.encode();
     long writeNumber = ++writes;
     boolean chat = isChat(message);

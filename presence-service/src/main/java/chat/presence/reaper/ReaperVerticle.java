@@ -1,6 +1,7 @@
 package chat.presence.reaper;
 
 import chat.presence.PresenceConfig;
+import chat.presence.PresenceMetrics;
 import chat.presence.PresenceService;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
@@ -121,6 +122,7 @@ public final class ReaperVerticle extends VerticleBase {
         .collect(Collectors.toSet());
     return store.dropNodesOtherThan(live).map(changes -> {
       report(changes);
+      PresenceMetrics.current().swept(changes.size());
       if (!changes.isEmpty()) {
         LOG.info("removed the sessions of {} users held by departed nodes", changes.size());
       }
@@ -150,6 +152,7 @@ public final class ReaperVerticle extends VerticleBase {
     return mirror.onlineInDatabase()
         .compose(store::stampOffline)
         .compose(stamped -> {
+          PresenceMetrics.current().repaired(stamped.size());
           if (!stamped.isEmpty()) {
             LOG.info("{} users shown online in the database had no live session: set offline",
                 stamped.size());
