@@ -32,7 +32,10 @@ public record GatewayConfig(
     int outboundMaxBytes,
     long reconnectAfterMs,
     int tcpInstances,
-    boolean servicesColocated) {
+    boolean servicesColocated,
+    String tlsCertPath,
+    String tlsKeyPath,
+    int internalPort) {
 
   private static final Set<String> POLICIES = Set.of("kick", "reject", "multi");
 
@@ -43,8 +46,12 @@ public record GatewayConfig(
       throw new IllegalArgumentException("login conflict policy must be one of " + POLICIES
           + ", was " + loginConflict);
     }
-    if (tcpPort < 0 || tcpPort > 65535 || httpPort < 0 || httpPort > 65535) {
+    if (tcpPort < 0 || tcpPort > 65535 || httpPort < 0 || httpPort > 65535
+        || internalPort < -1 || internalPort > 65535) {
       throw new IllegalArgumentException("ports must be within 0..65535");
+    }
+    if ((tlsCertPath == null) != (tlsKeyPath == null)) {
+      throw new IllegalArgumentException("TLS needs both CHAT_TLS_CERT and CHAT_TLS_KEY");
     }
     if (maxFrameBytes < 64 || heartbeatTimeoutSeconds <= heartbeatIntervalSeconds
         || heartbeatIntervalSeconds <= 0 || authTimeoutSeconds <= 0 || rateLimitPerSecond <= 0
@@ -77,12 +84,26 @@ public record GatewayConfig(
         json.getInteger("outboundMaxBytes", Math.max(4 * 1024 * 1024, 2 * maxFrame)),
         json.getLong("reconnectAfterMs", 1000L),
         json.getInteger("tcpInstances", 1),
-        json.getBoolean("servicesColocated", false));
+        json.getBoolean("servicesColocated", false),
+        json.getString("tlsCertPath"),
+        json.getString("tlsKeyPath"),
+        json.getInteger("internalPort", -1));
+  }
+
+  /** Whether the client listeners (TCP and HTTP) accept TLS only. */
+  public boolean tls() {
+    return tlsCertPath != null;
+  }
+
+  /** Whether health, metrics and the API are served on their own port (else on httpPort). */
+  public boolean hasInternalPort() {
+    return internalPort >= 0;
   }
 
   @Override
   public String toString() {
     return "GatewayConfig[node=" + nodeName + ", tcp=" + tcpPort + ", http=" + httpPort
-        + ", maxFrame=" + maxFrameBytes + ", loginConflict=" + loginConflict + "]";
+        + ", maxFrame=" + maxFrameBytes + ", loginConflict=" + loginConflict + ", tls=" + tls()
+        + ", internal=" + (hasInternalPort() ? internalPort : "-") + "]";
   }
 }

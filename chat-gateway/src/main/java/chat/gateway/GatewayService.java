@@ -94,6 +94,11 @@ public final class GatewayService {
     return http.actualPort();
   }
 
+  /** The port of health, metrics and the API: the internal port if set, else the HTTP port. */
+  public int internalPort() {
+    return config.hasInternalPort() ? http.actualInternalPort() : http.actualPort();
+  }
+
   public SessionRegistry sessions() {
     return registry;
   }

@@ -135,7 +135,8 @@ public final class ChatNode {
       ChatNode node = new ChatNode(nodeId, nodeName, vertx, hazelcast, gateway, embeddedDb, pauses);
       node.watchForSplit();
       LOG.info("node {} ready: roles {}{}", nodeName, roles, gateway == null ? ""
-          : ", TCP port " + gateway.tcpPort() + ", HTTP port " + gateway.httpPort());
+          : ", TCP port " + gateway.tcpPort() + ", HTTP port " + gateway.httpPort()
+          + ", internal port " + gateway.internalPort());
       return node;
     } catch (RuntimeException e) {
       pauses.close();
@@ -165,6 +166,11 @@ public final class ChatNode {
 
   public int httpPort() {
     return gateway.httpPort();
+  }
+
+  /** Where /health, /metrics and /api are served (CHAT_INTERNAL_PORT, else the HTTP port). */
+  public int internalPort() {
+    return gateway.internalPort();
   }
 
   /**
@@ -259,10 +265,13 @@ public final class ChatNode {
       Map.entry("CHAT_OUTBOUND_MAX_MESSAGES", "outboundMaxMessages"),
       Map.entry("CHAT_OUTBOUND_MAX_BYTES", "outboundMaxBytes"),
       Map.entry("CHAT_RECONNECT_AFTER_MS", "reconnectAfterMs"),
-      Map.entry("CHAT_TCP_INSTANCES", "tcpInstances"));
+      Map.entry("CHAT_TCP_INSTANCES", "tcpInstances"),
+      Map.entry("CHAT_INTERNAL_PORT", "internalPort"));
 
   /** CHAT_* variables of the gateway that are text. */
   private static final Map<String, String> GATEWAY_TEXTS = Map.of(
+      "CHAT_TLS_CERT", "tlsCertPath",
+      "CHAT_TLS_KEY", "tlsKeyPath",
       "CHAT_BIND", "bindHost",
       "CHAT_LOGIN_CONFLICT", "loginConflict",
       "CHAT_TIMEZONE", "timezone",
