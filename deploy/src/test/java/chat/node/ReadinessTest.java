@@ -27,9 +27,11 @@ class ReadinessTest {
   private static TcpProxy proxy;
   private static TestNodes nodes;
   private static ChatNode node;
+  private static String database;
 
   @BeforeAll
   static void start(FreshDatabase database) {
+    ReadinessTest.database = database.url();
     proxy = TcpProxy.inFrontOf(database.url());
     nodes = new TestNodes(proxy.through(database.url()), Map.of("CHAT_INTERNAL_PORT", "0"));
     node = nodes.start();
@@ -93,6 +95,21 @@ class ReadinessTest {
       assertEquals("down", checks(response).getString("user"));
       assertEquals("down", checks(response).getString("presence"));
       assertEquals("joined", checks(response).getString("cluster"));
+    }
+  }
+
+  @Test
+  void thePreStopHookMakesThePodUnreadyBeforeTheDrain() {
+    try (TestNodes stopping = new TestNodes(proxy.through(database), Map.of())) {
+      ChatNode doomed = stopping.start();
+      assertEquals(200, ready(doomed.httpPort()).statusCode());
+      long started = System.nanoTime();
+      assertEquals(200, Scrape.get(doomed.httpPort(), "/health/prestop?delay_ms=300").statusCode());
+      assertTrue(System.nanoTime() - started >= 300_000_000L, "the hook returns after its delay");
+      HttpResponse<String> after = ready(doomed.httpPort());
+      assertEquals(503, after.statusCode());
+      assertEquals("stopping", checks(after).getString("listeners"));
+      assertEquals(400, Scrape.get(doomed.httpPort(), "/health/prestop?delay_ms=x").statusCode());
     }
   }
 

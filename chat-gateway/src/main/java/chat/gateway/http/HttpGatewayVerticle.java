@@ -38,6 +38,7 @@ public final class HttpGatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpGatewayVerticle.class);
   private static final long READY_TIMEOUT_MS = 1_000;
+  private static final long MAX_PRESTOP_DELAY_MS = 60_000;
 
   private final GatewayConfig config;
   private final SessionRegistry registry;
@@ -47,6 +48,8 @@ public final class HttpGatewayVerticle extends VerticleBase {
   private HttpServer internal;
   private ServiceClient probes;
   private final ServiceClient services;
+  /** Set by the preStop hook: the pod is about to be stopped and takes no new clients. */
+  private volatile boolean stopping;
 
   public HttpGatewayVerticle(GatewayConfig config, SessionRegistry registry,
                              WebSocketAcceptor webSockets, ServiceClient services,
@@ -108,6 +111,7 @@ public final class HttpGatewayVerticle extends VerticleBase {
   private void operations(Router router) {
     router.get("/health/live").handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
+    router.get("/health/prestop").handler(this::preStop);
     if (metrics != null) {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
     }
@@ -126,8 +130,8 @@ public final class HttpGatewayVerticle extends VerticleBase {
   private void ready(RoutingContext rc) {
     JsonObject checks = new JsonObject();
     boolean up = true;
-    if (registry.isDraining()) {
-      checks.put("listeners", "draining");
+    if (registry.isDraining() || stopping) {
+      checks.put("listeners", stopping ? "stopping" : "draining");
       up = false;
     } else {
       checks.put("listeners", "up");
@@ -158,6 +162,29 @@ public final class HttpGatewayVerticle extends VerticleBase {
           .put("connections", registry.connections())
           .put("users", registry.users()));
     });
+  }
+
+  /**
+   * Kubernetes' preStop hook: from now on the pod is unready, and the answer comes after
+   * {@code delay_ms} (default 5000), long enough for the load balancers that probe the pod
+   * to stop sending clients before SIGTERM starts the drain.
+   */
+  private void preStop(RoutingContext rc) {
+    long delayMs;
+    try {
+      String given = rc.request().getParam("delay_ms");
+      delayMs = given == null ? 5_000 : Long.parseLong(given);
+    } catch (NumberFormatException e) {
+      delayMs = -1;
+    }
+    if (delayMs < 0 || delayMs > MAX_PRESTOP_DELAY_MS) {
+      json(rc, 400, new JsonObject().put("error", "delay_ms must be within 0.." + MAX_PRESTOP_DELAY_MS));
+      return;
+    }
+    stopping = true;
+    LOG.info("node {} is about to stop: readiness is now 503, drain in {} ms", config.nodeName(),
+        delayMs);
+    vertx.setTimer(Math.max(1, delayMs), t -> json(rc, 200, new JsonObject().put("status", "stopping")));
   }
 
   private boolean clusterJoined() {
