@@ -33,6 +33,12 @@ public record GatewayConfig(
     long reconnectAfterMs,
     int tcpInstances,
     boolean servicesColocated,
+    int inboundMaxBytes,
+    int offlinePage,
+    int offlineMax,
+    int historyDays,
+    long passwordTimeoutMs,
+    long slowConsumerGraceMs,
     String tlsCertPath,
     String tlsKeyPath,
     int internalPort) {
@@ -55,7 +61,9 @@ public record GatewayConfig(
     }
     if (maxFrameBytes < 64 || heartbeatTimeoutSeconds <= heartbeatIntervalSeconds
         || heartbeatIntervalSeconds <= 0 || authTimeoutSeconds <= 0 || rateLimitPerSecond <= 0
-        || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0) {
+        || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0
+        || inboundMaxBytes < maxFrameBytes || offlinePage <= 0 || offlineMax <= 0
+        || historyDays < 0 || passwordTimeoutMs <= 0 || slowConsumerGraceMs < 0) {
       throw new IllegalArgumentException("gateway settings out of range: " + this);
     }
   }
@@ -85,6 +93,12 @@ public record GatewayConfig(
         json.getLong("reconnectAfterMs", 1000L),
         json.getInteger("tcpInstances", 1),
         json.getBoolean("servicesColocated", false),
+        json.getInteger("inboundMaxBytes", 2 * maxFrame),
+        json.getInteger("offlinePage", 200),
+        json.getInteger("offlineMax", 10_000),
+        json.getInteger("historyDays", 30),
+        json.getLong("passwordTimeoutMs", Math.max(30_000L, json.getLong("requestTimeoutMs", 5000L))),
+        json.getLong("slowConsumerGraceMs", 1000L),
         json.getString("tlsCertPath"),
         json.getString("tlsKeyPath"),
         json.getInteger("internalPort", -1));

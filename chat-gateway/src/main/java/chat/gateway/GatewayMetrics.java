@@ -10,7 +10,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -19,6 +18,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -47,7 +47,8 @@ public final class GatewayMetrics {
     this.offlineStored = Counter.builder("chat_offline_messages_stored")
         .description("chat messages stored for a user who was not reached").register(registry);
     this.offlineDelivered = Counter.builder("chat_offline_messages_delivered")
-        .description("stored messages handed to a client in its login ack").register(registry);
+        .description("stored messages handed to a client in a login ack or an OFFLINE_ACK page")
+        .register(registry);
     this.offlineAcknowledged = Counter.builder("chat_offline_acks")
         .description("OFFLINE_ACK requests that deleted stored messages").register(registry);
     this.kicks = Counter.builder("chat_kicks")
@@ -141,6 +142,9 @@ public final class GatewayMetrics {
       case MsgId.ACK -> {
         if (Integer.valueOf(MsgId.OFFLINE_ACK).equals(message.getValue("ref"))) {
           offlineAcknowledged.increment();
+          if (message.getValue("offlinemsg") instanceof JsonArray page) {
+            offlineDelivered.increment(page.size());
+          }
         }
       }
       default -> { }
@@ -182,24 +186,31 @@ public final class GatewayMetrics {
 
   // ---- delivery and the services ----
 
-  /** Times a delivery from the sender's request until every recipient was reached or stored. */
-  public <T> Future<T> timeDelivery(String type, Future<T> delivery) {
+  /**
+   * Times a chat from its request until {@code done} runs (every recipient's node took it,
+   * or it was stored, or refused); the returned action records once, then runs {@code done}.
+   */
+  public Runnable timeDelivery(String type, Runnable done) {
     long start = System.nanoTime();
-    return delivery.andThen(ar -> {
-      if (ar.succeeded()) {
-        Timer.builder("chat_delivery").tag("type", type)
-            .description("from a chat request until each recipient's node took it or it was stored")
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMillis(1))
-            .maximumExpectedValue(Duration.ofSeconds(10))
-            .register(registry)
-            .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    Timer timer = Timer.builder("chat_delivery").tag("type", type)
+        .description("from a chat request until each recipient's node took it or it was stored")
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry);
+    boolean[] recorded = new boolean[1];
+    return () -> {
+      if (!recorded[0]) {
+        recorded[0] = true;
+        timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       }
-    });
+      done.run();
+    };
   }
 
-  public void offlineStored() {
-    offlineStored.increment();
+  /** Messages stored for users who were not reached. */
+  public void offlineStored(int users) {
+    offlineStored.increment(users);
   }
 
   /** A request to another service failed (timeout, no handler, or refused). */

@@ -4,6 +4,7 @@ import chat.gateway.bus.NodeBusVerticle;
 import chat.gateway.bus.SessionEndReporter;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.handler.Delivery;
+import chat.gateway.handler.MessageStore;
 import chat.gateway.handler.Requests;
 import chat.gateway.http.HttpGatewayVerticle;
 import chat.gateway.session.CloseReason;
@@ -55,7 +56,9 @@ public final class GatewayService {
   }
 
   private Future<Void> start(PrometheusMeterRegistry metrics) {
-    Delivery delivery = new Delivery(vertx.eventBus(), services, registry, config.nodeId(),
+    MessageStore store = new MessageStore(services, vertx.getOrCreateContext(),
+        config.historyDays() > 0);
+    Delivery delivery = new Delivery(vertx.eventBus(), services, store,
         config.requestTimeoutMs(), "multi".equals(config.loginConflict()));
     Requests requests = new Requests(config, services, delivery);
     SessionEndReporter reporter = new SessionEndReporter(vertx, config.nodeId(),

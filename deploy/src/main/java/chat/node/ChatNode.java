@@ -266,6 +266,10 @@ public final class ChatNode {
       Map.entry("CHAT_OUTBOUND_MAX_BYTES", "outboundMaxBytes"),
       Map.entry("CHAT_RECONNECT_AFTER_MS", "reconnectAfterMs"),
       Map.entry("CHAT_TCP_INSTANCES", "tcpInstances"),
+      Map.entry("CHAT_INBOUND_MAX_BYTES", "inboundMaxBytes"),
+      Map.entry("CHAT_OFFLINE_PAGE", "offlinePage"),
+      Map.entry("CHAT_OFFLINE_MAX", "offlineMax"),
+      Map.entry("CHAT_HISTORY_DAYS", "historyDays"),
       Map.entry("CHAT_INTERNAL_PORT", "internalPort"));
 
   /** CHAT_* variables of the gateway that are text. */

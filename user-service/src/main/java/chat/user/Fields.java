@@ -1,7 +1,10 @@
 package chat.user;
 
 import chat.protocol.bus.FailureCodes;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Reads typed fields from request bodies; anything missing or mistyped is INVALID_INPUT. */
 final class Fields {
@@ -44,6 +47,60 @@ final class Fields {
       throw invalid(key + " must not be negative");
     }
     return n;
+  }
+
+  /** An optional integer within 0..Integer.MAX_VALUE; {@code dflt} when absent. */
+  static int nonNegativeInt(JsonObject body, String key, int dflt) {
+    if (body.getValue(key) == null) {
+      return dflt;
+    }
+    return (int) Math.min(nonNegativeLong(body, key), Integer.MAX_VALUE);
+  }
+
+  /** An optional integer of at least 1; {@code dflt} when absent. */
+  static int positiveInt(JsonObject body, String key, int dflt) {
+    int n = nonNegativeInt(body, key, dflt);
+    if (n < 1) {
+      throw invalid(key + " must be positive");
+    }
+    return n;
+  }
+
+  static JsonArray array(JsonObject body, String key) {
+    Object value = body.getValue(key);
+    if (!(value instanceof JsonArray array)) {
+      throw invalid(key + " must be a JSON array");
+    }
+    return array;
+  }
+
+  /** An optional array of positive integer ids; empty when absent. */
+  static List<Integer> ids(JsonObject body, String key) {
+    if (body.getValue(key) == null) {
+      return List.of();
+    }
+    JsonArray array = array(body, key);
+    List<Integer> ids = new ArrayList<>(array.size());
+    for (Object value : array) {
+      if (!(value instanceof Integer || value instanceof Long)) {
+        throw invalid(key + " must hold integer ids");
+      }
+      long id = ((Number) value).longValue();
+      if (id < 1 || id > Integer.MAX_VALUE) {
+        throw invalid(key + " holds an id out of range");
+      }
+      ids.add((int) id);
+    }
+    return ids;
+  }
+
+  /** A non-empty string of at most {@code max} characters without control characters. */
+  static String token(JsonObject body, String key, int max) {
+    String value = string(body, key);
+    if (value.isEmpty() || value.length() > max || hasControlCharacter(value)) {
+      throw invalid(key + " must have 1 to " + max + " printable characters");
+    }
+    return value;
   }
 
   static String string(JsonObject body, String key) {

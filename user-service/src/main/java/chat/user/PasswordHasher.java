@@ -1,12 +1,16 @@
 package chat.user;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
@@ -14,7 +18,8 @@ import javax.crypto.spec.PBEKeySpec;
  * Salted PBKDF2-HMAC-SHA256 password hashes, encoded as
  * {@code pbkdf2-sha256$<iterations>$<salt base64>$<hash base64>} (standard base64, no padding).
  * The cost is stored with each hash, so raising it later leaves old hashes valid. Hashing and
- * verification run on a worker thread, never on the event loop.
+ * verification run on the executor given (the node's password threads) or, without one, on a
+ * Vert.x worker thread; never on the event loop.
  */
 public final class PasswordHasher {
 
@@ -30,26 +35,53 @@ public final class PasswordHasher {
 
   private final Vertx vertx;
   private final int iterations;
+  private final Executor executor;
   private final SecureRandom random = new SecureRandom();
 
+  /** Hashing on Vert.x worker threads. */
   public PasswordHasher(Vertx vertx, int iterations) {
+    this(vertx, iterations, null);
+  }
+
+  /** Hashing on {@code executor}; results come back on the caller's Vert.x context. */
+  public PasswordHasher(Vertx vertx, int iterations, Executor executor) {
     if (iterations < 1) {
       throw new IllegalArgumentException("iterations must be positive");
     }
     this.vertx = vertx;
     this.iterations = iterations;
+    this.executor = executor;
   }
 
   /** A fresh salted hash of the password. */
   public Future<String> hash(String password) {
     byte[] salt = new byte[SALT_BYTES];
     random.nextBytes(salt);
-    return vertx.executeBlocking(() -> encode(password, salt, iterations), false);
+    return run(() -> encode(password, salt, iterations));
   }
 
   /** Whether the password matches the stored hash; a malformed hash never matches. */
   public Future<Boolean> verify(String password, String stored) {
-    return vertx.executeBlocking(() -> matches(password, stored), false);
+    return run(() -> matches(password, stored));
+  }
+
+  private <T> Future<T> run(Callable<T> work) {
+    if (executor == null) {
+      return vertx.executeBlocking(work, false);
+    }
+    Context context = vertx.getOrCreateContext();
+    Promise<T> promise = Promise.promise();
+    executor.execute(() -> {
+      T result;
+      try {
+        result = work.call();
+      } catch (Throwable e) {
+        context.runOnContext(v -> promise.fail(e));
+        return;
+      }
+      context.runOnContext(v -> promise.complete(result));
+    });
+    return promise.future();
   }
 
   static String encode(String password, byte[] salt, int iterations) {

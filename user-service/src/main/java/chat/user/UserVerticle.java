@@ -3,10 +3,13 @@ package chat.user;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
 import chat.user.repo.DbUrl;
+import chat.user.repo.MessageStore;
+import chat.user.repo.MessageStore.Append;
+import chat.user.repo.MessageStore.AppendResult;
+import chat.user.repo.MessageStore.Pending;
 import chat.user.repo.UserRepository;
 import chat.user.repo.UserRepository.Account;
 import chat.user.repo.UserRepository.Group;
-import chat.user.repo.UserRepository.OfflineMessage;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
@@ -19,17 +22,21 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The user service: accounts, resume tokens, friends, groups and offline messages, served on
+ * The user service: accounts, resume tokens, friends, groups, the message log (stored messages
+ * and history) and its retention, served on
  * the {@code chat.user.*} addresses of {@link Addresses}. Every reply is a JSON object; every
  * refusal is {@code fail(code, text)} with a code of {@link FailureCodes}.
  *
@@ -41,10 +48,25 @@ public final class UserVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(UserVerticle.class);
 
   public static final int MAX_NAME_LENGTH = 64;
-  public static final int MAX_PASSWORD_LENGTH = 128;
+  public static final int MAX_PASSWORD_LENGTH = UserConfig.MAX_PASSWORD_LENGTH;
   public static final int MAX_GROUP_DESC_LENGTH = 255;
-  /** Offline messages larger than this (encoded JSON, UTF-16 units) are refused. */
-  public static final int MAX_OFFLINE_MESSAGE_LENGTH = 1 << 20;
+  /** Messages larger than this (encoded JSON, UTF-16 units) are refused. */
+  public static final int MAX_MESSAGE_LENGTH = 1 << 20;
+  /** msgno values are at most this long (the log column). */
+  public static final int MAX_MSGNO_LENGTH = 64;
+  /** Messages in one append call, and user ids named in one call, at most. */
+  public static final int MAX_APPEND_MESSAGES = 1_000;
+  public static final int MAX_APPEND_USERS = 10_000;
+  /** Pending messages per page, and msgnos per acknowledgement, at most. */
+  public static final int MAX_PAGE = 10_000;
+  public static final int DEFAULT_HISTORY_LIMIT = 50;
+  public static final int MAX_HISTORY_LIMIT = 200;
+  /** The retention job runs this long after start, then at this interval. */
+  static final Duration RETENTION_FIRST_RUN = Duration.ofSeconds(30);
+  static final Duration RETENTION_INTERVAL = Duration.ofMinutes(5);
+
+  private static final String LOCAL_MAP = "chat.user.service";
+  private static final String RETENTION_OWNER = "retention-owner";
 
   static final String TOKEN_SECRET_NAME = "resume-token";
   private static final String BAD_CREDENTIALS_TEXT = "invalid id or password";
@@ -59,8 +81,12 @@ public final class UserVerticle extends VerticleBase {
   private final Clock clock;
 
   private UserRepository repo;
+  private MessageStore messages;
+  private PasswordExecutor passwords;
   private PasswordHasher hasher;
   private TokenService tokens;
+  private final String instanceId = UUID.randomUUID().toString();
+  private long retentionTimer = -1;
 
   public UserVerticle(UserConfig config) {
     this(config, Clock.systemUTC());
@@ -76,21 +102,61 @@ public final class UserVerticle extends VerticleBase {
   public Future<?> start() {
     repo = new UserRepository(
         UserRepository.createPool(vertx, DbUrl.parse(config.dbUrl()), config.poolSize()));
-    hasher = new PasswordHasher(vertx, config.passwordIterations());
+    messages = new MessageStore(repo.pool());
+    passwords = PasswordExecutor.acquire(vertx, config.passwordThreads(), config.passwordQueue());
+    hasher = new PasswordHasher(vertx, config.passwordIterations(), passwords);
     return tokenSecret()
         .map(secret -> tokens = new TokenService(
             secret, Duration.ofSeconds(config.tokenTtlSeconds()), clock))
         .compose(ignored -> registerConsumers())
-        .onSuccess(ignored -> LOG.info("User service started ({})", config))
+        .onSuccess(ignored -> {
+          startRetention();
+          LOG.info("User service started ({})", config);
+        })
         .recover(err -> {
           LOG.error("User service failed to start: {}", err.toString());
-          return repo.close().transform(ignored -> Future.failedFuture(err));
+          return stop().transform(ignored -> Future.failedFuture(err));
         });
   }
 
   @Override
   public Future<?> stop() {
+    if (retentionTimer >= 0) {
+      vertx.cancelTimer(retentionTimer);
+      vertx.sharedData().getLocalMap(LOCAL_MAP).removeIfPresent(RETENTION_OWNER, instanceId);
+    }
+    if (passwords != null) {
+      passwords.release(vertx);
+      passwords = null;
+    }
     return repo == null ? Future.succeededFuture() : repo.close();
+  }
+
+  /** One instance per node runs the retention job (it is idempotent, so nodes need not agree). */
+  private void startRetention() {
+    Object owner = vertx.sharedData().getLocalMap(LOCAL_MAP)
+        .putIfAbsent(RETENTION_OWNER, instanceId);
+    if (owner != null) {
+      return;
+    }
+    MessageRetention retention = new MessageRetention(messages, clock, config.historyDays());
+    boolean[] running = {false};
+    retentionTimer = vertx.setPeriodic(RETENTION_FIRST_RUN.toMillis(),
+        RETENTION_INTERVAL.toMillis(), id -> {
+          if (running[0]) {
+            return;
+          }
+          running[0] = true;
+          retention.runOnce()
+              .onComplete(ar -> running[0] = false)
+              .onSuccess(n -> {
+                if (n > 0) {
+                  LOG.info("Retention deleted {} message(s) older than {} day(s)", n,
+                      config.historyDays());
+                }
+              })
+              .onFailure(err -> LOG.warn("Retention run failed: {}", err.toString()));
+        });
   }
 
   private Future<String> tokenSecret() {
@@ -109,8 +175,10 @@ public final class UserVerticle extends VerticleBase {
         consume(Addresses.USER_LOGIN, this::login),
         consume(Addresses.USER_LOGOUT, this::logout),
         consume(Addresses.USER_PROFILE, this::profile),
-        consume(Addresses.USER_OFFLINE_DELETE, this::deleteOffline),
-        consume(Addresses.USER_OFFLINE_STORE, this::storeOffline),
+        consume(Addresses.USER_MESSAGE_APPEND, this::append),
+        consume(Addresses.USER_OFFLINE_PAGE, this::offlinePage),
+        consume(Addresses.USER_OFFLINE_ACK, this::offlineAck),
+        consume(Addresses.USER_HISTORY, this::history),
         consume(Addresses.USER_FRIEND_ADD, this::addFriend),
         consume(Addresses.USER_FRIEND_LIST, this::listFriends),
         consume(Addresses.USER_GROUP_CREATE, this::createGroup),
@@ -175,7 +243,15 @@ public final class UserVerticle extends VerticleBase {
   private Future<JsonObject> register(JsonObject body) {
     String name = Fields.name(body, "name", MAX_NAME_LENGTH);
     String password = Fields.password(body, "password", MAX_PASSWORD_LENGTH);
+    if (password.codePointCount(0, password.length()) < config.passwordMinLength()) {
+      throw Fields.invalid("password too short");
+    }
+    if (!passwords.tryAdmit()) {
+      return Future.failedFuture(overloaded());
+    }
+    // admitted: from here the registration runs to its end and is answered
     return hasher.hash(password)
+        .onComplete(ar -> passwords.done())
         .compose(hash -> repo.insertUser(name, hash))
         .map(id -> {
           LOG.info("Registered userId={}", id);
@@ -192,12 +268,25 @@ public final class UserVerticle extends VerticleBase {
       // longer than any registered password can be: no need to spend a hash on it
       return Future.failedFuture(badCredentials());
     }
-    Future<Optional<Account>> account = id != null ? repo.findById(id) : repo.findByName(name);
-    return account
-        .compose(found -> password != null
-            ? checkPassword(found, password)
-            : checkToken(found, token))
+    if (token != null) {
+      // never near the password threads
+      return account(id, name).compose(found -> checkToken(found, token)).map(this::loggedIn);
+    }
+    if (!passwords.tryAdmit()) {
+      return Future.failedFuture(overloaded());
+    }
+    return account(id, name)
+        .compose(found -> checkPassword(found, password))
+        .onComplete(ar -> passwords.done())
         .map(this::loggedIn);
+  }
+
+  private Future<Optional<Account>> account(Integer id, String name) {
+    return id != null ? repo.findById(id) : repo.findByName(name);
+  }
+
+  private static UserServiceException overloaded() {
+    return new UserServiceException(FailureCodes.OVERLOADED, "password checks are at capacity");
   }
 
   private Future<Account> checkPassword(Optional<Account> account, String password) {
@@ -239,19 +328,17 @@ public final class UserVerticle extends VerticleBase {
         });
   }
 
-  // ---- profile and offline messages ----
+  // ---- profile ----
 
   private Future<JsonObject> profile(JsonObject body) {
     int userId = Fields.id(body, "userId");
     var friends = repo.friends(userId);
     var groups = repo.groupsOf(userId);
-    var offline = repo.offlineMessages(userId);
-    return Future.all(friends, groups, offline)
-        .map(all -> profileJson(friends.result(), groups.result(), offline.result()));
+    return Future.all(friends, groups)
+        .map(all -> profileJson(friends.result(), groups.result()));
   }
 
-  private static JsonObject profileJson(List<UserRepository.Friend> friends, List<Group> groups,
-      List<OfflineMessage> offline) {
+  private static JsonObject profileJson(List<UserRepository.Friend> friends, List<Group> groups) {
     JsonArray friendsJson = new JsonArray();
     friends.forEach(f -> friendsJson.add(new JsonObject().put("id", f.id()).put("name", f.name())));
     JsonArray groupsJson = new JsonArray();
@@ -265,37 +352,132 @@ public final class UserVerticle extends VerticleBase {
           .put("groupdesc", g.groupdesc())
           .put("users", users));
     }
-    JsonArray offlineJson = new JsonArray();
-    long upTo = 0;
-    for (OfflineMessage m : offline) {
-      offlineJson.add(new JsonObject().put("no", m.no()).put("message", m.message()));
-      upTo = Math.max(upTo, m.no());
-    }
-    return new JsonObject()
-        .put("friends", friendsJson)
-        .put("groups", groupsJson)
-        .put("offline", offlineJson)
-        .put("offlineUpTo", upTo);
+    return new JsonObject().put("friends", friendsJson).put("groups", groupsJson);
   }
 
-  private Future<JsonObject> storeOffline(JsonObject body) {
-    int toId = Fields.id(body, "toid");
-    String message = Fields.object(body, "message").encode();
-    if (message.length() > MAX_OFFLINE_MESSAGE_LENGTH) {
-      throw Fields.invalid("message too large");
-    }
-    return repo.storeOfflineMessage(toId, message)
-        .map(no -> new JsonObject().put("no", no));
-  }
+  // ---- message log: append, pending pages, acknowledgement, history ----
 
-  private Future<JsonObject> deleteOffline(JsonObject body) {
-    int userId = Fields.id(body, "userId");
-    long upTo = Fields.nonNegativeLong(body, "upTo");
-    return repo.deleteOfflineMessages(userId, upTo)
-        .map(deleted -> {
-          LOG.debug("Deleted {} offline message(s) of userId={}", deleted, userId);
-          return new JsonObject();
+  private Future<JsonObject> append(JsonObject body) {
+    JsonArray items = Fields.array(body, "messages");
+    if (items.size() > MAX_APPEND_MESSAGES) {
+      throw Fields.invalid("at most " + MAX_APPEND_MESSAGES + " messages per append");
+    }
+    List<Append> appends = new ArrayList<>(items.size());
+    int users = 0;
+    for (Object entry : items) {
+      if (!(entry instanceof JsonObject item)) {
+        throw Fields.invalid("messages must hold JSON objects");
+      }
+      JsonObject message = Fields.object(item, "message");
+      String msgno = Fields.token(message, "msgno", MAX_MSGNO_LENGTH);
+      String encoded = message.encode();
+      if (encoded.length() > MAX_MESSAGE_LENGTH) {
+        throw Fields.invalid("message too large");
+      }
+      List<Integer> pending = Fields.ids(item, "pending");
+      List<Integer> delivered = Fields.ids(item, "delivered");
+      users += pending.size() + delivered.size();
+      if (users > MAX_APPEND_USERS) {
+        throw Fields.invalid("at most " + MAX_APPEND_USERS + " users per append");
+      }
+      appends.add(new Append(msgno, conversationOf(message), Fields.id(message, "id"), encoded,
+          pending, delivered));
+    }
+    return messages.append(appends, clock.millis(), config.historyDays() > 0, config.offlineMax())
+        .map(results -> {
+          JsonArray json = new JsonArray();
+          for (AppendResult r : results) {
+            json.add(new JsonObject()
+                .put("stored", new JsonArray(r.stored()))
+                .put("full", new JsonArray(r.full()))
+                .put("missing", new JsonArray(r.missing())));
+          }
+          return new JsonObject().put("results", json);
         });
+  }
+
+  /** The conversation of a chat: "u:<low>:<high>" for ONE_CHAT (6), "g:<groupid>" for 10. */
+  static String conversationOf(JsonObject message) {
+    Object msgid = message.getValue("msgid");
+    if (Integer.valueOf(6).equals(msgid)) {
+      int from = Fields.id(message, "id");
+      int to = Fields.id(message, "toid");
+      return oneToOne(from, to);
+    }
+    if (Integer.valueOf(10).equals(msgid)) {
+      Fields.id(message, "id");
+      return "g:" + Fields.id(message, "groupid");
+    }
+    throw Fields.invalid("only chats (msgid 6 or 10) are stored");
+  }
+
+  private static String oneToOne(int a, int b) {
+    return "u:" + Math.min(a, b) + ":" + Math.max(a, b);
+  }
+
+  private Future<JsonObject> offlinePage(JsonObject body) {
+    int userId = Fields.id(body, "userId");
+    int limit = Math.min(Fields.positiveInt(body, "limit", MAX_PAGE), MAX_PAGE);
+    return messages.pendingPage(userId, limit).map(page -> {
+      JsonArray json = new JsonArray();
+      for (Pending p : page.items()) {
+        json.add(new JsonObject().put("msgno", p.msgno()).put("message", new JsonObject(p.body())));
+      }
+      return new JsonObject().put("messages", json).put("more", page.more());
+    });
+  }
+
+  private Future<JsonObject> offlineAck(JsonObject body) {
+    int userId = Fields.id(body, "userId");
+    JsonArray list = Fields.array(body, "msgnos");
+    if (list.size() > MAX_PAGE) {
+      throw Fields.invalid("at most " + MAX_PAGE + " msgnos per acknowledgement");
+    }
+    Set<String> msgnos = new LinkedHashSet<>();
+    for (Object value : list) {
+      if (!(value instanceof String msgno) || msgno.isEmpty()
+          || msgno.length() > MAX_MSGNO_LENGTH) {
+        throw Fields.invalid("msgnos must hold msgno strings");
+      }
+      msgnos.add(msgno);
+    }
+    return messages.ack(userId, msgnos).map(n -> new JsonObject().put("acked", n));
+  }
+
+  private Future<JsonObject> history(JsonObject body) {
+    int userId = Fields.id(body, "userId");
+    Integer with = Fields.optionalId(body, "with");
+    Integer groupId = Fields.optionalId(body, "groupid");
+    if ((with == null) == (groupId == null)) {
+      throw Fields.invalid("exactly one of with and groupid is required");
+    }
+    String before = body.getValue("before") == null
+        ? null : Fields.token(body, "before", MAX_MSGNO_LENGTH);
+    int limit = Math.min(
+        Fields.nonNegativeInt(body, "limit", DEFAULT_HISTORY_LIMIT), MAX_HISTORY_LIMIT);
+    Future<String> conv = with != null
+        ? messages.userExists(with).compose(exists -> exists
+            ? Future.succeededFuture(oneToOne(userId, with))
+            : Future.failedFuture(
+                new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user")))
+        : memberOf(userId, groupId).map("g:" + groupId);
+    return conv.compose(c -> {
+      if (config.historyDays() == 0) {
+        return Future.succeededFuture(new MessageStore.Page<String>(List.of(), false));
+      }
+      Future<Long> beforeId = before == null
+          ? Future.succeededFuture(Long.MAX_VALUE)
+          : messages.messageId(before, c).compose(found -> found
+              .map(Future::succeededFuture)
+              .orElseGet(() -> Future.failedFuture(new UserServiceException(
+                  FailureCodes.NO_SUCH_MESSAGE, "no such message in this conversation"))));
+      return beforeId.compose(id -> messages.history(c, id,
+          MessageRetention.windowStart(clock, config.historyDays()), limit));
+    }).map(page -> {
+      JsonArray json = new JsonArray();
+      page.items().forEach(m -> json.add(new JsonObject(m)));
+      return new JsonObject().put("messages", json).put("more", page.more());
+    });
   }
 
   // ---- friends ----
@@ -306,7 +488,17 @@ public final class UserVerticle extends VerticleBase {
     if (userId == friendId) {
       throw Fields.invalid("cannot befriend oneself");
     }
-    return repo.addFriendship(userId, friendId).map(ignored -> new JsonObject());
+    return repo.addFriendship(userId, friendId)
+        .compose(ignored -> Future.all(repo.findById(userId), repo.findById(friendId)))
+        .map(both -> new JsonObject()
+            .put("user", nameCard(both.resultAt(0)))
+            .put("friend", nameCard(both.resultAt(1))));
+  }
+
+  private static JsonObject nameCard(Optional<Account> account) {
+    // both exist: the friendship was just stored with foreign keys to them
+    Account a = account.orElseThrow();
+    return new JsonObject().put("id", a.id()).put("name", a.name());
   }
 
   private Future<JsonObject> listFriends(JsonObject body) {
@@ -336,6 +528,12 @@ public final class UserVerticle extends VerticleBase {
   private Future<JsonObject> groupMembers(JsonObject body) {
     int userId = Fields.id(body, "userId");
     int groupId = Fields.id(body, "groupid");
+    return memberOf(userId, groupId)
+        .map(members -> new JsonObject().put("members", new JsonArray(members)));
+  }
+
+  /** The group's member ids; fails NO_SUCH_GROUP, or NOT_A_MEMBER when the user is not one. */
+  private Future<List<Integer>> memberOf(int userId, int groupId) {
     return repo.groupMemberIds(groupId).compose(members -> {
       if (members.isEmpty()) {
         return Future.failedFuture(
@@ -345,8 +543,7 @@ public final class UserVerticle extends VerticleBase {
         return Future.failedFuture(
             new UserServiceException(FailureCodes.NOT_A_MEMBER, "not a member of the group"));
       }
-      return Future.succeededFuture(
-          new JsonObject().put("members", new JsonArray(members.get())));
+      return Future.succeededFuture(members.get());
     });
   }
 

@@ -140,10 +140,12 @@ class AccountsTest {
           new JsonObject().put("name", badName).put("password", "pw"));
     }
     String name = uniqueName("pwcheck");
-    for (Object badPassword : new Object[] {"", "p".repeat(129), 1234}) {
+    for (Object badPassword : new Object[] {"", "p", "\uD83D\uDD11", "p".repeat(129), 1234}) {
       bus.assertFails(INVALID_INPUT, USER_REGISTER,
           new JsonObject().put("name", name).put("password", badPassword));
     }
+    assertEquals("password too short", bus.assertFails(INVALID_INPUT, USER_REGISTER,
+        new JsonObject().put("name", name).put("password", "p")));
     bus.assertFails(INVALID_INPUT, USER_REGISTER, new JsonObject().put("name", name));
     bus.assertFails(INVALID_INPUT, USER_REGISTER, new JsonObject().put("password", "pw"));
     bus.assertFails(INVALID_INPUT, USER_REGISTER, "not an object");

@@ -86,10 +86,15 @@ class FriendsAndGroupsTest {
   // ---- friends ----
 
   @Test
-  void friendshipIsMutual() {
-    int alice = register(unique("alice"));
-    int bob = register(unique("bob"));
-    assertEquals(new JsonObject(), befriend(alice, bob));
+  void friendshipIsMutualAndTheReplyNamesBoth() {
+    String aliceName = unique("alice");
+    String bobName = unique("bob \uD83D\uDE00");
+    int alice = register(aliceName);
+    int bob = register(bobName);
+    assertEquals(new JsonObject()
+        .put("user", new JsonObject().put("id", alice).put("name", aliceName))
+        .put("friend", new JsonObject().put("id", bob).put("name", bobName)),
+        befriend(alice, bob));
     assertEquals(new JsonArray().add(bob), friendIds(alice));
     assertEquals(new JsonArray().add(alice), friendIds(bob));
   }
@@ -98,9 +103,11 @@ class FriendsAndGroupsTest {
   void addingAFriendAgainChangesNothing() throws Exception {
     int alice = register(unique("alice"));
     int bob = register(unique("bob"));
-    befriend(alice, bob);
-    assertEquals(new JsonObject(), befriend(alice, bob));
-    assertEquals(new JsonObject(), befriend(bob, alice));
+    JsonObject first = befriend(alice, bob);
+    assertEquals(first, befriend(alice, bob));
+    JsonObject reverse = befriend(bob, alice);
+    assertEquals(first.getJsonObject("user"), reverse.getJsonObject("friend"));
+    assertEquals(first.getJsonObject("friend"), reverse.getJsonObject("user"));
     assertEquals(new JsonArray().add(bob), friendIds(alice));
     assertEquals(new JsonArray().add(alice), friendIds(bob));
     Number rows = (Number) DB.queryValue(
@@ -293,9 +300,7 @@ class FriendsAndGroupsTest {
             .add(new JsonObject().put("id", second).put("groupname", g2).put("groupdesc", "")
                 .put("users", new JsonArray()
                     .add(new JsonObject().put("id", bob).put("name", bobName)
-                        .put("role", "creator")))))
-        .put("offline", new JsonArray())
-        .put("offlineUpTo", 0);
+                        .put("role", "creator")))));
     assertEquals(expected, profile(bob));
   }
 

@@ -24,7 +24,7 @@ class SchemaMigrationTest {
     SchemaMigration.migrate(DB.url());
     Number applied = (Number) DB.queryValue(
         "SELECT COUNT(*) FROM flyway_schema_history WHERE success = 1 AND version IS NOT NULL");
-    assertEquals(1, applied.intValue());
+    assertEquals(2, applied.intValue());
   }
 
   @Test
@@ -60,9 +60,9 @@ class SchemaMigrationTest {
     assertEquals("utf8mb4", DB.queryValue(sql, "user", "name"));
     assertEquals("utf8mb4", DB.queryValue(sql, "allgroup", "groupname"));
     assertEquals("utf8mb4", DB.queryValue(sql, "allgroup", "groupdesc"));
-    assertEquals("utf8mb4", DB.queryValue(sql, "offlinemessage", "message"));
+    assertEquals("utf8mb4", DB.queryValue(sql, "message", "body"));
     assertEquals("mediumtext", DB.queryValue(
         "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
-            + " AND TABLE_NAME = 'offlinemessage' AND COLUMN_NAME = 'message'"));
+            + " AND TABLE_NAME = 'message' AND COLUMN_NAME = 'body'"));
   }
 }

@@ -10,6 +10,8 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.Promise;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -40,9 +42,38 @@ public final class NodeBusVerticle extends VerticleBase {
             msg -> registry.broadcast(msg.body().getJsonObject("payload"))).completion()));
   }
 
+  /**
+   * {userId, payload, sessionId?, deadline?}: to that one session (a chat), or to every
+   * session of the user here. A delivery past its deadline is refused: its sender has given
+   * up on it and stores it, so writing it too would deliver it twice.
+   */
   private void onDeliver(Message<JsonObject> msg) {
     JsonObject body = msg.body();
-    registry.deliver(body.getInteger("userId"), body.getJsonObject("payload"))
+    int userId = body.getInteger("userId");
+    String sessionId = body.getString("sessionId");
+    Long deadline = body.getLong("deadline");
+    if (deadline != null && System.currentTimeMillis() > deadline) {
+      msg.fail(FailureCodes.NO_SESSION, "delivery arrived after its deadline");
+      return;
+    }
+    Future<Integer> delivered;
+    if (sessionId == null) {
+      delivered = registry.deliver(userId, body.getJsonObject("payload"));
+    } else {
+      // Each session checks on its own event loop whether it is the one named.
+      List<Future<Boolean>> tries = new ArrayList<>();
+      for (Session session : registry.sessionsOf(userId)) {
+        tries.add(session.deliver(sessionId, body.getJsonObject("payload")));
+      }
+      delivered = Future.all(tries).map(all -> {
+        int count = 0;
+        for (Future<Boolean> t : tries) {
+          count += Boolean.TRUE.equals(t.result()) ? 1 : 0;
+        }
+        return count;
+      });
+    }
+    delivered
         .onSuccess(count -> {
           if (count > 0) {
             msg.reply(new JsonObject().put("delivered", count));
@@ -53,10 +84,33 @@ public final class NodeBusVerticle extends VerticleBase {
         .onFailure(err -> msg.fail(FailureCodes.INTERNAL, err.getMessage()));
   }
 
+  /**
+   * {userId, sessionId?} → {} once the session (or every session of the user here) has queued
+   * the stored messages it had not had; fails NO_SESSION when that session is not here.
+   */
   private void onOfflineCheck(Message<JsonObject> msg) {
-    for (Session session : registry.sessionsOf(msg.body().getInteger("userId"))) {
-      session.context().runOnContext(v -> requests.deliverStored(session));
+    int userId = msg.body().getInteger("userId");
+    String sessionId = msg.body().getString("sessionId");
+    List<Session> sessions = registry.sessionsOf(userId).stream()
+        .filter(s -> sessionId == null || sessionId.equals(s.sessionId()))
+        .toList();
+    if (sessions.isEmpty()) {
+      msg.fail(FailureCodes.NO_SESSION, "no session of that user here");
+      return;
     }
+    List<Future<Void>> checks = new ArrayList<>();
+    for (Session session : sessions) {
+      Promise<Void> checked = Promise.promise();
+      session.context().runOnContext(v -> requests.deliverStored(session).onComplete(checked));
+      checks.add(checked.future());
+    }
+    Future.all(checks).onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(new JsonObject());
+      } else {
+        msg.fail(FailureCodes.NO_SESSION, String.valueOf(ar.cause().getMessage()));
+      }
+    });
   }
 
   private void onKick(Message<JsonObject> msg) {

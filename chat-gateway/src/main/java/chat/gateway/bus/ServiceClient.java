@@ -69,6 +69,41 @@ public final class ServiceClient {
     return bus.<JsonObject>request(address, body, options).map(Message::body);
   }
 
+  /**
+   * A request with its own timeout, for work whose wait the service bounds itself (password
+   * hashing is admitted or refused at once, so a longer wait only covers admitted work).
+   */
+  public Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {
+    DeliveryOptions once = new DeliveryOptions().setSendTimeout(timeoutMs);
+    if (preferLocal) {
+      return bus.<JsonObject>request(address, body, new DeliveryOptions(once).setLocalOnly(true))
+          .recover(err -> isNoHandlers(err) ? bus.<JsonObject>request(address, body, once)
+              : Future.failedFuture(err))
+          .map(Message::body);
+    }
+    return bus.<JsonObject>request(address, body, once).map(Message::body);
+  }
+
+  /**
+   * True when a failed request may be tried again later with nothing done: the service
+   * refused it as overloaded or unavailable, or nobody was there to take it.
+   */
+  public static boolean isRetryLater(Throwable err) {
+    if (err instanceof ReplyException re) {
+      return switch (re.failureType()) {
+        case NO_HANDLERS, TIMEOUT -> true;
+        default -> re.failureCode() == FailureCodes.OVERLOADED
+            || re.failureCode() == FailureCodes.DATABASE_UNAVAILABLE;
+      };
+    }
+    return false;
+  }
+
+  /** A jittered delay a client is told to wait before trying again (500–1500 ms). */
+  public static long retryAfterMs() {
+    return 500 + java.util.concurrent.ThreadLocalRandom.current().nextLong(1001);
+  }
+
   private static boolean isNoHandlers(Throwable err) {
     return err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
   }

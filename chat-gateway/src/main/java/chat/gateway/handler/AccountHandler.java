@@ -11,6 +11,7 @@ import chat.protocol.wire.MsgId;
 import chat.protocol.wire.ProtocolException;
 import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -19,18 +20,24 @@ final class AccountHandler {
 
   private final GatewayConfig config;
   private final ServiceClient services;
+  private final OfflineHandler offline;
 
-  AccountHandler(GatewayConfig config, ServiceClient services) {
+  AccountHandler(GatewayConfig config, ServiceClient services, OfflineHandler offline) {
     this.config = config;
     this.services = services;
+    this.offline = offline;
   }
 
   Future<Void> register(Session session, JsonObject request) {
     String name = Fields.string(request, "name");
     String password = Fields.string(request, "password");
     Object seq = Fields.seq(request);
+    // Password hashing is admitted or refused at once (OVERLOADED) by the user service, and
+    // admitted work is bounded by its queue: the long timeout only covers admitted work, so a
+    // REG is answered as done or refused, not timed out while the account gets created.
     return services.request(Addresses.USER_REGISTER,
-            new JsonObject().put("name", name).put("password", password))
+            new JsonObject().put("name", name).put("password", password),
+            config.passwordTimeoutMs())
         .map(reply -> regAck(0, null, seq).put("id", reply.getInteger("id")))
         .recover(err -> {
           int code = ServiceClient.failureCode(err);
@@ -68,7 +75,10 @@ final class AccountHandler {
     } else {
       credentials.put("password", password);
     }
-    return services.request(Addresses.USER_LOGIN, credentials)
+    Future<JsonObject> checked = token != null
+        ? services.request(Addresses.USER_LOGIN, credentials)
+        : services.request(Addresses.USER_LOGIN, credentials, config.passwordTimeoutMs());
+    return checked
         .compose(user -> enter(session, request, user, seq),
             err -> ServiceClient.failureCode(err) == FailureCodes.BAD_CREDENTIALS
                 ? session.send(loginAck(1, "invalid id or password", seq))
@@ -109,63 +119,37 @@ final class AccountHandler {
     int userId = user.getInteger("id");
     boolean structured = "structured".equals(request.getValue("format"));
     boolean heartbeat = Boolean.TRUE.equals(request.getValue("heartbeat"));
-    return services.request(Addresses.USER_PROFILE, new JsonObject().put("userId", userId))
-        .compose(profile -> states(LoginAck.peopleIn(profile)).compose(states -> {
+    boolean ackMode = "ack".equals(request.getValue("offline"));
+    Future<JsonObject> profileRead = services.request(Addresses.USER_PROFILE,
+        new JsonObject().put("userId", userId));
+    Future<JsonObject> stored = offline.forLogin(userId, ackMode);
+    return Future.all(profileRead, stored)
+        .compose(both -> states(LoginAck.peopleIn(profileRead.result())).compose(states -> {
+          JsonObject page = stored.result();
+          JsonObject profile = profileRead.result().copy()
+              .put("offline", page.getJsonArray("messages", new JsonArray()));
           JsonObject ack = LoginAck.build(userId, user.getString("name"), user.getString("token"),
               profile, states, structured, heartbeatSettings());
+          if (ackMode) {
+            ack.put("offline_more", page.getBoolean("more", false));
+          }
           Replies.withSeq(ack, seq);
-          long upTo = profile.getLong("offlineUpTo", 0L);
-          session.offlineDeliveredUpTo(upTo);
+          session.structured(structured);
+          session.offlineAckMode(ackMode);
+          offline.given(session, page);
           return session.completeLogin(ack, heartbeat).onSuccess(v -> {
-            if (upTo > 0) {
-              services.request(Addresses.USER_OFFLINE_DELETE,
-                  new JsonObject().put("userId", userId).put("upTo", upTo));
-            }
-            if (session.takePendingOfflineCheck()) {
-              deliverStored(session);
+            offline.loginAckWritten(session, userId);
+            Promise<Void> waiters = session.takePendingOfflineCheck();
+            if (waiters != null) {
+              offline.deliverStored(session).onComplete(waiters);
             }
           });
         }));
   }
 
-  /**
-   * Delivers the stored messages this user session has not had yet (those stored while its
-   * login was reading them), then deletes them. Runs on the session's event loop.
-   */
+  /** Stored messages for a user online here: the session delivers those it has not had. */
   Future<Void> deliverStored(Session session) {
-    if (!session.readyForOfflineCheck()) {
-      return Future.succeededFuture();
-    }
-    int userId = session.userId();
-    String sessionId = session.sessionId();
-    session.offlineCheckRunning(true);
-    return services.request(Addresses.USER_PROFILE, new JsonObject().put("userId", userId))
-        .compose(profile -> {
-          session.offlineCheckRunning(false);
-          if (!sessionId.equals(session.sessionId()) || !session.readyForOfflineCheck()) {
-            return Future.<Void>succeededFuture();
-          }
-          long upTo = session.offlineDeliveredUpTo();
-          for (Object stored : profile.getJsonArray("offline", new JsonArray())) {
-            JsonObject item = (JsonObject) stored;
-            if (item.getLong("no") > upTo) {
-              session.send(item.getJsonObject("message"));
-              upTo = item.getLong("no");
-            }
-          }
-          if (upTo == session.offlineDeliveredUpTo()) {
-            return Future.<Void>succeededFuture();
-          }
-          session.offlineDeliveredUpTo(upTo);
-          return services.request(Addresses.USER_OFFLINE_DELETE,
-              new JsonObject().put("userId", userId).put("upTo", upTo)).<Void>mapEmpty();
-        })
-        .eventually(() -> {
-          session.offlineCheckRunning(false);
-          return session.takePendingOfflineCheck() && sessionId.equals(session.sessionId())
-              ? deliverStored(session)
-              : Future.succeededFuture();
-        });
+    return offline.deliverStored(session);
   }
 
   private Future<JsonObject> states(JsonArray ids) {

@@ -1,8 +1,6 @@
 package chat.gateway.handler;
 
-import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
-import chat.gateway.session.SessionRegistry;
 import chat.protocol.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -11,149 +9,97 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Gets a message to users wherever they are: presence says which nodes hold their sessions,
- * each node confirms it handed the message to a socket, and a message no node confirmed is
- * stored for the user's next login. The path to an online user touches no database.
+ * The node-wide steps of getting a chat to users: where their sessions are (presence), a
+ * delivery to one named session on its node, the store, and telling a session to deliver
+ * what was stored for it. {@link ChatLanes} puts them together per sender and target. Every
+ * delivery goes over the event bus, to this node too, so deliveries from one sender to one
+ * node arrive in the order they were sent. The path to an online user touches no database.
  */
 public final class Delivery {
 
+  /** One session of a user, on a node. */
+  public record Target(String nodeId, String sessionId) {
+  }
+
   private final EventBus bus;
   private final ServiceClient services;
-  private final SessionRegistry registry;
-  private final String nodeId;
+  private final MessageStore store;
   private final DeliveryOptions deliverOptions;
-  /** Where each user was last reached from this node; only a hint, checked by every delivery. */
-  private final Map<Integer, Set<String>> lastReached = new ConcurrentHashMap<>();
-  private final boolean useLastReached;
-  private static final int MAX_REMEMBERED = 100_000;
+  private final long timeoutMs;
+  private final boolean multiSession;
 
-  public Delivery(EventBus bus, ServiceClient services, SessionRegistry registry, String nodeId,
-                  long timeoutMs, boolean multiSession) {
+  public Delivery(EventBus bus, ServiceClient services, MessageStore store, long timeoutMs,
+                  boolean multiSession) {
     this.bus = bus;
     this.services = services;
-    this.registry = registry;
-    this.nodeId = nodeId;
+    this.store = store;
+    this.timeoutMs = timeoutMs;
     this.deliverOptions = new DeliveryOptions().setSendTimeout(timeoutMs);
-    this.useLastReached = !multiSession;
+    this.multiSession = multiSession;
   }
 
-  /**
-   * Delivers to one user; fails with 404 when the user does not exist. The nodes where the
-   * user was last reached are tried first, without asking presence; when none of them takes
-   * the message (the user moved, logged out, was kicked) the full path runs: presence, then
-   * storage. Under policy multi every message asks presence, so a new device is never missed.
-   */
-  public Future<Void> toUser(int userId, JsonObject message) {
-    Set<String> known = lastReached.get(userId);
-    if (known == null || !useLastReached) {
-      return toUsers(List.of(userId), message, true);
-    }
-    return reach(userId, known, message).compose(reached -> {
-      if (reached) {
-        return Future.succeededFuture();
-      }
-      lastReached.remove(userId, known);
-      return toUsers(List.of(userId), message, true);
-    });
+  public MessageStore store() {
+    return store;
   }
 
-  /**
-   * Delivers to each user; stores it for those not reached. With {@code strict}, a user who
-   * does not exist fails the whole call (404); otherwise such a user is skipped.
-   */
-  public Future<Void> toUsers(Collection<Integer> userIds, JsonObject message, boolean strict) {
+  /** Under policy multi a user may gain a session at any time: every chat asks presence. */
+  boolean multiSession() {
+    return multiSession;
+  }
+
+  ServiceClient services() {
+    return services;
+  }
+
+  /** The sessions of each user that is online (users offline are absent). */
+  public Future<Map<Integer, List<Target>>> locate(Collection<Integer> userIds) {
     JsonObject query = new JsonObject().put("ids", new JsonArray(new ArrayList<>(userIds)));
-    return services.request(Addresses.PRESENCE_LOCATE, query).compose(located -> {
+    return services.request(Addresses.PRESENCE_LOCATE, query).map(located -> {
       JsonObject sessions = located.getJsonObject("sessions", new JsonObject());
-      List<Future<Void>> each = new ArrayList<>();
+      Map<Integer, List<Target>> targets = new HashMap<>();
       for (int userId : userIds) {
-        Set<String> nodes = nodesOf(sessions.getJsonArray(String.valueOf(userId)));
-        each.add(reach(userId, nodes, message).compose(reached -> {
-          if (reached) {
-            remember(userId, nodes);
-            return Future.succeededFuture();
+        JsonArray refs = sessions.getJsonArray(String.valueOf(userId));
+        if (refs != null && !refs.isEmpty()) {
+          List<Target> list = new ArrayList<>(refs.size());
+          for (int i = 0; i < refs.size(); i++) {
+            JsonObject ref = refs.getJsonObject(i);
+            list.add(new Target(ref.getString("nodeId"), ref.getString("sessionId")));
           }
-          return store(userId, message, strict);
-        }));
-      }
-      return Future.all(each).mapEmpty();
-    });
-  }
-
-  private void remember(int userId, Set<String> nodes) {
-    if (useLastReached) {
-      if (lastReached.size() >= MAX_REMEMBERED) {
-        lastReached.clear();
-      }
-      lastReached.put(userId, nodes);
-    }
-  }
-
-  private Future<Boolean> reach(int userId, Set<String> nodes, JsonObject message) {
-    if (nodes.isEmpty()) {
-      return Future.succeededFuture(false);
-    }
-    List<Future<Boolean>> tries = new ArrayList<>();
-    for (String node : nodes) {
-      tries.add(node.equals(nodeId) ? reachHere(userId, message) : reachNode(node, userId, message));
-    }
-    return Future.all(tries).map(all -> {
-      for (int i = 0; i < all.size(); i++) {
-        if (Boolean.TRUE.equals(all.resultAt(i))) {
-          return true;
+          targets.put(userId, list);
         }
       }
-      return false;
+      return targets;
     });
   }
 
-  private Future<Boolean> reachHere(int userId, JsonObject message) {
-    return registry.deliver(userId, message).map(count -> count > 0);
-  }
-
-  private Future<Boolean> reachNode(String node, int userId, JsonObject message) {
-    JsonObject body = new JsonObject().put("userId", userId).put("payload", message);
-    return bus.request(Addresses.gatewayDeliver(node), body, deliverOptions)
+  /**
+   * Delivers to one session; true once that session has taken it (it then answers for it),
+   * false when it is not there or did not answer in time. The receiving node drops a
+   * delivery that arrives after its deadline, so one the sender gave up on (and stores) is
+   * not also written.
+   */
+  public Future<Boolean> deliver(Target target, int userId, JsonObject message) {
+    JsonObject body = new JsonObject().put("userId", userId)
+        .put("sessionId", target.sessionId())
+        .put("deadline", System.currentTimeMillis() + timeoutMs * 4 / 5)
+        .put("payload", message);
+    return bus.request(Addresses.gatewayDeliver(target.nodeId()), body, deliverOptions)
         .map(reply -> true)
         .otherwise(false);
   }
 
-  private Future<Void> store(int userId, JsonObject message, boolean strict) {
-    Future<Void> stored = services.request(Addresses.USER_OFFLINE_STORE,
-            new JsonObject().put("toid", userId).put("message", message))
-        .<Void>mapEmpty()
-        .onSuccess(v -> GatewayMetrics.current().offlineStored())
-        .onSuccess(v -> checkStillOffline(userId));
-    return strict ? stored : stored.otherwiseEmpty();
-  }
-
   /**
-   * A user seen offline may have logged in while the message was being stored, after the
-   * login read its stored messages: if the user is online now, the nodes holding the user's
-   * sessions are told to deliver what was stored.
+   * Tells one session to deliver what is stored for its user and it has not had; completes
+   * once those are queued for its socket (before any later live delivery from this node).
    */
-  private void checkStillOffline(int userId) {
-    services.request(Addresses.PRESENCE_LOCATE, new JsonObject().put("ids", new JsonArray().add(userId)))
-        .onSuccess(located -> nodesOf(located.getJsonObject("sessions", new JsonObject())
-                .getJsonArray(String.valueOf(userId)))
-            .forEach(node -> bus.send(Addresses.gatewayOfflineCheck(node),
-                new JsonObject().put("userId", userId))));
-  }
-
-  private static Set<String> nodesOf(JsonArray refs) {
-    Set<String> nodes = new LinkedHashSet<>();
-    if (refs != null) {
-      for (int i = 0; i < refs.size(); i++) {
-        nodes.add(refs.getJsonObject(i).getString("nodeId"));
-      }
-    }
-    return nodes;
+  public Future<Void> deliverStored(Target target, int userId) {
+    JsonObject body = new JsonObject().put("userId", userId).put("sessionId", target.sessionId());
+    return bus.request(Addresses.gatewayOfflineCheck(target.nodeId()), body, deliverOptions)
+        .mapEmpty();
   }
 }

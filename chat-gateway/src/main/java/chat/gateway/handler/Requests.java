@@ -11,6 +11,10 @@ import chat.protocol.wire.MsgId;
 import chat.protocol.wire.ProtocolException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Routes a client request by its msgid. A visitor may only LOGIN, REG (and PING, answered by
@@ -18,15 +22,63 @@ import io.vertx.core.json.JsonObject;
  */
 public final class Requests implements RequestHandler {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Requests.class);
+  /** Rounds of storing a closed session's unwritten chats (each with the store's retries). */
+  private static final int KEEP_ROUNDS = 3;
+
   private final AccountHandler account;
   private final ChatHandler chat;
   private final SocialHandler social;
+  private final OfflineHandler offline;
+  private final HistoryHandler history;
+  private final MessageStore store;
 
   public Requests(GatewayConfig config, ServiceClient services, Delivery delivery) {
-    this.account = new AccountHandler(config, services);
-    this.chat = new ChatHandler(services, delivery, new UniqueIds(config.nodeId(), '-'),
+    this.offline = new OfflineHandler(config, services);
+    this.account = new AccountHandler(config, services, offline);
+    this.chat = new ChatHandler(delivery, new UniqueIds(config.nodeId(), '-'),
         config.timezone());
     this.social = new SocialHandler(services);
+    this.history = new HistoryHandler(services);
+    this.store = delivery.store();
+  }
+
+  @Override
+  public Future<Void> keep(Session session, int userId, List<JsonObject> messages) {
+    LOG.info("storing {} unwritten messages of user {} for the next login", messages.size(),
+        userId);
+    return keep(userId, messages, 1);
+  }
+
+  private Future<Void> keep(int userId, List<JsonObject> messages, int round) {
+    List<Future<MessageStore.Outcome>> appends = new ArrayList<>(messages.size());
+    for (JsonObject message : messages) {
+      appends.add(store.append(message, List.of(userId), List.of()));
+    }
+    return Future.join(appends).transform(all -> {
+      List<JsonObject> again = new ArrayList<>();
+      for (int i = 0; i < messages.size(); i++) {
+        if (appends.get(i).failed()) {
+          again.add(messages.get(i));
+        } else if (!appends.get(i).result().full().isEmpty()) {
+          LOG.warn("message {} for user {} not kept: mailbox full",
+              messages.get(i).getString("msgno"), userId);
+        }
+      }
+      if (again.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      if (round >= KEEP_ROUNDS) {
+        LOG.error("{} unwritten messages of user {} could not be stored", again.size(), userId);
+        return Future.succeededFuture();
+      }
+      return keep(userId, again, round + 1);
+    });
+  }
+
+  @Override
+  public void written(Session session, int userId, JsonObject message) {
+    store.delivered(message, userId);
   }
 
   /** Stored messages for a user online here: the session delivers those it has not had. */
@@ -49,6 +101,8 @@ public final class Requests implements RequestHandler {
       case MsgId.ADD_GROUP:
       case MsgId.GROUP_CHAT:
       case MsgId.PRESENCE_QUERY:
+      case MsgId.OFFLINE_ACK:
+      case MsgId.HISTORY:
         if (session.state() != Session.State.USER) {
           throw new ProtocolException(ErrorCode.NOT_LOGGED_IN, "log in first");
         }
@@ -67,6 +121,8 @@ public final class Requests implements RequestHandler {
       case MsgId.ADD_GROUP -> social.joinGroup(session, request);
       case MsgId.GROUP_CHAT -> chat.groupChat(session, request);
       case MsgId.PRESENCE_QUERY -> social.presenceQuery(session, request);
+      case MsgId.OFFLINE_ACK -> offline.offlineAck(session, request);
+      case MsgId.HISTORY -> history.history(session, request);
       default -> throw ProtocolException.badRequest("unknown msgid " + msgid);
     };
   }

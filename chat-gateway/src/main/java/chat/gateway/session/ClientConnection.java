@@ -23,4 +23,20 @@ public interface ClientConnection {
 
   /** Closes the connection now. */
   Future<Void> close();
+
+  /**
+   * Closes the connection at once without flushing what is still queued (a reset): for a
+   * peer that does not read, whose socket would never take the rest.
+   */
+  default Future<Void> reset() {
+    return close();
+  }
+
+  /** Stops reading from the socket (the session holds enough unhandled requests). */
+  default void pause() {
+  }
+
+  /** Reads from the socket again. */
+  default void resume() {
+  }
 }

@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -23,15 +24,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection and its life: a visitor until LOGIN succeeds, then a user until
- * LOGINOUT (a visitor again) or until the connection closes. Requests are handled one at a
- * time in the order they arrived; every write goes through {@link #send}. All state is
+ * LOGINOUT (a visitor again) or until the connection closes. Requests are taken in the order
+ * they arrived, one after the other; a request may finish later (a chat is taken as soon as it
+ * is queued for its recipient, and answered once delivered or stored), so a pipelining client
+ * is not held to one round trip per message. Unhandled requests are bounded in bytes: above
+ * the bound the socket is not read. Every write goes through {@link #send}. All state is
  * touched only on the connection's event loop ({@link #context}); other threads reach a
  * session through {@link #deliver}, {@link #kick} and {@link #closeFor}.
  */
 public final class Session {
 
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
-  private static final int MAX_QUEUED_REQUESTS = 1024;
+  /** How many recently written chat msgnos a session remembers to drop a repeated one. */
+  private static final int RECENT_MSGNOS = 1024;
 
   /** Where the session is in its life. */
   public enum State { VISITOR, LOGGING_IN, USER, ENDED }
@@ -47,7 +52,13 @@ public final class Session {
   private final RateLimiter rateLimiter;
 
   private final ArrayDeque<JsonObject> inbox = new ArrayDeque<>();
+  private final ArrayDeque<Integer> inboxSizes = new ArrayDeque<>();
   private boolean handling;
+  /** Bytes of requests received and not finished (queued, or taken and still in progress). */
+  private long heldBytes;
+  private boolean paused;
+  private int currentBytes;
+  private boolean currentKept;
   private State state = State.VISITOR;
   private int userId = -1;
   private String userName;
@@ -56,18 +67,33 @@ public final class Session {
   private Future<?> presenceRegistration = Future.succeededFuture();
   private final List<JsonObject> heldDuringLogin = new ArrayList<>();
 
-  /** The highest offline message number this user session has been given. */
-  private long offlineDeliveredUpTo;
+  /**
+   * The stored messages (msgnos, in mailbox order) this user session was given and that are
+   * not acknowledged yet.
+   */
+  private final LinkedHashSet<String> offlineGiven = new LinkedHashSet<>();
+  /** The login asked for acknowledged delivery of stored messages. */
+  private boolean offlineAckMode;
+  /** The login asked for {@code "format":"structured"}. */
+  private boolean structured;
+  /** Chat msgnos written (or being written) to this session lately: a repeat is dropped. */
+  private final LinkedHashSet<String> recentMsgnos = new LinkedHashSet<>();
+  /** Stores of chats this session will never write; later refusals wait for them. */
+  private Future<Void> kept = Future.succeededFuture();
+  private Object attachment;
+  private long slowCheckTimer = -1;
+  /** Bytes handed to the socket whose write has not completed (the socket did not take them). */
+  private long unwrittenBytes;
+  private boolean peerReset;
   /** An offline check arrived while the login (or another check) was still under way. */
   private boolean offlineCheckPending;
   private boolean offlineCheckRunning;
+  private Promise<Void> offlineCheckWaiters;
 
   private long lastSeenNanos = System.nanoTime();
   private boolean heartbeat;
   private long heartbeatTimer = -1;
   private long authTimer = -1;
-  private int queuedWrites;
-  private long queuedBytes;
   /** Chat messages handed to the socket but not yet written, by write number. */
   private final Map<Long, JsonObject> unwrittenChats = new LinkedHashMap<>();
   private long writes;
@@ -101,19 +127,32 @@ public final class Session {
     }
   }
 
+  /**
+   * The peer reset the connection: it closed (or died) with data from the server still
+   * unread, so what was written last was not read.
+   */
+  public void peerReset() {
+    peerReset = true;
+  }
+
+  /** Whether the peer reset the connection (see {@link #peerReset()}). */
+  public boolean wasReset() {
+    return peerReset;
+  }
+
   /** Any byte received is a sign of life. */
   public void sawTraffic() {
     lastSeenNanos = System.nanoTime();
   }
 
-  /** One parsed request. */
-  public void received(JsonObject request) {
+  /** One parsed request of {@code bytes} bytes on the wire. */
+  public void received(JsonObject request, int bytes) {
     if (state == State.ENDED) {
       return;
     }
     GatewayMetrics.current().received(request);
     Object seq = Fields.seq(request);
-    if (!rateLimiter.tryAcquire() || inbox.size() >= MAX_QUEUED_REQUESTS) {
+    if (!rateLimiter.tryAcquire()) {
       send(Replies.error(ErrorCode.RATE_LIMITED, "rate limit exceeded: message dropped",
           refOf(request), seq));
       return;
@@ -125,8 +164,54 @@ public final class Session {
       return;
     }
     inbox.add(request);
+    inboxSizes.add(bytes);
+    hold(bytes);
     if (!handling) {
       handleNext();
+    }
+  }
+
+  /** One parsed request (its size taken from its text). */
+  public void received(JsonObject request) {
+    received(request, request.encode().length());
+  }
+
+  /** Bytes of requests this session holds unfinished. */
+  public long heldBytes() {
+    return heldBytes;
+  }
+
+  /**
+   * The request being handled stays held (its bytes count against the connection's bound)
+   * after its handler returned: it finishes later, when the returned action runs (once).
+   */
+  public Runnable keepHeld() {
+    currentKept = true;
+    int bytes = currentBytes;
+    boolean[] done = new boolean[1];
+    return () -> {
+      if (!done[0]) {
+        done[0] = true;
+        release(bytes);
+      }
+    };
+  }
+
+  private void hold(int bytes) {
+    heldBytes += bytes;
+    if (!paused && heldBytes > config.inboundMaxBytes() && state != State.ENDED) {
+      paused = true;
+      connection.pause();
+    }
+  }
+
+  private void release(int bytes) {
+    heldBytes -= bytes;
+    if (paused && heldBytes <= config.inboundMaxBytes() / 2) {
+      paused = false;
+      if (state != State.ENDED) {
+        connection.resume();
+      }
     }
   }
 
@@ -154,12 +239,17 @@ public final class Session {
       return;
     }
     CloseReason reason = closeReason == null ? CloseReason.CLIENT_CLOSED : closeReason;
+    if (closeReason == null) {
+      closeReason = reason;
+    }
     keepUndelivered();
     endUserSession(reason.name().toLowerCase(java.util.Locale.ROOT));
     state = State.ENDED;
     cancelTimers();
     inbox.clear();
+    inboxSizes.clear();
     registry.remove(this);
+    handler.ended(this);
     GatewayMetrics.current().closed(connection.transport(), reason);
     LOG.info("disconnect {} {} user {} reason {}", connection.transport(), connectionId,
         userId < 0 ? "-" : userId, reason);
@@ -204,7 +294,8 @@ public final class Session {
     this.userId = userId;
     this.userName = userName;
     this.sessionId = connectionId + "." + (++logins);
-    this.offlineDeliveredUpTo = 0;
+    this.offlineGiven.clear();
+    this.offlineAckMode = false;
     this.offlineCheckPending = false;
     registry.addUser(this);
     return sessionId;
@@ -221,6 +312,7 @@ public final class Session {
   /** The login did not complete: back to visitor. */
   public void abortLogin() {
     if (state == State.LOGGING_IN) {
+      keepUndelivered();
       endUserSession("login_failed");
       state = State.VISITOR;
     }
@@ -256,31 +348,68 @@ public final class Session {
     startAuthTimer();
   }
 
-  public long offlineDeliveredUpTo() {
-    return offlineDeliveredUpTo;
+  /** The stored messages given to this user session and not acknowledged, in order. */
+  public LinkedHashSet<String> offlineGiven() {
+    return offlineGiven;
   }
 
-  public void offlineDeliveredUpTo(long upTo) {
-    offlineDeliveredUpTo = Math.max(offlineDeliveredUpTo, upTo);
+  public boolean offlineAckMode() {
+    return offlineAckMode;
   }
 
-  /** Records an offline check that arrived during the login; true if one was pending. */
-  public boolean takePendingOfflineCheck() {
-    boolean pending = offlineCheckPending;
-    offlineCheckPending = false;
-    return pending;
+  public void offlineAckMode(boolean ackMode) {
+    this.offlineAckMode = ackMode;
+  }
+
+  public boolean structured() {
+    return structured;
+  }
+
+  public void structured(boolean structured) {
+    this.structured = structured;
+  }
+
+  /** Whether a stored message with this msgno was already written to (or given to) this session. */
+  public boolean alreadyHas(String msgno) {
+    return msgno != null && (recentMsgnos.contains(msgno) || offlineGiven.contains(msgno));
+  }
+
+  /** What the request handlers keep with this session (created on first use). */
+  @SuppressWarnings("unchecked")
+  public <T> T attachment(java.util.function.Supplier<T> create) {
+    if (attachment == null) {
+      attachment = create.get();
+    }
+    return (T) attachment;
+  }
+
+  /** Whether stored messages may be delivered now (a user session that is not closing). */
+  public boolean readyForOfflineCheck() {
+    return state == State.USER && closeReason == null && !offlineCheckRunning;
   }
 
   /**
-   * Whether stored messages may be delivered now: true for a user session; during a login the
-   * check is remembered and runs once the ack is written.
+   * An offline check that cannot run now (the login is not complete, or a check is running):
+   * the future completes once the check that runs next has delivered what it found.
    */
-  public boolean readyForOfflineCheck() {
-    if (state == State.LOGGING_IN || offlineCheckRunning) {
-      offlineCheckPending = true;
-      return false;
+  public Future<Void> awaitOfflineCheck() {
+    offlineCheckPending = true;
+    if (offlineCheckWaiters == null) {
+      offlineCheckWaiters = Promise.promise();
     }
-    return state == State.USER && closeReason == null;
+    return offlineCheckWaiters.future();
+  }
+
+  /** The waiters of the next offline check, if one is pending (null otherwise). */
+  public Promise<Void> takePendingOfflineCheck() {
+    Promise<Void> waiters = offlineCheckPending ? offlineCheckWaiters : null;
+    offlineCheckPending = false;
+    offlineCheckWaiters = null;
+    return waiters;
+  }
+
+  public boolean offlineCheckRunning() {
+    return offlineCheckRunning;
   }
 
   /** Marks an offline check as running (true) or done (false). */
@@ -288,28 +417,74 @@ public final class Session {
     offlineCheckRunning = running;
   }
 
+  private void failOfflineCheckWaiters() {
+    Promise<Void> waiters = offlineCheckWaiters;
+    offlineCheckWaiters = null;
+    offlineCheckPending = false;
+    if (waiters != null) {
+      waiters.tryFail("session ended");
+    }
+  }
+
   // ---- from any thread ----
 
   /**
    * Delivers a message to this session if it belongs to the user now; the future tells
-   * whether it was accepted for writing.
+   * whether it was accepted for writing. Used for broadcasts.
    */
   public Future<Boolean> deliver(int forUser, JsonObject payload) {
     Promise<Boolean> accepted = Promise.promise();
+    context.runOnContext(v -> accepted.complete(userId == forUser && accept(payload)));
+    return accepted.future();
+  }
+
+  /**
+   * Delivers a chat to this user session only (named by its id). Accepted (true) once it is
+   * queued for the socket, or held until the LOGIN ack is written: from then on the session
+   * answers for it (written, or stored for the next login if the connection ends first). A
+   * msgno this session already had is dropped and counts as delivered. Refused (false) when
+   * the session is not that one any more; a refusal comes only after the chats this session
+   * will never write are stored, so a sender that stores what was refused keeps its order.
+   */
+  public Future<Boolean> deliver(String toSession, JsonObject payload) {
+    Promise<Boolean> accepted = Promise.promise();
     context.runOnContext(v -> {
-      if (userId != forUser || closeReason != null) {
-        accepted.complete(false);
-      } else if (state == State.LOGGING_IN) {
-        heldDuringLogin.add(payload);
-        accepted.complete(true);
-      } else if (state == State.USER) {
-        send(payload);
-        accepted.complete(true);
+      if (toSession.equals(sessionId) && closeReason == null
+          && (state == State.USER || state == State.LOGGING_IN)) {
+        accepted.complete(accept(payload));
       } else {
-        accepted.complete(false);
+        kept.onComplete(ar -> accepted.complete(false));
       }
     });
     return accepted.future();
+  }
+
+  private boolean accept(JsonObject payload) {
+    if (closeReason != null) {
+      return false;
+    }
+    String msgno = isChat(payload) ? payload.getString("msgno") : null;
+    if (msgno != null && alreadyHas(msgno)) {
+      return true;
+    }
+    if (state == State.LOGGING_IN) {
+      heldDuringLogin.add(payload);
+      remember(msgno);
+      return true;
+    }
+    if (state == State.USER) {
+      send(payload);
+      return true;
+    }
+    return false;
+  }
+
+  private void remember(String msgno) {
+    if (msgno != null && recentMsgnos.add(msgno) && recentMsgnos.size() > RECENT_MSGNOS) {
+      java.util.Iterator<String> oldest = recentMsgnos.iterator();
+      oldest.next();
+      oldest.remove();
+    }
   }
 
   /** Another login took over this user session: KICKED, then the connection closes. */
@@ -364,8 +539,11 @@ public final class Session {
   // ---- writing ----
 
   /**
-   * Writes one message. A client that lets too much pile up unread is disconnected as a slow
-   * consumer; a failed write closes the connection.
+   * Writes one message. A client is cut off as a slow consumer only when the output the
+   * socket would not take (writes handed over and not completed: what waits in the process,
+   * not in kernel buffers) stays above the bound for the grace period, or grows far beyond
+   * it: what one event-loop turn queues before its flush does not count. A failed write
+   * closes the connection.
    */
   public Future<Void> send(JsonObject message) {
     if (state == State.ENDED || closeReason != null) {
@@ -375,33 +553,54 @@ public final class Session {
     String text = message.encode();
     long writeNumber = ++writes;
     boolean chat = isChat(message);
+    int forUser = userId;
     if (chat) {
       unwrittenChats.put(writeNumber, message);
+      remember(message.getString("msgno"));
     }
-    // Judged on what is already waiting, so one large message (a login ack with a long
-    // offline backlog) still goes out to a client that reads.
-    boolean overLimit = queuedWrites >= config.outboundMaxMessages()
-        || queuedBytes >= config.outboundMaxBytes();
-    queuedWrites++;
-    queuedBytes += text.length();
-    if (overLimit) {
-      LOG.warn("session {} user {} is not reading: {} messages, {} bytes queued", connectionId,
-          userId, queuedWrites, queuedBytes);
-      closeReason = CloseReason.SLOW_CONSUMER;
-      connection.close();
-      return Future.failedFuture("slow consumer");
-    }
-    return connection.write(text).andThen(ar -> {
-      queuedWrites--;
-      queuedBytes -= text.length();
-      if (chat && ar.succeeded()) {
-        unwrittenChats.remove(writeNumber);
+    int size = text.length();
+    unwrittenBytes += size;
+    Future<Void> written = connection.write(text).andThen(ar -> {
+      unwrittenBytes -= size;
+      if (chat && ar.succeeded() && unwrittenChats.remove(writeNumber) != null) {
+        handler.written(this, forUser, message);
       }
       if (ar.failed() && closeReason == null) {
         closeReason = CloseReason.WRITE_FAILED;
         connection.close();
       }
     });
+    watchOutput();
+    return written;
+  }
+
+  private void watchOutput() {
+    long pending = unwrittenBytes;
+    if (pending <= config.outboundMaxBytes() || closeReason != null) {
+      return;
+    }
+    if (pending > 4L * config.outboundMaxBytes()) {
+      cutOff(pending);
+    } else if (slowCheckTimer < 0) {
+      slowCheckTimer = vertx.setTimer(Math.max(1, config.slowConsumerGraceMs()), t -> {
+        slowCheckTimer = -1;
+        long still = unwrittenBytes;
+        if (still > config.outboundMaxBytes() && state != State.ENDED) {
+          cutOff(still);
+        }
+      });
+    }
+  }
+
+  /** A slow consumer: closed at once (no flush), its unwritten chats kept for the next login. */
+  private void cutOff(long pending) {
+    if (closeReason != null) {
+      return;
+    }
+    LOG.warn("session {} user {} is not reading: {} bytes unwritten; closing", connectionId,
+        userId, pending);
+    closeReason = CloseReason.SLOW_CONSUMER;
+    connection.reset();
   }
 
   // ---- internals ----
@@ -413,13 +612,20 @@ public final class Session {
       return;
     }
     handling = true;
+    currentBytes = inboxSizes.poll();
+    currentKept = false;
     Future<Void> handled;
     try {
       handled = handler.handle(this, request);
     } catch (RuntimeException e) {
       handled = Future.failedFuture(e);
     }
+    Runnable finish = currentKept ? null : keepHeld();
+    currentKept = false;
     handled.onComplete(ar -> {
+      if (finish != null) {
+        finish.run();
+      }
       if (ar.failed()) {
         replyFailure(request, ar.cause());
       }
@@ -435,10 +641,18 @@ public final class Session {
     if (error.errno() == ErrorCode.INTERNAL) {
       LOG.error("request {} of session {} failed", refOf(request), connectionId, err);
     }
-    send(Replies.error(error.errno(), error.getMessage(), refOf(request), Fields.seq(request)));
+    JsonObject reply = Replies.error(error.errno(), error.getMessage(), refOf(request),
+        Fields.seq(request));
+    if (error.errno() == ErrorCode.UNAVAILABLE) {
+      reply.put("retry_after_ms", ServiceClient.retryAfterMs());
+    }
+    send(reply);
   }
 
-  /** Chat messages for this user that will never be written are stored for the next login. */
+  /**
+   * Chat messages for this user session that will never be written are stored for the next
+   * login, oldest first; refusals of later deliveries wait until they are stored.
+   */
   private void keepUndelivered() {
     if (userId < 0 || (unwrittenChats.isEmpty() && heldDuringLogin.isEmpty())) {
       return;
@@ -448,11 +662,14 @@ public final class Session {
     unwrittenChats.clear();
     heldDuringLogin.clear();
     if (!undelivered.isEmpty()) {
-      events.undelivered(userId, undelivered);
+      Future<Void> before = kept;
+      Future<Void> stored = handler.keep(this, userId, undelivered);
+      kept = Future.join(before, stored).mapEmpty();
     }
   }
 
-  private static boolean isChat(JsonObject message) {
+  /** ONE_CHAT or GROUP_CHAT. */
+  public static boolean isChat(JsonObject message) {
     Object msgid = message.getValue("msgid");
     return Integer.valueOf(MsgId.ONE_CHAT).equals(msgid)
         || Integer.valueOf(MsgId.GROUP_CHAT).equals(msgid);
@@ -462,10 +679,18 @@ public final class Session {
     if (state != State.USER && state != State.LOGGING_IN) {
       return;
     }
-    registry.removeUser(this);
-    heldDuringLogin.clear();
     int endedUser = userId;
     String endedSession = sessionId;
+    // Deliveries to this session are refused only once its unwritten chats are stored: it
+    // stays findable until then (unless the same user logged in again on it meanwhile).
+    kept.onComplete(ar -> context.runOnContext(v -> {
+      if (userId != endedUser || endedSession.equals(sessionId)
+          || (state != State.USER && state != State.LOGGING_IN)) {
+        registry.removeUser(this, endedUser);
+      }
+    }));
+    heldDuringLogin.clear();
+    failOfflineCheckWaiters();
     presenceRegistration.onSuccess(v -> events.userSessionEnded(endedUser, endedSession, why));
     presenceRegistration = Future.succeededFuture();
   }
@@ -505,6 +730,10 @@ public final class Session {
 
   private void cancelTimers() {
     cancelAuthTimer();
+    if (slowCheckTimer >= 0) {
+      vertx.cancelTimer(slowCheckTimer);
+      slowCheckTimer = -1;
+    }
     if (heartbeatTimer >= 0) {
       vertx.cancelTimer(heartbeatTimer);
       heartbeatTimer = -1;

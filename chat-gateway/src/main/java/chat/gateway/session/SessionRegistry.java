@@ -32,7 +32,11 @@ public final class SessionRegistry {
   }
 
   void removeUser(Session session) {
-    byUser.computeIfPresent(session.userId(), (id, set) -> {
+    removeUser(session, session.userId());
+  }
+
+  void removeUser(Session session, int userId) {
+    byUser.computeIfPresent(userId, (id, set) -> {
       set.remove(session);
       return set.isEmpty() ? null : set;
     });

@@ -3,6 +3,7 @@ package chat.gateway.tcp;
 import chat.gateway.session.ClientConnection;
 import chat.gateway.session.Session;
 import chat.protocol.wire.JsonStreamFraming;
+import chat.gateway.session.ChannelReset;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
 import io.vertx.core.Future;
@@ -40,7 +41,10 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
     socket.handler(this::received);
     socket.closeHandler(v -> session.closed());
     socket.exceptionHandler(err -> {
-      // The close handler follows; the reason is in the close.
+      // The close handler follows; a reset tells the session the client did not read all.
+      if (String.valueOf(err.getMessage()).contains("reset")) {
+        session.peerReset();
+      }
     });
   }
 
@@ -60,7 +64,7 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
       session.malformed("not a JSON object");
       return;
     }
-    session.received(request);
+    session.received(request, json.length());
   }
 
   @Override
@@ -102,7 +106,7 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
     closing = true;
     return write(json)
         .andThen(ar -> {
-          Channel channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
+          Channel channel = channel();
           if (ar.succeeded() && channel instanceof DuplexChannel duplex && channel.isActive()) {
             duplex.shutdownOutput();
             vertx.setTimer(LINGER_MS, t -> socket.close());
@@ -116,5 +120,26 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
   public Future<Void> close() {
     closing = true;
     return socket.close();
+  }
+
+  @Override
+  public Future<Void> reset() {
+    closing = true;
+    ChannelReset.reset(channel());
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public void pause() {
+    socket.pause();
+  }
+
+  @Override
+  public void resume() {
+    socket.resume();
+  }
+
+  private Channel channel() {
+    return ((NetSocketInternal) socket).channelHandlerContext().channel();
   }
 }

@@ -4,7 +4,10 @@ import chat.gateway.session.ClientConnection;
 import chat.gateway.session.Session;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Replies;
+import chat.gateway.session.ChannelReset;
+import io.netty.channel.Channel;
 import io.vertx.core.Future;
+import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
@@ -47,7 +50,7 @@ final class WebSocketConnection implements ClientConnection {
       session.malformed("not a JSON object");
       return;
     }
-    session.received(request);
+    session.received(request, text.length());
   }
 
   private void onBinary(Buffer data) {
@@ -79,5 +82,26 @@ final class WebSocketConnection implements ClientConnection {
   @Override
   public Future<Void> close() {
     return socket.close();
+  }
+
+  /** The TCP connection under the WebSocket is reset: no close frame, no flush. */
+  @Override
+  public Future<Void> reset() {
+    ChannelReset.reset(channel());
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public void pause() {
+    socket.pause();
+  }
+
+  @Override
+  public void resume() {
+    socket.resume();
+  }
+
+  private Channel channel() {
+    return ((WebSocketInternal) socket).channelHandlerContext().channel();
   }
 }

@@ -18,14 +18,17 @@ public final class Addresses {
   public static final String USER_LOGIN = "chat.user.account.login";
   /** {userId} → {} ; revokes every token of the user issued before now. */
   public static final String USER_LOGOUT = "chat.user.account.logout";
-  /**
-   * {userId} → {friends:[{id,name}], groups:[{id,groupname,groupdesc,users:[{id,name,role}]}],
-   * offline:[{no, message}], offlineUpTo} ; offline messages oldest first, not deleted.
-   */
+  /** {userId} → {friends:[{id,name}], groups:[{id,groupname,groupdesc,users:[{id,name,role}]}]} */
   public static final String USER_PROFILE = "chat.user.profile.get";
-  /** {userId, upTo} → {} ; deletes the user's offline messages with no &lt;= upTo. */
+  /**
+   * No longer consumed: the user service stores through {@link #USER_MESSAGE_APPEND} and
+   * hands stored messages out through {@link #USER_OFFLINE_PAGE} / {@link #USER_OFFLINE_ACK}.
+   * Goes once no caller is left.
+   */
+  @Deprecated(forRemoval = true)
   public static final String USER_OFFLINE_DELETE = "chat.user.offline.delete";
-  /** {toid, message} → {no} ; stores one message for an offline user; fails NO_SUCH_USER. */
+  /** No longer consumed: see {@link #USER_OFFLINE_DELETE}. */
+  @Deprecated(forRemoval = true)
   public static final String USER_OFFLINE_STORE = "chat.user.offline.store";
   /**
    * {messages:[{message, pending:[userIds], delivered:[userIds]}]} →
@@ -42,7 +45,10 @@ public final class Addresses {
    * oldest first within it; fails NOT_A_MEMBER, NO_SUCH_GROUP, NO_SUCH_USER, NO_SUCH_MESSAGE.
    */
   public static final String USER_HISTORY = "chat.user.history.get";
-  /** {userId, friendId} → {} ; mutual, idempotent; fails NO_SUCH_USER, INVALID_INPUT (self). */
+  /**
+   * {userId, friendId} → {user:{id,name}, friend:{id,name}} ; mutual, idempotent; fails
+   * NO_SUCH_USER, INVALID_INPUT (self).
+   */
   public static final String USER_FRIEND_ADD = "chat.user.friend.add";
   /** {userId} → {ids:[...]} */
   public static final String USER_FRIEND_LIST = "chat.user.friend.list";

@@ -69,16 +69,75 @@ public final class SqlQueries {
           + " WHERE me.userid = ?"
           + " ORDER BY g.id, u.id";
 
-  // ---- offline messages ----
+  // ---- message log and mailboxes ----
 
-  public static final String INSERT_OFFLINE_MESSAGE =
-      "INSERT INTO offlinemessage (userid, message) VALUES (?, ?)";
+  /** Inserts the log row, or finds it by msgno: either way LAST_INSERT_ID is its id. */
+  public static final String INSERT_MESSAGE =
+      "INSERT INTO message (msgno, conv, sender, created_at, body) VALUES (?, ?, ?, ?, ?)"
+          + " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
 
-  public static final String SELECT_OFFLINE_MESSAGES =
-      "SELECT no, message FROM offlinemessage WHERE userid = ? ORDER BY no";
+  /** A pending entry unless the user already has a row for that message (pending or not). */
+  public static final String INSERT_PENDING =
+      "INSERT IGNORE INTO mailbox (userid, message_id, pending) VALUES (?, ?, 1)";
 
-  public static final String DELETE_OFFLINE_MESSAGES =
-      "DELETE FROM offlinemessage WHERE userid = ? AND no <= ?";
+  /** The user has the message: a row that is not pending, whatever was there (delivered wins). */
+  public static final String UPSERT_DELIVERED =
+      "INSERT INTO mailbox (userid, message_id, pending) VALUES (?, ?, 0)"
+          + " ON DUPLICATE KEY UPDATE pending = 0";
+
+  public static final String SELECT_MAILBOX_ROW =
+      "SELECT pending FROM mailbox WHERE userid = ? AND message_id = ?";
+
+  /** The oldest pending messages of a user, in log order. */
+  public static final String SELECT_PENDING_PAGE =
+      "SELECT m.msgno, m.body FROM mailbox b JOIN message m ON m.id = b.message_id"
+          + " WHERE b.userid = ? AND b.pending = 1 ORDER BY b.message_id LIMIT ?";
+
+  public static final String SELECT_MESSAGE_IN_CONV =
+      "SELECT id FROM message WHERE msgno = ? AND conv = ?";
+
+  /** The newest messages of a conversation before an id and after a time, newest first. */
+  public static final String SELECT_HISTORY =
+      "SELECT body FROM message FORCE INDEX (idx_message_conv_id)"
+          + " WHERE conv = ? AND id < ? AND created_at >= ? ORDER BY id DESC LIMIT ?";
+
+  /**
+   * One retention batch: the oldest expired messages that nobody still waits for (a pending
+   * mailbox row keeps its message), found through the created_at index; their mailbox rows
+   * go with them (foreign key cascade).
+   */
+  public static final String DELETE_EXPIRED_MESSAGES =
+      "DELETE FROM message WHERE created_at < ? AND NOT EXISTS"
+          + " (SELECT 1 FROM mailbox b WHERE b.message_id = message.id AND b.pending = 1)"
+          + " ORDER BY created_at LIMIT ?";
+
+  public static final String SELECT_USER_EXISTS =
+      "SELECT id FROM `user` WHERE id = ?";
+
+  /** Locks the users that exist among {@code n} ids, in id order (so appends never deadlock). */
+  public static String lockUsers(int n) {
+    return "SELECT id FROM `user` WHERE id IN (" + placeholders(n) + ") ORDER BY id FOR UPDATE";
+  }
+
+  /** Pending counts of {@code n} users (users without any are left out). */
+  public static String countPending(int n) {
+    return "SELECT userid, COUNT(*) FROM mailbox WHERE userid IN (" + placeholders(n) + ")"
+        + " AND pending = 1 GROUP BY userid";
+  }
+
+  /** Acknowledges exactly the pending rows of one user whose messages have {@code n} msgnos. */
+  public static String ackPending(int n) {
+    return "UPDATE mailbox b JOIN message m ON m.id = b.message_id SET b.pending = 0"
+        + " WHERE b.userid = ? AND b.pending = 1 AND m.msgno IN (" + placeholders(n) + ")";
+  }
+
+  /** {@code ?, ?, ...}: only placeholders are generated, the values are always bound. */
+  static String placeholders(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("at least one value is needed");
+    }
+    return "?" + ", ?".repeat(n - 1);
+  }
 
   // ---- cluster-wide token secret ----
 

@@ -4,7 +4,6 @@ import chat.protocol.bus.FailureCodes;
 import chat.user.UserServiceException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.mysqlclient.MySQLBuilder;
 import io.vertx.mysqlclient.MySQLClient;
@@ -13,7 +12,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Accounts, friends, groups and offline messages in MySQL/MariaDB, on a Vert.x pool. Duplicate
+ * Accounts, friends and groups in MySQL/MariaDB, on a Vert.x pool. Duplicate
  * keys (1062) and missing referenced rows (1452) are turned into the matching failure codes;
  * every other error is passed on unchanged.
  */
@@ -56,9 +54,6 @@ public final class UserRepository {
   public record Group(int id, String groupname, String groupdesc, List<Member> users) {
   }
 
-  public record OfflineMessage(long no, JsonObject message) {
-  }
-
   private final Pool pool;
 
   public UserRepository(Pool pool) {
@@ -80,6 +75,11 @@ public final class UserRepository {
         .connectingTo(url.connectOptions())
         .using(vertx)
         .build();
+  }
+
+  /** The pool, for the other stores of the service. */
+  public Pool pool() {
+    return pool;
   }
 
   public Future<Void> close() {
@@ -241,38 +241,6 @@ public final class UserRepository {
           row.getString("grouprole")));
     }
     return groups;
-  }
-
-  // ---- offline messages ----
-
-  /** Stores one message for the user; its number, increasing. Fails NO_SUCH_USER. */
-  public Future<Long> storeOfflineMessage(int userId, String messageJson) {
-    return pool.preparedQuery(SqlQueries.INSERT_OFFLINE_MESSAGE)
-        .execute(Tuple.of(userId, messageJson))
-        .map(rows -> rows.property(MySQLClient.LAST_INSERTED_ID))
-        .recover(err -> Future.failedFuture(
-            isError(err, ER_NO_REFERENCED_ROW)
-                ? new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user")
-                : err));
-  }
-
-  /** The user's offline messages, oldest first. */
-  public Future<List<OfflineMessage>> offlineMessages(int userId) {
-    return pool.preparedQuery(SqlQueries.SELECT_OFFLINE_MESSAGES)
-        .execute(Tuple.of(userId))
-        .map(rows -> {
-          List<OfflineMessage> messages = new ArrayList<>(rows.size());
-          rows.forEach(row -> messages.add(
-              new OfflineMessage(row.getLong(0), new JsonObject(row.getString(1)))));
-          return messages;
-        });
-  }
-
-  /** Deletes the user's offline messages numbered up to {@code upTo}; how many went. */
-  public Future<Integer> deleteOfflineMessages(int userId, long upTo) {
-    return pool.preparedQuery(SqlQueries.DELETE_OFFLINE_MESSAGES)
-        .execute(Tuple.of(userId, upTo))
-        .map(SqlResult::rowCount);
   }
 
   // ---- cluster secret ----

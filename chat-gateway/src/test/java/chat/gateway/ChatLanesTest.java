@@ -1,0 +1,217 @@
+package chat.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chat.protocol.bus.Addresses;
+import chat.protocol.bus.FailureCodes;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Chats of one connection in their lanes: pipelined to a node, in order through refusals and
+ * storage, stored ones before live ones, a repeated msgno dropped by the receiving session.
+ * The far node is a fake consumer of the deliver and offline-check addresses.
+ */
+@Timeout(60)
+class ChatLanesTest {
+
+  private static final String FAR = "far-node";
+  private GatewayHarness harness;
+  private FakeServices services;
+
+  @BeforeEach
+  void start() throws Exception {
+    harness = GatewayHarness.start(new JsonObject().put("rateLimitPerSecond", 100_000));
+    services = harness.services;
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    harness.close();
+  }
+
+  private static JsonObject chat(int to, int i) {
+    return new JsonObject().put("msgid", 6).put("toid", to).put("msg", String.valueOf(i))
+        .put("seq", i);
+  }
+
+  private static int indexOf(JsonObject message) {
+    return Integer.parseInt(message.getString("msg"));
+  }
+
+  @Test
+  void chatsToOneNodeAreSentWithoutWaitingForEachAnswerAndArriveInOrder() {
+    int alice = services.user("alice");
+    int bob = services.user("bob");
+    services.online(bob, FAR, "bob-1");
+    int count = 20;
+    List<Message<JsonObject>> held = new ArrayList<>();
+    List<Integer> arrived = new CopyOnWriteArrayList<>();
+    List<Integer> seenAtFirstAnswer = new CopyOnWriteArrayList<>();
+    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR), msg -> {
+      assertEquals("bob-1", msg.body().getString("sessionId"));
+      arrived.add(indexOf(msg.body().getJsonObject("payload")));
+      held.add(msg);
+      // Nothing is answered before every chat has arrived: one chat at a time never gets here.
+      if (held.size() == count) {
+        seenAtFirstAnswer.add(arrived.size());
+        held.forEach(m -> m.reply(new JsonObject().put("delivered", 1)));
+      }
+    });
+    try (TestClient client = TestClient.connect(harness.port())) {
+      client.login(alice);
+      for (int i = 0; i < count; i++) {
+        client.send(chat(bob, i));
+      }
+      for (int i = 0; i < count; i++) {
+        JsonObject ack = client.expect(105);
+        assertEquals(0, ack.getInteger("errno"));
+      }
+    }
+    assertEquals(List.of(count), seenAtFirstAnswer, "all chats were in flight at once");
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      expected.add(i);
+    }
+    assertEquals(expected, arrived, "in the order sent");
+    assertEquals(1, services.locates.get(), "presence asked once for the lane");
+    assertEquals(List.of(), services.mailbox(bob), "nothing stored");
+  }
+
+  @Test
+  void afterARefusalTheRestFollowIntoTheStoreInOrder() {
+    int alice = services.user("alice");
+    int bob = services.user("bob");
+    services.online(bob, FAR, "bob-1");
+    List<Integer> delivered = new CopyOnWriteArrayList<>();
+    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR), msg -> {
+      int i = indexOf(msg.body().getJsonObject("payload"));
+      if (i < 5) {
+        delivered.add(i);
+        msg.reply(new JsonObject().put("delivered", 1));
+      } else {
+        services.offline(bob);
+        msg.fail(FailureCodes.NO_SESSION, "gone");
+      }
+    });
+    int count = 40;
+    try (TestClient client = TestClient.connect(harness.port())) {
+      client.login(alice);
+      for (int i = 0; i < count; i++) {
+        client.send(chat(bob, i));
+      }
+      List<Integer> acked = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        JsonObject ack = client.expect(105);
+        assertEquals(0, ack.getInteger("errno"));
+        acked.add(ack.getInteger("seq"));
+      }
+      Collections.sort(acked);
+      assertEquals(count, acked.size());
+    }
+    assertEquals(List.of(0, 1, 2, 3, 4), delivered);
+    List<Integer> stored = services.mailbox(bob).stream().map(ChatLanesTest::indexOf).toList();
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 5; i < count; i++) {
+      expected.add(i);
+    }
+    assertEquals(expected, stored, "the refused one and every later one, stored in order");
+  }
+
+  @Test
+  void aUserFoundOnlineAfterAStoreGetsTheStoredOnesBeforeLiveOnes() {
+    int alice = services.user("alice");
+    int bob = services.user("bob");
+    List<String> events = new CopyOnWriteArrayList<>();
+    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayOfflineCheck(FAR), msg -> {
+      events.add("check:" + services.mailbox(bob).size());
+      msg.reply(new JsonObject());
+    });
+    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR), msg -> {
+      events.add("live:" + indexOf(msg.body().getJsonObject("payload")));
+      msg.reply(new JsonObject().put("delivered", 1));
+    });
+    try (TestClient client = TestClient.connect(harness.port())) {
+      client.login(alice);
+      for (int i = 0; i < 3; i++) {
+        client.send(chat(bob, i));
+        assertEquals(0, client.expect(105).getInteger("errno"));
+      }
+      assertEquals(3, services.mailbox(bob).size());
+      services.online(bob, FAR, "bob-1");
+      for (int i = 3; i < 8; i++) {
+        client.send(chat(bob, i));
+        assertEquals(0, client.expect(105).getInteger("errno"));
+      }
+    }
+    List<Integer> stored = services.mailbox(bob).stream().map(ChatLanesTest::indexOf).toList();
+    assertTrue(events.get(0).startsWith("check:"), "the stored ones first: " + events);
+    List<Integer> live = events.stream().filter(e -> e.startsWith("live:"))
+        .map(e -> Integer.parseInt(e.substring(5))).toList();
+    List<Integer> all = new ArrayList<>(stored);
+    all.addAll(live);
+    assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7), all, "stored " + stored + " then live " + live);
+    assertTrue(stored.size() >= 3 && !live.isEmpty(), events.toString());
+  }
+
+  @Test
+  void aSessionDropsAMsgnoItAlreadyHad() throws Exception {
+    int bob = services.user("bob");
+    try (TestClient client = TestClient.connect(harness.port())) {
+      client.login(bob);
+      String sessionId = services.sessionsOf(bob).get(0);
+      JsonObject payload = new JsonObject().put("msgid", 6).put("id", 99).put("name", "x")
+          .put("toid", bob).put("msg", "once").put("time", "t").put("msgno", "n-1");
+      JsonObject body = new JsonObject().put("userId", bob).put("sessionId", sessionId)
+          .put("payload", payload);
+      for (int i = 0; i < 2; i++) {
+        JsonObject reply = harness.vertx.eventBus().<JsonObject>request(
+                Addresses.gatewayDeliver(harness.nodeId), body).toCompletionStage()
+            .toCompletableFuture().get(5, TimeUnit.SECONDS).body();
+        assertEquals(1, reply.getInteger("delivered"), "a repeat counts as delivered");
+      }
+      assertEquals("once", client.expect(6).getString("msg"));
+      assertEquals(null, client.next(300), "written once");
+      // Another session id of the same user is refused.
+      JsonObject other = body.copy().put("sessionId", "someone-else");
+      Throwable refused = harness.vertx.eventBus().request(Addresses.gatewayDeliver(harness.nodeId),
+          other).toCompletionStage().toCompletableFuture().handle((r, e) -> e).get(5, TimeUnit.SECONDS);
+      assertTrue(refused != null, "refused");
+    }
+  }
+
+  @Test
+  void aStoreThatFailsIsRetriedAndAStoreThatKeepsFailingIsAnswered503() {
+    int alice = services.user("alice");
+    int bob = services.user("bob");
+    try (TestClient client = TestClient.connect(harness.port())) {
+      client.login(alice);
+      services.failAppends.set(2);
+      client.send(chat(bob, 0));
+      assertEquals(0, client.expect(105).getInteger("errno"), "stored after retries");
+      services.failAppends.set(1_000);
+      client.send(chat(bob, 1));
+      JsonObject error = client.expect(104);
+      assertEquals(503, error.getInteger("errno"));
+      assertEquals(1, error.getInteger("seq"));
+      assertTrue(error.getLong("retry_after_ms") >= 500, error.encode());
+      services.failAppends.set(0);
+      services.mailboxMax = 1;
+      client.send(chat(bob, 2));
+      assertEquals(507, client.expect(104).getInteger("errno"), "mailbox full");
+      client.send(chat(424242, 3));
+      assertEquals(404, client.expect(104).getInteger("errno"), "no such user");
+    }
+    assertEquals(List.of(0), services.mailbox(bob).stream().map(ChatLanesTest::indexOf).toList());
+  }
+}

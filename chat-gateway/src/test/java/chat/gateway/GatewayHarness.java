@@ -1,0 +1,43 @@
+package chat.gateway;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/** One gateway on a local (not clustered) Vert.x, its services faked on the event bus. */
+final class GatewayHarness implements AutoCloseable {
+
+  final Vertx vertx;
+  final FakeServices services;
+  final GatewayService gateway;
+  final String nodeId;
+
+  private GatewayHarness(Vertx vertx, FakeServices services, GatewayService gateway,
+                         String nodeId) {
+    this.vertx = vertx;
+    this.services = services;
+    this.gateway = gateway;
+    this.nodeId = nodeId;
+  }
+
+  static GatewayHarness start(JsonObject settings) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    FakeServices services = new FakeServices(vertx);
+    String nodeId = UUID.randomUUID().toString();
+    JsonObject json = new JsonObject().put("nodeId", nodeId).put("tcpPort", 0).put("httpPort", 0)
+        .put("bindHost", "127.0.0.1").put("requestTimeoutMs", 2000L).mergeIn(settings);
+    GatewayService gateway = GatewayService.deploy(vertx, GatewayConfig.from(json), null)
+        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    return new GatewayHarness(vertx, services, gateway, nodeId);
+  }
+
+  int port() {
+    return gateway.tcpPort();
+  }
+
+  @Override
+  public void close() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+}

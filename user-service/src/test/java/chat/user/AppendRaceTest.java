@@ -1,0 +1,209 @@
+package chat.user;
+
+import static chat.protocol.bus.Addresses.USER_MESSAGE_APPEND;
+import static chat.user.MessageStoreTest.ack;
+import static chat.user.MessageStoreTest.chat;
+import static chat.user.MessageStoreTest.item;
+import static chat.user.MessageStoreTest.msgnos;
+import static chat.user.MessageStoreTest.page;
+import static chat.user.MessageStoreTest.result;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chat.protocol.bus.Addresses;
+import chat.user.repo.SchemaMigration;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Appends from several parallel writers to one user, while that user pages and acknowledges:
+ * every message is read exactly once, none is acknowledged unread, in log order.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+class AppendRaceTest {
+
+  @RegisterExtension
+  static final TestDatabase DB = new TestDatabase();
+
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void deploy(Vertx v) {
+    vertx = v;
+    SchemaMigration.migrate(DB.url());
+    // two instances, as a node runs them: appends really run side by side
+    vertx.deployVerticle(() -> new UserVerticle(TestConfigs.forDatabase(DB.url())),
+        new io.vertx.core.DeploymentOptions().setInstances(2)).await();
+    MessageStoreTest.useBus(new BusClient(vertx));
+  }
+
+  private static int register() {
+    return MessageStoreTest.register();
+  }
+
+  private static long lockWaits() throws Exception {
+    return ((Number) DB.queryValue("SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+        + " WHERE trx_state = 'LOCK WAIT'")).longValue();
+  }
+
+  private static void awaitUntil(java.util.function.BooleanSupplier condition, String what)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
+      Thread.sleep(10);
+    }
+  }
+
+  /**
+   * The classic bug: a message with a lower log id that commits after a higher one. Append A
+   * (for bob and carol) is held up on carol; append B (for bob) comes later. B must not become
+   * readable before A, or a reader would take B, acknowledge it, and see A out of order.
+   */
+  @Test
+  void aLaterAppendForTheSameUserWaitsForAnEarlierOne() throws Exception {
+    int alice = register();
+    int bob = register();
+    int carol = register();
+    chat.user.repo.DbUrl url = chat.user.repo.DbUrl.parse(DB.url());
+    try (java.sql.Connection holder = java.sql.DriverManager.getConnection(
+        url.jdbcUrl(), url.user(), url.password())) {
+      holder.setAutoCommit(false);
+      try (var st = holder.prepareStatement("SELECT id FROM `user` WHERE id = ? FOR UPDATE")) {
+        st.setInt(1, carol);
+        st.executeQuery().close();
+      }
+      JsonObject a = chat(alice, bob, "A");
+      JsonObject b = chat(alice, bob, "B");
+      Future<Object> first = vertx.eventBus().request(USER_MESSAGE_APPEND, new JsonObject()
+          .put("messages", new JsonArray().add(item(a, List.of(bob, carol), List.of()))))
+          .map(m -> m.body());
+      awaitUntil(() -> uncheckedLockWaits() >= 1, "A to wait for carol");
+      Future<Object> second = vertx.eventBus().request(USER_MESSAGE_APPEND, new JsonObject()
+          .put("messages", new JsonArray().add(item(b, List.of(bob), List.of()))))
+          .map(m -> m.body());
+      awaitUntil(() -> second.isComplete() || uncheckedLockWaits() >= 2, "B to finish or wait");
+      List<String> read = new ArrayList<>(msgnos(page(bob, 10)));
+      if (!read.isEmpty()) {
+        ack(bob, read);
+      }
+      holder.rollback();
+      first.await();
+      second.await();
+      read.addAll(msgnos(page(bob, 10)));
+      assertEquals(List.of(a.getString("msgno"), b.getString("msgno")), read);
+    }
+  }
+
+  private static long uncheckedLockWaits() {
+    try {
+      return lockWaits();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static long pendingRows(int userId) throws Exception {
+    return ((Number) DB.queryValue(
+        "SELECT COUNT(*) FROM mailbox WHERE userid = ? AND pending = 1", userId)).longValue();
+  }
+
+  @Test
+  void concurrentAppendsAreDeliveredExactlyOnceInLogOrder() throws Exception {
+    int bob = register();
+    int writers = 8;
+    int callsPerWriter = 30;
+    int perCall = 3;
+    List<Integer> senders = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      senders.add(register());
+    }
+    // every writer sends its calls one after the other (like a node's writer), the writers
+    // in parallel with each other and with a reader that pages and acknowledges
+    List<Future<Void>> writing = new ArrayList<>();
+    Map<Integer, List<String>> sentBy = new HashMap<>();
+    for (int w = 0; w < writers; w++) {
+      int sender = senders.get(w);
+      List<String> sent = new ArrayList<>();
+      sentBy.put(sender, sent);
+      Future<Void> chain = Future.succeededFuture();
+      for (int c = 0; c < callsPerWriter; c++) {
+        JsonArray items = new JsonArray();
+        for (int i = 0; i < perCall; i++) {
+          JsonObject m = chat(sender, bob, sender + ":" + c + ":" + i);
+          sent.add(m.getString("msgno"));
+          items.add(item(m, List.of(bob), List.of()));
+        }
+        JsonObject request = new JsonObject().put("messages", items);
+        chain = chain.compose(v -> vertx.eventBus().<JsonObject>request(USER_MESSAGE_APPEND,
+            request).map(reply -> {
+              for (Object r : reply.body().getJsonArray("results")) {
+                assertEquals(result(List.of(bob), List.of(), List.of()), r);
+              }
+              return null;
+            }));
+      }
+      writing.add(chain);
+    }
+    Future<?> allWritten = Future.all(writing);
+
+    List<String> received = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(100);
+    while (true) {
+      boolean writersDone = allWritten.isComplete();
+      JsonObject page = page(bob, 7);
+      List<String> got = msgnos(page);
+      received.addAll(got);
+      if (!got.isEmpty()) {
+        assertEquals(got.size(), ack(bob, got));
+      } else if (writersDone) {
+        break;
+      }
+      assertTrue(System.nanoTime() < deadline, "reader did not finish");
+    }
+    assertTrue(allWritten.succeeded(), () -> String.valueOf(allWritten.cause()));
+
+    int total = writers * callsPerWriter * perCall;
+    assertEquals(total, received.size(), "each delivered exactly once");
+    assertEquals(total, new HashSet<>(received).size(), "no duplicates");
+    Set<String> sentAll = new HashSet<>();
+    sentBy.values().forEach(sentAll::addAll);
+    assertEquals(sentAll, new HashSet<>(received), "nothing lost");
+    // the order read is the log order, and so each sender's order
+    Map<String, Long> logId = new HashMap<>();
+    for (String msgno : received) {
+      logId.put(msgno, ((Number) DB.queryValue("SELECT id FROM message WHERE msgno = ?", msgno))
+          .longValue());
+    }
+    for (int i = 1; i < received.size(); i++) {
+      assertTrue(logId.get(received.get(i - 1)) < logId.get(received.get(i)),
+          "read out of log order at " + i);
+    }
+    for (List<String> sent : sentBy.values()) {
+      List<String> inReadOrder = new ArrayList<>(received);
+      inReadOrder.retainAll(sent);
+      assertEquals(sent, inReadOrder, "per-sender order");
+    }
+    assertEquals(0L, pendingRows(bob));
+    assertEquals((long) total, ((Number) DB.queryValue(
+        "SELECT COUNT(*) FROM mailbox WHERE userid = ? AND pending = 0", bob)).longValue());
+  }
+
+}

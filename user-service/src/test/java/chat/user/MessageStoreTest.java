@@ -1,0 +1,282 @@
+package chat.user;
+
+import static chat.protocol.bus.Addresses.USER_MESSAGE_APPEND;
+import static chat.protocol.bus.Addresses.USER_OFFLINE_ACK;
+import static chat.protocol.bus.Addresses.USER_OFFLINE_PAGE;
+import static chat.protocol.bus.Addresses.USER_PROFILE;
+import static chat.protocol.bus.Addresses.USER_REGISTER;
+import static chat.protocol.bus.FailureCodes.INVALID_INPUT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chat.user.repo.SchemaMigration;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The message log and mailboxes over the bus: idempotent appends, the bounded mailbox, pages
+ * and acknowledgement of exactly the messages named.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+class MessageStoreTest {
+
+  @RegisterExtension
+  static final TestDatabase DB = new TestDatabase();
+
+  static final int OFFLINE_MAX = 5;
+
+  private static BusClient bus;
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void deploy(Vertx v) {
+    vertx = v;
+    SchemaMigration.migrate(DB.url());
+    vertx.deployVerticle(new UserVerticle(TestConfigs.forDatabase(DB.url())
+        .withOfflineMax(OFFLINE_MAX))).await();
+    bus = new BusClient(vertx);
+  }
+
+  /** For the other test classes that reuse these helpers. */
+  static void useBus(BusClient client) {
+    bus = client;
+  }
+
+  static int register() {
+    String name = "u-" + UUID.randomUUID().toString().substring(0, 12);
+    return bus.request(USER_REGISTER, new JsonObject().put("name", name).put("password", "pw"))
+        .getInteger("id");
+  }
+
+  static JsonObject chat(int from, int to, String text) {
+    return new JsonObject().put("msgid", 6).put("id", from).put("name", "sender \uD83D\uDE00")
+        .put("toid", to).put("msg", text).put("time", "2026-11-22 18:00:00")
+        .put("msgno", UUID.randomUUID().toString());
+  }
+
+  static JsonObject item(JsonObject message, List<Integer> pending, List<Integer> delivered) {
+    return new JsonObject().put("message", message).put("pending", new JsonArray(pending))
+        .put("delivered", new JsonArray(delivered));
+  }
+
+  static JsonObject result(List<Integer> stored, List<Integer> full, List<Integer> missing) {
+    return new JsonObject().put("stored", new JsonArray(stored))
+        .put("full", new JsonArray(full)).put("missing", new JsonArray(missing));
+  }
+
+  static JsonArray append(JsonObject... items) {
+    return bus.request(USER_MESSAGE_APPEND,
+        new JsonObject().put("messages", new JsonArray(List.of((Object[]) items))))
+        .getJsonArray("results");
+  }
+
+  static JsonObject page(int userId, int limit) {
+    return bus.request(USER_OFFLINE_PAGE, new JsonObject().put("userId", userId).put("limit", limit));
+  }
+
+  static List<String> msgnos(JsonObject page) {
+    List<String> out = new ArrayList<>();
+    page.getJsonArray("messages").forEach(m -> out.add(((JsonObject) m).getString("msgno")));
+    return out;
+  }
+
+  static int ack(int userId, List<String> msgnos) {
+    return bus.request(USER_OFFLINE_ACK,
+        new JsonObject().put("userId", userId).put("msgnos", new JsonArray(msgnos)))
+        .getInteger("acked");
+  }
+
+  static long pendingRows(int userId) throws Exception {
+    return ((Number) DB.queryValue(
+        "SELECT COUNT(*) FROM mailbox WHERE userid = ? AND pending = 1", userId)).longValue();
+  }
+
+  @Test
+  void storedMessagesComeBackInOrderAsDelivered() {
+    int alice = register();
+    int bob = register();
+    List<JsonObject> sent = List.of(
+        chat(alice, bob, "first"),
+        chat(alice, bob, "it's \"quoted\" \\ and \uD83D\uDE80"),
+        new JsonObject().put("msgid", 10).put("id", alice).put("groupid", 3).put("msg", "nested")
+            .put("msgno", "g-" + UUID.randomUUID())
+            .put("extra", new JsonObject().put("list", new JsonArray().add(1).add("two"))));
+    for (JsonObject m : sent) {
+      assertEquals(new JsonArray().add(result(List.of(bob), List.of(), List.of())),
+          append(item(m, List.of(bob), List.of(alice))));
+    }
+    JsonObject page = page(bob, 10);
+    assertFalse(page.getBoolean("more"));
+    JsonArray messages = page.getJsonArray("messages");
+    assertEquals(3, messages.size());
+    for (int i = 0; i < 3; i++) {
+      assertEquals(sent.get(i).getString("msgno"), messages.getJsonObject(i).getString("msgno"));
+      assertEquals(sent.get(i), messages.getJsonObject(i).getJsonObject("message"));
+    }
+    // reading does not acknowledge; nothing waits for the sender
+    assertEquals(3, page(bob, 10).getJsonArray("messages").size());
+    assertEquals(0, page(alice, 10).getJsonArray("messages").size());
+  }
+
+  @Test
+  void theSameMsgnoTwiceIsStoredOnce() throws Exception {
+    int alice = register();
+    int bob = register();
+    JsonObject m = chat(alice, bob, "once");
+    append(item(m, List.of(bob), List.of()));
+    assertEquals(new JsonArray().add(result(List.of(bob), List.of(), List.of())),
+        append(item(m, List.of(bob), List.of())));
+    // even twice in one call
+    append(item(m, List.of(bob), List.of()), item(m, List.of(bob), List.of()));
+    assertEquals(List.of(m.getString("msgno")), msgnos(page(bob, 10)));
+    assertEquals(1L, ((Number) DB.queryValue("SELECT COUNT(*) FROM message WHERE msgno = ?",
+        m.getString("msgno"))).longValue());
+  }
+
+  @Test
+  void deliveredThenPendingStaysDelivered() throws Exception {
+    int alice = register();
+    int bob = register();
+    JsonObject m = chat(alice, bob, "live, then a late store");
+    append(item(m, List.of(), List.of(bob)));
+    assertEquals(new JsonArray().add(result(List.of(bob), List.of(), List.of())),
+        append(item(m, List.of(bob), List.of())));
+    assertEquals(List.of(), msgnos(page(bob, 10)));
+    assertEquals(0L, pendingRows(bob));
+  }
+
+  @Test
+  void pendingThenDeliveredIsDelivered() throws Exception {
+    int alice = register();
+    int bob = register();
+    JsonObject m = chat(alice, bob, "stored, then delivered after all");
+    append(item(m, List.of(bob), List.of()));
+    append(item(m, List.of(), List.of(bob)));
+    assertEquals(List.of(), msgnos(page(bob, 10)));
+    // and in one item, delivered wins too
+    JsonObject both = chat(alice, bob, "both at once");
+    assertEquals(new JsonArray().add(result(List.of(bob), List.of(), List.of())),
+        append(item(both, List.of(bob), List.of(bob))));
+    assertEquals(List.of(), msgnos(page(bob, 10)));
+  }
+
+  @Test
+  void aFullMailboxRefusesAndKeepsWhatItHas() throws Exception {
+    int alice = register();
+    int bob = register();
+    int carol = register();
+    List<String> kept = new ArrayList<>();
+    for (int i = 0; i < OFFLINE_MAX; i++) {
+      JsonObject m = chat(alice, bob, "m" + i);
+      kept.add(m.getString("msgno"));
+      append(item(m, List.of(bob), List.of()));
+    }
+    JsonObject last = chat(alice, bob, "one too many");
+    // one call: bob is full, carol is not, 999999 does not exist
+    assertEquals(new JsonArray().add(result(List.of(carol), List.of(bob), List.of(999_999))),
+        append(item(last, List.of(bob, carol, 999_999), List.of())));
+    assertEquals(OFFLINE_MAX, pendingRows(bob));
+    assertEquals(kept, msgnos(page(bob, 100)));
+    // a retried append of a message bob has is still "stored", full or not
+    assertEquals(new JsonArray().add(result(List.of(bob), List.of(), List.of())),
+        append(item(chat(alice, bob, "x").put("msgno", kept.get(0)), List.of(bob), List.of())));
+    // acknowledging one makes room for one
+    assertEquals(1, ack(bob, List.of(kept.get(0))));
+    assertEquals(new JsonArray().add(result(List.of(bob), List.of(), List.of()))
+        .add(result(List.of(), List.of(bob), List.of())),
+        append(item(last, List.of(bob), List.of()),
+            item(chat(alice, bob, "again too many"), List.of(bob), List.of())));
+    assertEquals(OFFLINE_MAX, pendingRows(bob));
+  }
+
+  @Test
+  void ackTakesExactlyTheMsgnosGiven() throws Exception {
+    int alice = register();
+    int bob = register();
+    int carol = register();
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      JsonObject m = chat(alice, bob, "m" + i);
+      all.add(m.getString("msgno"));
+      append(item(m, List.of(bob, carol), List.of()));
+    }
+    JsonObject first = page(bob, 3);
+    assertTrue(first.getBoolean("more"));
+    assertEquals(all.subList(0, 3), msgnos(first));
+    // a subset that is not a prefix, plus unknown and someone else's numbers
+    assertEquals(2, ack(bob, List.of(all.get(0), all.get(2), "unknown-msgno")));
+    assertEquals(List.of(all.get(1), all.get(3), all.get(4)), msgnos(page(bob, 10)));
+    assertFalse(page(bob, 10).getBoolean("more"));
+    // acking again changes nothing; carol still has all five
+    assertEquals(0, ack(bob, List.of(all.get(0))));
+    assertEquals(all, msgnos(page(carol, 10)));
+    assertEquals(3, ack(bob, List.of(all.get(1), all.get(3), all.get(4))));
+    assertEquals(0L, pendingRows(bob));
+    // the acknowledged rows stay as tombstones: a late store of them adds nothing
+    append(item(chat(alice, bob, "late").put("msgno", all.get(2)), List.of(bob), List.of()));
+    assertEquals(List.of(), msgnos(page(bob, 10)));
+  }
+
+  @Test
+  void sixtyKilobyteMessageIsStoredWhole() {
+    int bob = register();
+    StringBuilder text = new StringBuilder();
+    while (text.length() < 60 * 1024) {
+      text.append("0123456789abcdef\u00E9\"\\'\uD83D\uDE00 ");
+    }
+    JsonObject big = chat(1, bob, text.toString());
+    append(item(big, List.of(bob), List.of()));
+    assertEquals(big, page(bob, 1).getJsonArray("messages").getJsonObject(0)
+        .getJsonObject("message"));
+  }
+
+  @Test
+  void profileHasNoOfflineFields() {
+    JsonObject profile = bus.request(USER_PROFILE, new JsonObject().put("userId", register()));
+    assertEquals(new JsonObject().put("friends", new JsonArray()).put("groups", new JsonArray()),
+        profile);
+  }
+
+  @Test
+  void malformedRequestsAreInvalidInput() throws Exception {
+    int bob = register();
+    JsonObject ok = chat(1, bob, "fine");
+    for (JsonObject bad : List.of(
+        new JsonObject(),
+        new JsonObject().put("messages", "no"),
+        new JsonObject().put("messages", new JsonArray().add("no")),
+        new JsonObject().put("messages", new JsonArray().add(new JsonObject())),
+        new JsonObject().put("messages", new JsonArray().add(
+            item(ok.copy().put("msgno", 5), List.of(bob), List.of()))),
+        new JsonObject().put("messages", new JsonArray().add(
+            item(ok.copy().put("msgno", "x".repeat(65)), List.of(bob), List.of()))),
+        new JsonObject().put("messages", new JsonArray().add(
+            item(ok.copy().put("msgid", 4), List.of(bob), List.of()))),
+        new JsonObject().put("messages", new JsonArray().add(
+            item(ok.copy().put("toid", "7"), List.of(bob), List.of()))),
+        new JsonObject().put("messages", new JsonArray().add(
+            new JsonObject().put("message", ok).put("pending", new JsonArray().add("7")))))) {
+      bus.assertFails(INVALID_INPUT, USER_MESSAGE_APPEND, bad);
+    }
+    bus.assertFails(INVALID_INPUT, USER_OFFLINE_PAGE, new JsonObject().put("userId", bob)
+        .put("limit", 0));
+    bus.assertFails(INVALID_INPUT, USER_OFFLINE_PAGE, new JsonObject().put("limit", 3));
+    bus.assertFails(INVALID_INPUT, USER_OFFLINE_ACK, new JsonObject().put("userId", bob));
+    bus.assertFails(INVALID_INPUT, USER_OFFLINE_ACK, new JsonObject().put("userId", bob)
+        .put("msgnos", new JsonArray().add(3)));
+    assertEquals(0L, pendingRows(bob));
+  }
+}
