@@ -41,7 +41,9 @@ public record GatewayConfig(
     long slowConsumerGraceMs,
     String tlsCertPath,
     String tlsKeyPath,
-    int internalPort) {
+    int internalPort,
+    int loginFailuresPerAccount,
+    int loginFailuresPerAddress) {
 
   private static final Set<String> POLICIES = Set.of("kick", "reject", "multi");
 
@@ -101,7 +103,9 @@ public record GatewayConfig(
         json.getLong("slowConsumerGraceMs", 1000L),
         json.getString("tlsCertPath"),
         json.getString("tlsKeyPath"),
-        json.getInteger("internalPort", -1));
+        json.getInteger("internalPort", -1),
+        json.getInteger("loginFailuresPerAccount", 5),
+        json.getInteger("loginFailuresPerAddress", 100));
   }
 
   /** Whether the client listeners (TCP and HTTP) accept TLS only. */

@@ -170,12 +170,13 @@ public final class GatewayMetrics {
 
   private void error(JsonObject error) {
     int errno = error.getInteger("errno", 0);
+    boolean login = Integer.valueOf(MsgId.LOGIN).equals(error.getValue("ref"));
     if (errno == ErrorCode.RATE_LIMITED) {
-      refused("rate_limited");
+      refused(login && error.containsKey("retry_after_ms") ? "login_throttled" : "rate_limited");
     } else if (errno == ErrorCode.TOO_LARGE) {
       refused("too_large");
     }
-    if (Integer.valueOf(MsgId.LOGIN).equals(error.getValue("ref"))) {
+    if (login) {
       registry.counter("chat_logins", "result", "error_" + errno).increment();
     }
   }

@@ -270,7 +270,9 @@ public final class ChatNode {
       Map.entry("CHAT_OFFLINE_PAGE", "offlinePage"),
       Map.entry("CHAT_OFFLINE_MAX", "offlineMax"),
       Map.entry("CHAT_HISTORY_DAYS", "historyDays"),
-      Map.entry("CHAT_INTERNAL_PORT", "internalPort"));
+      Map.entry("CHAT_INTERNAL_PORT", "internalPort"),
+      Map.entry("CHAT_LOGIN_THROTTLE_ACCOUNT", "loginFailuresPerAccount"),
+      Map.entry("CHAT_LOGIN_THROTTLE_ADDRESS", "loginFailuresPerAddress"));
 
   /** CHAT_* variables of the gateway that are text. */
   private static final Map<String, String> GATEWAY_TEXTS = Map.of(

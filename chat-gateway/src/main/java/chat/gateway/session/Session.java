@@ -274,6 +274,11 @@ public final class Session {
     return sessionId;
   }
 
+  /** The client's address, as the socket sees it (a proxy's, behind one). */
+  public String remoteAddress() {
+    return connection.remoteAddress();
+  }
+
   public String transport() {
     return connection.transport();
   }
@@ -645,6 +650,9 @@ public final class Session {
         Fields.seq(request));
     if (error.errno() == ErrorCode.UNAVAILABLE) {
       reply.put("retry_after_ms", ServiceClient.retryAfterMs());
+    }
+    if (error.retryAfterMs() > 0) {
+      reply.put("retry_after_ms", error.retryAfterMs());
     }
     send(reply);
   }
