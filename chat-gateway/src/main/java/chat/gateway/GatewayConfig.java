@@ -39,6 +39,7 @@ public record GatewayConfig(
     int historyDays,
     long passwordTimeoutMs,
     long slowConsumerGraceMs,
+    int repairSeconds,
     String tlsCertPath,
     String tlsKeyPath,
     int internalPort,
@@ -65,7 +66,8 @@ public record GatewayConfig(
         || heartbeatIntervalSeconds <= 0 || authTimeoutSeconds <= 0 || rateLimitPerSecond <= 0
         || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0
         || inboundMaxBytes < maxFrameBytes || offlinePage <= 0 || offlineMax <= 0
-        || historyDays < 0 || passwordTimeoutMs <= 0 || slowConsumerGraceMs < 0) {
+        || historyDays < 0 || passwordTimeoutMs <= 0 || slowConsumerGraceMs < 0
+        || repairSeconds <= 0) {
       throw new IllegalArgumentException("gateway settings out of range: " + this);
     }
   }
@@ -101,6 +103,7 @@ public record GatewayConfig(
         json.getInteger("historyDays", 30),
         json.getLong("passwordTimeoutMs", Math.max(30_000L, json.getLong("requestTimeoutMs", 5000L))),
         json.getLong("slowConsumerGraceMs", 1000L),
+        json.getInteger("repairSeconds", 10),
         json.getString("tlsCertPath"),
         json.getString("tlsKeyPath"),
         json.getInteger("internalPort", -1),

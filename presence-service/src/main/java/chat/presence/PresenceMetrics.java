@@ -19,16 +19,14 @@ public final class PresenceMetrics {
 
   private final Counter nodeLossSweeps;
   private final Counter sessionsReaped;
-  private final Counter rowsRepaired;
+  private final MeterRegistry registry;
 
   private PresenceMetrics(MeterRegistry registry) {
     nodeLossSweeps = Counter.builder("chat_node_loss_sweeps")
         .description("sweeps that removed the sessions of departed nodes").register(registry);
     sessionsReaped = Counter.builder("chat_sessions_reaped")
         .description("users whose sessions on departed nodes were removed").register(registry);
-    rowsRepaired = Counter.builder("chat_presence_repairs")
-        .description("user.state rows shown online without a live session, set offline")
-        .register(registry);
+    this.registry = registry;
   }
 
   /** Routes the presence metrics of this Vert.x instance to the registry. */
@@ -49,7 +47,14 @@ public final class PresenceMetrics {
     }
   }
 
-  public void repaired(int rows) {
-    rowsRepaired.increment(rows);
+  /**
+   * Repairs made by anti-entropy: {@code db_row} (user.state rows rewritten to match the
+   * map), {@code stale_session} (sessions a node no longer holds, removed),
+   * {@code missing_session} (live sessions the map lacked, put back).
+   */
+  public void repaired(String kind, int count) {
+    if (count > 0) {
+      registry.counter("chat_presence_repairs", "kind", kind).increment(count);
+    }
   }
 }
