@@ -79,9 +79,11 @@ public final class ServiceClient {
       return bus.<JsonObject>request(address, body, new DeliveryOptions(once).setLocalOnly(true))
           .recover(err -> isNoHandlers(err) ? bus.<JsonObject>request(address, body, once)
               : Future.failedFuture(err))
-          .map(Message::body);
+          .map(Message::body)
+          .onFailure(err -> GatewayMetrics.current().requestFailed(address, err));
     }
-    return bus.<JsonObject>request(address, body, once).map(Message::body);
+    return bus.<JsonObject>request(address, body, once).map(Message::body)
+        .onFailure(err -> GatewayMetrics.current().requestFailed(address, err));
   }
 
   /**

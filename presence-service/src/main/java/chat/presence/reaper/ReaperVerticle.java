@@ -179,6 +179,7 @@ public final class ReaperVerticle extends VerticleBase {
     long sweepStart = System.currentTimeMillis();
     store.dropLocalOutside(liveNodes())
         .compose(changes -> {
+          PresenceMetrics.current().swept(changes.size());
           long swept = System.currentTimeMillis();
           List<Future<Void>> done = new ArrayList<>();
           changes.forEach((userId, removed) -> {
