@@ -84,15 +84,19 @@ final class ManifestChecks {
   static Set<String> variablesReadByTheNode(Path repositoryRoot) {
     Pattern literal = Pattern.compile("(?:\"|\\$\\{)(CHAT_[A-Z0-9_]+)[\":}]");
     Set<String> names = new HashSet<>();
-    try (Stream<Path> files = Files.walk(repositoryRoot)) {
-      files.filter(f -> (f.toString().endsWith(".java") || f.toString().endsWith(".xml"))
-              && f.toString().contains("/src/main/") && !f.toString().contains("/target/"))
-          .forEach(f -> {
-            Matcher m = literal.matcher(Manifests.read(f));
-            while (m.find()) {
-              names.add(m.group(1));
-            }
-          });
+    // Only the modules' src/main trees: build output comes and goes while tests run.
+    try (Stream<Path> modules = Files.list(repositoryRoot)) {
+      for (Path main : modules.map(m -> m.resolve("src").resolve("main")).filter(Files::isDirectory).toList()) {
+        try (Stream<Path> files = Files.walk(main)) {
+          files.filter(f -> f.toString().endsWith(".java") || f.toString().endsWith(".xml"))
+              .forEach(f -> {
+                Matcher m = literal.matcher(Manifests.read(f));
+                while (m.find()) {
+                  names.add(m.group(1));
+                }
+              });
+        }
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
