@@ -57,6 +57,8 @@ final class ClusterSetup {
     network.setPort(settings.getInt("CHAT_CLUSTER_PORT", 5701)).setPortAutoIncrement(false);
     network.getInterfaces().setEnabled(false);
     config.setProperty("hazelcast.local.localAddress", host);
+    // Listen on that address only (Hazelcast's default listens on every interface).
+    config.setProperty("hazelcast.socket.bind.any", "false");
     String publicHost = settings.get("CHAT_CLUSTER_PUBLIC_HOST", null);
     if (publicHost != null) {
       network.setPublicAddress(publicHost + ":" + network.getPort());

@@ -1,6 +1,7 @@
 package chat.presence.reaper;
 
 import chat.presence.PresenceConfig;
+import chat.presence.PresenceMetrics;
 import chat.presence.PresenceService;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
@@ -178,6 +179,7 @@ public final class ReaperVerticle extends VerticleBase {
     long sweepStart = System.currentTimeMillis();
     store.dropLocalOutside(liveNodes())
         .compose(changes -> {
+          PresenceMetrics.current().swept(changes.size());
           long swept = System.currentTimeMillis();
           List<Future<Void>> done = new ArrayList<>();
           changes.forEach((userId, removed) -> {
@@ -221,6 +223,7 @@ public final class ReaperVerticle extends VerticleBase {
 
   private Future<Map<Integer, Removed>> sweepOnce(String why) {
     return store.dropLocalOutside(liveNodes()).onSuccess(changes -> {
+      PresenceMetrics.current().swept(changes.size());
       changes.forEach((userId, removed) -> {
         if (removed.wentOffline()) {
           transitions.transitioned(userId, false, removed.version());
