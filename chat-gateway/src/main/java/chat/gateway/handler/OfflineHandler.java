@@ -30,6 +30,8 @@ final class OfflineHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(OfflineHandler.class);
   private static final int ACK_ATTEMPTS = 3;
+  /** The most stored messages the store hands out in one page. */
+  private static final int MAX_PAGE = 10_000;
   /** How long a classic client may reset the connection with its login ack unread. */
   static final long CLASSIC_ACK_GRACE_MS = 1_000;
 
@@ -57,26 +59,20 @@ final class OfflineHandler {
   }
 
   /**
-   * Classic login: the ack was written, so what it held is acknowledged — unless the client
-   * resets the connection within a short grace: a client that dies (or closes) with the ack
-   * unread makes its kernel answer with a reset, and then the messages stay for the next login.
+   * Classic login: the ack was written; what it held is acknowledged once the client shows it
+   * read it (its next request, a clean close, or a second without a reset). A client that
+   * dies with the ack unread makes its kernel answer with a reset: the messages stay.
    */
   void loginAckWritten(Session session, int userId) {
     if (session.offlineAckMode() || session.offlineGiven().isEmpty()) {
       return;
     }
-    acknowledgeUnlessReset(session, userId, new ArrayList<>(session.offlineGiven()));
+    acknowledgeOnceRead(session, userId, new ArrayList<>(session.offlineGiven()));
   }
 
-  private void acknowledgeUnlessReset(Session session, int userId, List<String> msgnos) {
-    session.context().owner().setTimer(CLASSIC_ACK_GRACE_MS, t -> {
-      if (session.wasReset()) {
-        LOG.info("user {} reset the connection with stored messages unread: {} kept", userId,
-            msgnos.size());
-      } else {
-        acknowledge(session, userId, msgnos);
-      }
-    });
+  private void acknowledgeOnceRead(Session session, int userId, List<String> msgnos) {
+    session.whenLoginRead(() -> acknowledge(session, userId, msgnos));
+    session.context().owner().setTimer(CLASSIC_ACK_GRACE_MS, t -> session.loginRead());
   }
 
   /** OFFLINE_ACK: acknowledges what was given up to {@code upto}, answered with the next page. */
@@ -145,14 +141,14 @@ final class OfflineHandler {
             if (session.alreadyHas(msgno)) {
               continue;
             }
-            writes.add(session.send(stored.getJsonObject("message")));
+            writes.add(session.sendStored(stored.getJsonObject("message")));
             pushed.add(msgno);
             if (session.offlineAckMode()) {
               session.offlineGiven().add(msgno);
             }
           }
           if (!pushed.isEmpty() && !session.offlineAckMode()) {
-            Future.all(writes).onSuccess(v -> acknowledgeUnlessReset(session, userId, pushed));
+            Future.all(writes).onSuccess(v -> acknowledgeOnceRead(session, userId, pushed));
           }
           return Future.<Void>succeededFuture();
         })
@@ -194,7 +190,7 @@ final class OfflineHandler {
 
   private Future<JsonObject> page(int userId, int limit) {
     return services.request(Addresses.USER_OFFLINE_PAGE,
-        new JsonObject().put("userId", userId).put("limit", limit));
+        new JsonObject().put("userId", userId).put("limit", Math.min(limit, MAX_PAGE)));
   }
 
   /** A page's messages as the LOGIN ack shows them: JSON texts, or objects when structured. */
