@@ -26,9 +26,6 @@ public final class Addresses {
    * Goes once no caller is left.
    */
   @Deprecated(forRemoval = true)
-  public static final String USER_OFFLINE_DELETE = "chat.user.offline.delete";
-  /** No longer consumed: see {@link #USER_OFFLINE_DELETE}. */
-  @Deprecated(forRemoval = true)
   public static final String USER_OFFLINE_STORE = "chat.user.offline.store";
   /**
    * {messages:[{message, pending:[userIds], delivered:[userIds]}]} →
