@@ -112,8 +112,9 @@ public final class ReaperVerticle extends VerticleBase {
     vertx.setPeriodic(250, t -> lastHeard.sample());
     // Ready only once no row shows a user online without a live session (the oldest member
     // checks; after a whole-cluster crash, that is the first node up).
-    return sweepOnce("start-up").mapEmpty()
-        .compose(v -> elected() ? reconcileOnce() : Future.succeededFuture())
+    boolean mayAct = mayAct("start-up sweep and reconciliation");
+    return (mayAct ? sweepOnce("start-up").mapEmpty() : Future.succeededFuture())
+        .compose(v -> mayAct && elected() ? reconcileOnce() : Future.succeededFuture())
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.PRESENCE_NODE_DIGEST,
             msg -> onDigest(msg.body())).completion())
         .onSuccess(v -> {
