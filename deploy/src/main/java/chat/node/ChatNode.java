@@ -239,13 +239,14 @@ public final class ChatNode {
 
   /**
    * Calls {@code action} when this node has (very likely) been declared dead by the cluster:
-   * it stood still about as long as the failure detector allows (CHAT_NODE_LOSS_S − 1 s of
-   * silence), so the other members have removed it and its sessions. The action is expected
+   * it stood still about as long as the failure detector allows
+   * ({@link ClusterSetup#detectorSeconds} of silence), so the other members have removed it and
+   * its sessions. The action is expected
    * to {@link #restartAsNewMember} it.
    */
   public void onDeclaredDead(long nodeLossSeconds, Runnable action) {
     pauses.onPause(gapMs -> {
-      if (gapMs >= (nodeLossSeconds - 1) * 1000 - 500) {
+      if (gapMs >= ClusterSetup.detectorSeconds(nodeLossSeconds) * 1000L - 500) {
         LOG.warn("node {} stood still for {} ms: the cluster has declared it dead", nodeName,
             gapMs);
         action.run();
