@@ -10,7 +10,6 @@ import static chat.user.MessageStoreTest.result;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import chat.protocol.bus.Addresses;
 import chat.user.repo.SchemaMigration;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,7 +23,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  *
  * It fills a fresh database (MariaDB's SEQUENCE engine) with that many messages spread over
  * 1000 one-to-one conversations, deploys the user service as a node does (two instances, the
- * default configuration: one pool of 8 connections), then keeps {@code concurrency} HISTORY requests in flight for the given time
- * over the event bus: half for the newest page, half for a page before a random message,
- * limit 50. It logs reads/s and latency percentiles.
+ * default configuration: one pool of 8 connections), then keeps {@code concurrency} HISTORY
+ * requests in flight for the given time over the event bus: half for the newest page, half
+ * for a page before a random message, limit 50. It logs reads/s and latency percentiles.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, timeUnit = TimeUnit.MINUTES)
