@@ -38,7 +38,8 @@ public record GatewayConfig(
     int offlineMax,
     int historyDays,
     long passwordTimeoutMs,
-    long slowConsumerGraceMs) {
+    long slowConsumerGraceMs,
+    int repairSeconds) {
 
   private static final Set<String> POLICIES = Set.of("kick", "reject", "multi");
 
@@ -56,7 +57,8 @@ public record GatewayConfig(
         || heartbeatIntervalSeconds <= 0 || authTimeoutSeconds <= 0 || rateLimitPerSecond <= 0
         || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0
         || inboundMaxBytes < maxFrameBytes || offlinePage <= 0 || offlineMax <= 0
-        || historyDays < 0 || passwordTimeoutMs <= 0 || slowConsumerGraceMs < 0) {
+        || historyDays < 0 || passwordTimeoutMs <= 0 || slowConsumerGraceMs < 0
+        || repairSeconds <= 0) {
       throw new IllegalArgumentException("gateway settings out of range: " + this);
     }
   }
@@ -91,7 +93,8 @@ public record GatewayConfig(
         json.getInteger("offlineMax", 10_000),
         json.getInteger("historyDays", 30),
         json.getLong("passwordTimeoutMs", Math.max(30_000L, json.getLong("requestTimeoutMs", 5000L))),
-        json.getLong("slowConsumerGraceMs", 1000L));
+        json.getLong("slowConsumerGraceMs", 1000L),
+        json.getInteger("repairSeconds", 10));
   }
 
   @Override

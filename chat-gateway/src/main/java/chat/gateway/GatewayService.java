@@ -1,6 +1,7 @@
 package chat.gateway;
 
 import chat.gateway.bus.NodeBusVerticle;
+import chat.gateway.bus.SessionDigestReporter;
 import chat.gateway.bus.SessionEndReporter;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.handler.Delivery;
@@ -39,6 +40,8 @@ public final class GatewayService {
   private final SessionRegistry registry;
   private final ServiceClient services;
   private final List<String> deployments = new ArrayList<>();
+  private SessionEndReporter reporter;
+  private SessionDigestReporter digests;
   private TcpGatewayVerticle firstTcp;
   private HttpGatewayVerticle http;
 
@@ -62,8 +65,8 @@ public final class GatewayService {
     Delivery delivery = new Delivery(vertx.eventBus(), services, store,
         config.requestTimeoutMs(), "multi".equals(config.loginConflict()));
     Requests requests = new Requests(config, services, delivery);
-    SessionEndReporter reporter = new SessionEndReporter(vertx, config.nodeId(),
-        config.requestTimeoutMs());
+    reporter = new SessionEndReporter(vertx, config.nodeId(), config.requestTimeoutMs());
+    digests = new SessionDigestReporter(vertx, config.nodeId(), registry, config.repairSeconds());
     UniqueIds connectionIds = new UniqueIds(config.nodeId(), ':');
     WebSocketAcceptor webSockets = new WebSocketAcceptor(vertx, config, registry, connectionIds,
         requests, reporter);
@@ -85,7 +88,8 @@ public final class GatewayService {
           firstTcp = tcp.get();
           http = new HttpGatewayVerticle(config, registry, webSockets, services, metrics);
           return record(vertx.deployVerticle(http));
-        });
+        })
+        .onSuccess(v -> digests.start());
   }
 
   private Future<Void> record(Future<String> deployment) {
@@ -108,12 +112,16 @@ public final class GatewayService {
   }
 
   /**
-   * Graceful stop: stop accepting, send SERVER_CLOSING to every client and close it, then
-   * have presence remove every session of this node (and write their offline state) before
-   * the node leaves the cluster.
+   * Graceful stop: stop accepting, send SERVER_CLOSING to every client and close it, wait
+   * until presence confirmed each session's end (and with it the user's transition: row
+   * written, friends told, on whatever node), then have presence remove whatever is left of
+   * this node's sessions the same way. Only then may the node stop its own services.
+   * Bounded: about three request timeouts, each wait logged if its bound is hit.
    */
   public Future<Void> drain() {
     LOG.info("draining node {}: {} connections", config.nodeName(), registry.connections());
+    long started = System.nanoTime();
+    digests.stop();
     // Every client is told and closed first (a connection arriving meanwhile is closed at
     // once), then the listeners stop: stopping a listener closes its connections at once.
     return registry.closeAll(CloseReason.SERVER_CLOSING, Replies.serverClosing(config.reconnectAfterMs()))
@@ -124,10 +132,11 @@ public final class GatewayService {
           }
           return Future.join(undeploys);
         })
+        .compose(v -> reporter.allConfirmed(2 * config.requestTimeoutMs()))
         .compose(v -> services.request(Addresses.PRESENCE_NODE_DRAIN,
             new JsonObject().put("nodeId", config.nodeId())))
-        .onSuccess(reply -> LOG.info("node {} drained ({} sessions were left to remove)",
-            config.nodeName(), reply.getInteger("users")))
+        .onSuccess(reply -> LOG.info("node {} drained in {} ms ({} sessions were left to remove)",
+            config.nodeName(), (System.nanoTime() - started) / 1_000_000, reply.getInteger("users")))
         .onFailure(err -> LOG.warn("presence did not confirm the drain of node {}: {}",
             config.nodeName(), err.getMessage()))
         .<Void>mapEmpty()

@@ -44,9 +44,11 @@ public final class ChatNode {
   private final GatewayService gateway;
   private final EmbeddedDatabase embeddedDb;
   private final PauseDetector pauses;
+  private final QuorumWatch quorum;
 
   private ChatNode(String nodeId, String nodeName, Vertx vertx, HazelcastInstance hazelcast,
-                   GatewayService gateway, EmbeddedDatabase embeddedDb, PauseDetector pauses) {
+                   GatewayService gateway, EmbeddedDatabase embeddedDb, PauseDetector pauses,
+                   QuorumWatch quorum) {
     this.nodeId = nodeId;
     this.nodeName = nodeName;
     this.vertx = vertx;
@@ -54,6 +56,7 @@ public final class ChatNode {
     this.gateway = gateway;
     this.embeddedDb = embeddedDb;
     this.pauses = pauses;
+    this.quorum = quorum;
   }
 
   /** Starts a node and returns once every service of its roles is deployed. Blocking. */
@@ -77,10 +80,25 @@ public final class ChatNode {
   }
 
   private static ChatNode start(Settings settings, EmbeddedDatabase embeddedDb) {
+    while (true) {
+      ChatNode node = startOnce(settings, embeddedDb);
+      if (node != null) {
+        return node;
+      }
+    }
+  }
+
+  /**
+   * Joins the cluster and deploys the services; with CHAT_CLUSTER_QUORUM, only once the
+   * cluster holds a quorum. Null if this member was merged into another cluster while it
+   * waited (it has left again, and the caller starts a new member).
+   */
+  private static ChatNode startOnce(Settings settings, EmbeddedDatabase embeddedDb) {
     Set<Roles> roles = Roles.parse(settings.get("CHAT_ROLES", "gateway,presence,user"));
     String nodeId = UUID.randomUUID().toString();
     String nodeName = settings.get("CHAT_NODE_ID", "node-" + nodeId.substring(0, 8));
     PauseDetector pauses = new PauseDetector();
+    QuorumWatch quorum = null;
     Vertx vertx = null;
     try {
       String dbUrl = embeddedDb != null ? embeddedDb.url() : settings.get("CHAT_DB_URL", null);
@@ -112,6 +130,16 @@ public final class ChatNode {
           clusterConfig.getClusterName(), clusterManager.getNodes().size(),
           vertx.isNativeTransportEnabled() ? "native" : "nio");
       HazelcastInstance hazelcast = clusterManager.getHazelcastInstance();
+      RecentHeartbeats quorumRule = ClusterSetup.quorumRule(clusterConfig);
+      if (quorumRule != null) {
+        quorum = new QuorumWatch(hazelcast, quorumRule, nodeName);
+        if (!quorum.awaitQuorum()) {
+          quorum.close();
+          pauses.close();
+          vertx.close().await();
+          return null;
+        }
+      }
 
       if (roles.contains(Roles.USER)) {
         UserConfig userConfig = UserConfig.from(
@@ -120,8 +148,10 @@ public final class ChatNode {
             new io.vertx.core.DeploymentOptions().setInstances(2)).await();
       }
       if (roles.contains(Roles.PRESENCE)) {
+        // On the minority side of a cut (CHAT_CLUSTER_QUORUM) presence removes nobody.
+        QuorumWatch sweepGate = quorum;
         PresenceService.deploy(vertx, PresenceConfig.from(presenceSettings(settings, nodeId, dbUrl)),
-            hazelcast, pauses).await();
+            hazelcast, pauses, () -> sweepGate == null || sweepGate.present()).await();
       }
       GatewayService gateway = null;
       if (roles.contains(Roles.GATEWAY)) {
@@ -131,13 +161,17 @@ public final class ChatNode {
                     roles.contains(Roles.PRESENCE) && roles.contains(Roles.USER))),
             metrics).await();
       }
-      ChatNode node = new ChatNode(nodeId, nodeName, vertx, hazelcast, gateway, embeddedDb, pauses);
+      ChatNode node = new ChatNode(nodeId, nodeName, vertx, hazelcast, gateway, embeddedDb, pauses,
+          quorum);
       node.watchForSplit();
       LOG.info("node {} ready: roles {}{}", nodeName, roles, gateway == null ? ""
           : ", TCP port " + gateway.tcpPort() + ", HTTP port " + gateway.httpPort());
       return node;
     } catch (RuntimeException e) {
       pauses.close();
+      if (quorum != null) {
+        quorum.close();
+      }
       if (vertx != null) {
         vertx.close().await();
       }
@@ -167,15 +201,24 @@ public final class ChatNode {
   }
 
   /**
-   * Graceful stop: clients get SERVER_CLOSING, this node's users are set offline, the node
-   * leaves the cluster, and the embedded database (if any) stops.
+   * Graceful stop, in this order: clients get SERVER_CLOSING; this node's users' transitions
+   * finish completely (map, rows, friends' PRESENCE on whatever node: the drain waits for
+   * presence to confirm each, bounded); only then are this node's services stopped and the
+   * node leaves the cluster; the embedded database (if any) stops last, when nothing of this
+   * node writes to it any more.
    */
   public Future<Void> stop() {
+    long started = System.nanoTime();
     Future<Void> drained = gateway == null ? Future.succeededFuture() : gateway.drain();
     return drained
+        .onComplete(ar -> LOG.info("node {}: drain done after {} ms; stopping its services",
+            nodeName, (System.nanoTime() - started) / 1_000_000))
         .eventually(() -> vertx.close())
         .eventually(() -> {
           pauses.close();
+          if (quorum != null) {
+            quorum.close();
+          }
           return Future.succeededFuture();
         })
         .eventually(() -> {
@@ -204,6 +247,26 @@ public final class ChatNode {
   }
 
   /**
+   * With CHAT_CLUSTER_QUORUM, calls {@code action} once when this node is on the minority
+   * side of a cut (it sees fewer members than the quorum). The action is expected to
+   * {@link #restartAsNewMember} it: its clients are closed, and the new member serves again
+   * only once the cut has healed.
+   */
+  public void onQuorumLost(Runnable action) {
+    if (quorum != null) {
+      quorum.onLost(action);
+    }
+  }
+
+  /**
+   * True unless this node is on the minority side of a cut (always true without
+   * CHAT_CLUSTER_QUORUM): whether it may remove other nodes' sessions.
+   */
+  public boolean hasQuorum() {
+    return quorum == null || quorum.present();
+  }
+
+  /**
    * Leaves the cluster as a node the cluster declared dead: every client gets SERVER_CLOSING
    * and is closed without reporting its end (the cluster already removed these sessions, and
    * this node's view of the map is stale), then a new node starts in this process and joins
@@ -213,6 +276,9 @@ public final class ChatNode {
     if (gateway != null) {
       gateway.sessions().abandonAll(CloseReason.SERVER_CLOSING,
           Replies.serverClosing(1000)).await();
+    }
+    if (quorum != null) {
+      quorum.close();
     }
     vertx.close().await();
     pauses.close();
@@ -240,7 +306,8 @@ public final class ChatNode {
   /** CHAT_* variables of the presence service → PresenceConfig keys (defaults live there). */
   private static final Map<String, String> PRESENCE_NUMBERS = Map.of(
       "CHAT_KICK_TIMEOUT_MS", "kickTimeoutMs",
-      "CHAT_REQUEST_TIMEOUT_MS", "requestTimeoutMs");
+      "CHAT_REQUEST_TIMEOUT_MS", "requestTimeoutMs",
+      "CHAT_REPAIR_S", "repairSeconds");
 
   /** CHAT_* variables of the gateway → GatewayConfig keys (defaults live there). */
   private static final Map<String, String> GATEWAY_NUMBERS = Map.ofEntries(
@@ -262,7 +329,8 @@ public final class ChatNode {
       Map.entry("CHAT_INBOUND_MAX_BYTES", "inboundMaxBytes"),
       Map.entry("CHAT_OFFLINE_PAGE", "offlinePage"),
       Map.entry("CHAT_OFFLINE_MAX", "offlineMax"),
-      Map.entry("CHAT_HISTORY_DAYS", "historyDays"));
+      Map.entry("CHAT_HISTORY_DAYS", "historyDays"),
+      Map.entry("CHAT_REPAIR_S", "repairSeconds"));
 
   /** CHAT_* variables of the gateway that are text. */
   private static final Map<String, String> GATEWAY_TEXTS = Map.of(

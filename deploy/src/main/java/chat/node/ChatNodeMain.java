@@ -1,6 +1,7 @@
 package chat.node;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,10 +46,18 @@ public final class ChatNodeMain {
     }, "chat-node-stop"));
   }
 
-  /** A node the cluster declared dead (it was frozen) comes back as a new member. */
+  /**
+   * A node the cluster declared dead (it was frozen), or one on the minority side of a cut
+   * (CHAT_CLUSTER_QUORUM), comes back as a new member.
+   */
   private static void watch(AtomicReference<ChatNode> current, Settings settings) {
     long nodeLoss = settings.getInt("CHAT_NODE_LOSS_S", 5);
-    current.get().onDeclaredDead(nodeLoss, () -> {
+    ChatNode watched = current.get();
+    AtomicBoolean restarting = new AtomicBoolean();
+    Runnable rejoin = () -> {
+      if (!restarting.compareAndSet(false, true)) {
+        return;
+      }
       Thread restart = new Thread(() -> {
         synchronized (current) {
           try {
@@ -60,7 +69,12 @@ public final class ChatNodeMain {
           }
         }
       }, "chat-node-rejoin");
+      // Not a daemon (the watchers that call this are): between leaving and rejoining no
+      // other thread keeps the process alive.
+      restart.setDaemon(false);
       restart.start();
-    });
+    };
+    watched.onDeclaredDead(nodeLoss, rejoin);
+    watched.onQuorumLost(rejoin);
   }
 }

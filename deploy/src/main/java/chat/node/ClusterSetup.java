@@ -4,14 +4,32 @@ import com.hazelcast.config.ClasspathXmlConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import java.io.FileNotFoundException;
 import java.util.Arrays;
 
 /** The Hazelcast configuration of a node: chat-cluster.xml plus the node's settings. */
 final class ClusterSetup {
 
+  /** The split-brain protection that guards the chat maps when CHAT_CLUSTER_QUORUM is set. */
+  static final String QUORUM_NAME = "chat-quorum";
+  /** The maps it guards: every chat map (the online map, and any other presence keeps). */
+  private static final String GUARDED_MAPS = "chat.*";
+
   private ClusterSetup() {
+  }
+
+  /** CHAT_CLUSTER_QUORUM: the fewest members a side of a cut needs to serve; 0 when unset. */
+  static int quorum(Settings settings) {
+    int quorum = settings.getInt("CHAT_CLUSTER_QUORUM", 0);
+    if (quorum != 0 && quorum < 2) {
+      throw new IllegalArgumentException("CHAT_CLUSTER_QUORUM must be at least 2 (or unset),"
+          + " was " + quorum);
+    }
+    return quorum;
   }
 
   static Config build(Settings settings) {
@@ -24,6 +42,15 @@ final class ClusterSetup {
     // Heartbeats every second; a member silent for nodeLoss - 1 s is removed within the next
     // second, leaving the survivors the rest of CHAT_NODE_LOSS_S to clear its sessions.
     config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(nodeLoss - 1));
+    int quorum = quorum(settings);
+    if (quorum > 0) {
+      if (nodeLoss < 4) {
+        throw new IllegalArgumentException("CHAT_NODE_LOSS_S must be at least 4 with"
+            + " CHAT_CLUSTER_QUORUM (the quorum counts members heard from within"
+            + " CHAT_NODE_LOSS_S - 2 s, with heartbeats every second)");
+      }
+      guardChatMaps(config, quorum, nodeLoss);
+    }
 
     NetworkConfig network = config.getNetworkConfig();
     String host = settings.get("CHAT_CLUSTER_HOST", "127.0.0.1");
@@ -54,6 +81,36 @@ final class ClusterSetup {
       join.getTcpIpConfig().addMember(host + ":" + network.getPort());
     }
     return config;
+  }
+
+  /**
+   * Hazelcast split-brain protection on every chat map: an operation on them fails unless at
+   * least {@code quorum} members, this one included, were heard from within the last
+   * CHAT_NODE_LOSS_S - 2 s ({@link RecentHeartbeats}). On the minority side of a cut the failure detector (checking
+   * every second) removes the unreachable members after CHAT_NODE_LOSS_S - 1 s of silence,
+   * possibly one check apart; when the first goes, the others still listed have been silent
+   * for more than CHAT_NODE_LOSS_S - 2 s, so a sweep of the removed one fails instead of
+   * removing the sessions of a side that is alive.
+   */
+  private static void guardChatMaps(Config config, int quorum, int nodeLoss) {
+    int toleranceMs = (nodeLoss - 2) * 1000;
+    config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(QUORUM_NAME, true, quorum)
+        .setProtectOn(SplitBrainProtectionOn.READ_WRITE)
+        .setFunctionImplementation(new RecentHeartbeats(quorum, toleranceMs)));
+    if (!config.getMapConfigs().containsKey(GUARDED_MAPS)) {
+      config.addMapConfig(new MapConfig(GUARDED_MAPS));
+    }
+    config.getMapConfigs().forEach((name, map) -> {
+      if (name.startsWith("chat.")) {
+        map.setSplitBrainProtectionName(QUORUM_NAME);
+      }
+    });
+  }
+
+  /** The quorum rule of a config built with CHAT_CLUSTER_QUORUM; null without one. */
+  static RecentHeartbeats quorumRule(Config config) {
+    SplitBrainProtectionConfig protection = config.getSplitBrainProtectionConfigs().get(QUORUM_NAME);
+    return protection == null ? null : (RecentHeartbeats) protection.getFunctionImplementation();
   }
 
   private static Config load(String file) {

@@ -30,10 +30,24 @@ final class NodeProcess implements AutoCloseable {
   private final CountDownLatch exited = new CountDownLatch(1);
   private volatile int tcpPort;
   private volatile int httpPort;
+  private final java.util.concurrent.atomic.AtomicInteger readyCount =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   private NodeProcess(Map<String, String> env) throws IOException {
+    this(env, List.of(), List.of());
+  }
+
+  /**
+   * A node process whose command line starts with {@code prefix} (e.g. a tool that changes
+   * its group id) and whose JVM gets {@code jvmArgs} as well.
+   */
+  private NodeProcess(Map<String, String> env, List<String> prefix, List<String> jvmArgs)
+      throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m",
+    List<String> command = new ArrayList<>(prefix);
+    command.add(java);
+    command.addAll(jvmArgs);
+    command.addAll(List.of("-Xmx256m",
         "--add-opens", "java.base/java.lang=ALL-UNNAMED",
         "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
         "--add-opens", "java.management/sun.management=ALL-UNNAMED",
@@ -66,6 +80,51 @@ final class NodeProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Starts a node process without waiting for it (nodes that wait for a quorum). */
+  static NodeProcess launch(Map<String, String> env, List<String> prefix, List<String> jvmArgs) {
+    try {
+      return new NodeProcess(env, prefix, jvmArgs);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Waits until the node has reported ready {@code times} times in all (it restarts itself). */
+  void awaitReady(int times, java.time.Duration within) {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (readyCount.get() < times) {
+      if (System.nanoTime() > deadline || !process.isAlive()) {
+        throw new IllegalStateException("node not ready (" + times + ") within " + within
+            + ":\n" + log());
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** How many times the node has reported ready (once more after each rejoin). */
+  int readyCount() {
+    return readyCount.get();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** kill -TERM without waiting. */
+  void sigterm() {
+    signal("TERM");
+  }
+
+  /** Waits for the process to exit; its exit code. */
+  int awaitExit(java.time.Duration within) {
+    return awaitExit((int) Math.max(1, within.toSeconds()));
   }
 
   int tcpPort() {
@@ -144,6 +203,7 @@ final class NodeProcess implements AutoCloseable {
         if (m.find()) {
           tcpPort = Integer.parseInt(m.group(1));
           httpPort = Integer.parseInt(m.group(2));
+          readyCount.incrementAndGet();
           ready.countDown();
         }
       }

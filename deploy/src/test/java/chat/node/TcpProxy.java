@@ -21,6 +21,7 @@ final class TcpProxy implements AutoCloseable {
   private final int targetPort;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private volatile ServerSocket server;
+  private volatile boolean paused;
 
   TcpProxy(String targetHost, int targetPort) {
     this.port = TestNodes.freePort();
@@ -50,6 +51,19 @@ final class TcpProxy implements AutoCloseable {
     sockets.clear();
   }
 
+  /**
+   * Stalls every byte in both directions without closing anything (a database that hangs):
+   * connections stay open, and new ones are accepted but get no answer, until
+   * {@link #resume}.
+   */
+  void pause() {
+    paused = true;
+  }
+
+  void resume() {
+    paused = false;
+  }
+
   /** Accepts connections again. */
   synchronized void restore() {
     if (server != null && !server.isClosed()) {
@@ -76,24 +90,29 @@ final class TcpProxy implements AutoCloseable {
         Socket upstream = new Socket(targetHost, targetPort);
         sockets.add(client);
         sockets.add(upstream);
-        pump(client, upstream);
-        pump(upstream, client);
+        pump(client, upstream, this);
+        pump(upstream, client, this);
       } catch (IOException e) {
         return;
       }
     }
   }
 
-  private static void pump(Socket from, Socket to) {
+  private static void pump(Socket from, Socket to, TcpProxy proxy) {
     Thread thread = new Thread(() -> {
       byte[] buffer = new byte[16384];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
         while ((n = in.read(buffer)) > 0) {
+          while (proxy.paused) {
+            Thread.sleep(5);
+          }
           out.write(buffer, 0, n);
         }
       } catch (IOException ignored) {
         // one side closed
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } finally {
         try {
           to.close();

@@ -22,6 +22,7 @@ abstract class TestClient implements AutoCloseable {
   private final BlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>();
   private final List<JsonObject> everything = Collections.synchronizedList(new ArrayList<>());
   private final CountDownLatch closed = new CountDownLatch(1);
+  private final List<Long> receivedNanos = new ArrayList<>();
 
   abstract void send(JsonObject message);
 
@@ -30,7 +31,10 @@ abstract class TestClient implements AutoCloseable {
 
   /** Called by the transport for each message the server sent. */
   protected void received(JsonObject message) {
-    everything.add(message);
+    synchronized (everything) {
+      receivedNanos.add(System.nanoTime());
+      everything.add(message);
+    }
     inbox.add(message);
   }
 
@@ -85,6 +89,22 @@ abstract class TestClient implements AutoCloseable {
     synchronized (everything) {
       return List.copyOf(everything);
     }
+  }
+
+  /**
+   * When ({@link System#nanoTime}) the message matching {@code wanted} after {@code skip}
+   * earlier matches arrived; fails if there is none.
+   */
+  long receivedAt(Predicate<JsonObject> wanted, int skip) {
+    synchronized (everything) {
+      int seen = 0;
+      for (int i = 0; i < everything.size(); i++) {
+        if (wanted.test(everything.get(i)) && seen++ == skip) {
+          return receivedNanos.get(i);
+        }
+      }
+    }
+    return fail("no such message: " + all());
   }
 
   boolean awaitClosed(Duration within) {

@@ -102,4 +102,40 @@ class TwoNodeTest {
       Eventually.within(Duration.ofSeconds(1), () -> assertEquals("offline", db.state(moverId)));
     }
   }
+
+  @Test
+  void presenceVersionsGrowWithEveryTransitionWhicheverNodeAndTheLoginAckCarriesThem() {
+    try (TcpTestClient watcher = TcpTestClient.classic(first.tcpPort())) {
+      int watcherId = watcher.register(TestNodes.unique("watcher"), "pw");
+      int moverId;
+      try (TcpTestClient registrar = TcpTestClient.classic(second.tcpPort())) {
+        moverId = registrar.register(TestNodes.unique("mover"), "pw");
+      }
+      watcher.loginOk(watcherId, "pw");
+      watcher.send(new JsonObject().put("msgid", 7).put("friendid", moverId));
+      long last = -1;
+      for (int i = 0; i < 4; i++) {
+        ChatNode node = i % 2 == 0 ? second : first;
+        try (TcpTestClient mover = TcpTestClient.classic(node.tcpPort())) {
+          mover.loginOk(moverId, "pw");
+          JsonObject online = watcher.expect(103);
+          assertEquals("online", online.getString("state"));
+          assertTrue(online.getLong("v") > last, online + " after v " + last);
+          last = online.getLong("v");
+          mover.abort();
+          JsonObject offline = watcher.expect(103);
+          assertEquals("offline", offline.getString("state"));
+          assertTrue(offline.getLong("v") > last, offline + " after v " + last);
+          last = offline.getLong("v");
+        }
+      }
+      try (TcpTestClient again = TcpTestClient.classic(second.tcpPort())) {
+        JsonObject ack = again.loginOk(watcherId, "pw");
+        JsonObject friend = new JsonObject(ack.getJsonArray("friends").getString(0));
+        assertEquals(moverId, friend.getInteger("id"));
+        assertEquals("offline", friend.getString("state"));
+        assertEquals(last, friend.getLong("v"), "the ack's friend carries the last v");
+      }
+    }
+  }
 }

@@ -6,18 +6,24 @@ import java.util.Objects;
 /**
  * Settings of the presence service.
  *
- * @param nodeId              this cluster member's id
- * @param dbUrl               {@code mysql://user:pass@host:port/db}, for the user.state mirror
- * @param dbPoolSize          connections for the mirror
- * @param kickTimeoutMs       how long a kicking login waits for the old session to be gone
- * @param sweepIntervalMs     how often sessions of departed nodes are looked for
- * @param reconcileIntervalMs how often 'online' rows without a live session are looked for
- * @param tombstoneAgeMs      how long the version of an offline user is kept in the map
- * @param requestTimeoutMs    timeout of requests this service sends
+ * @param nodeId           this cluster member's id
+ * @param dbUrl            {@code mysql://user:pass@host:port/db}, for the user.state mirror
+ * @param dbPoolSize       connections for the mirror
+ * @param kickTimeoutMs    how long a kicking login waits for the old session to be gone
+ *                         (CHAT_KICK_TIMEOUT_MS)
+ * @param sweepIntervalMs  how often each member looks, among the entries it owns, for
+ *                         sessions of departed nodes
+ * @param repairSeconds    the three views (gateways' connections, the map, the rows) agree
+ *                         again within this many seconds of any lost message (CHAT_REPAIR_S);
+ *                         digests and the database reconciliation run three times per period
+ * @param requestTimeoutMs timeout of requests this service sends, and of the gateways' requests
+ *                         to it (CHAT_REQUEST_TIMEOUT_MS)
  */
 public record PresenceConfig(String nodeId, String dbUrl, int dbPoolSize, long kickTimeoutMs,
-                             long sweepIntervalMs, long reconcileIntervalMs, long tombstoneAgeMs,
-                             long requestTimeoutMs) {
+                             long sweepIntervalMs, int repairSeconds, long requestTimeoutMs) {
+
+  /** What a login needs beyond the kick: the map update, the reply, the gateway's own work. */
+  public static final long LOGIN_MARGIN_MS = 1_000;
 
   public PresenceConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -25,9 +31,14 @@ public record PresenceConfig(String nodeId, String dbUrl, int dbPoolSize, long k
     positive(dbPoolSize, "dbPoolSize");
     positive(kickTimeoutMs, "kickTimeoutMs");
     positive(sweepIntervalMs, "sweepIntervalMs");
-    positive(reconcileIntervalMs, "reconcileIntervalMs");
-    positive(tombstoneAgeMs, "tombstoneAgeMs");
+    positive(repairSeconds, "repairSeconds");
     positive(requestTimeoutMs, "requestTimeoutMs");
+    if (kickTimeoutMs + LOGIN_MARGIN_MS > requestTimeoutMs) {
+      throw new IllegalArgumentException("CHAT_KICK_TIMEOUT_MS (" + kickTimeoutMs
+          + ") must be at least " + LOGIN_MARGIN_MS + " ms less than CHAT_REQUEST_TIMEOUT_MS ("
+          + requestTimeoutMs + "): a login that kicks an older session must be answered before"
+          + " the gateway gives up on it");
+    }
   }
 
   /** Reads the settings; absent ones take their defaults. */
@@ -38,9 +49,13 @@ public record PresenceConfig(String nodeId, String dbUrl, int dbPoolSize, long k
         json.getInteger("dbPoolSize", 4),
         json.getLong("kickTimeoutMs", 3000L),
         json.getLong("sweepIntervalMs", 2000L),
-        json.getLong("reconcileIntervalMs", 5000L),
-        json.getLong("tombstoneAgeMs", 60_000L),
+        json.getInteger("repairSeconds", 10),
         json.getLong("requestTimeoutMs", 5000L));
+  }
+
+  /** How often each gateway sends its digest, and the elected member reconciles the rows. */
+  public long repairRoundMs() {
+    return repairSeconds * 1000L / 3;
   }
 
   private static void positive(long value, String name) {

@@ -5,6 +5,7 @@ import chat.presence.reaper.ReaperVerticle;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.function.BooleanSupplier;
 
 /**
  * The presence role of a node. The reaper goes first: it clears what departed nodes and a
@@ -18,12 +19,30 @@ public final class PresenceService {
    */
   public static final String NODE_ATTRIBUTE = "chat.node";
 
+  /** The worker pool of sweeps and repairs: never the default one, where passwords are hashed. */
+  public static final String REPAIR_POOL = "chat-presence-repair";
+
   private PresenceService() {
   }
 
+  /** Deploys presence on a node whose side of the cluster may always sweep (no quorum rule). */
   public static Future<Void> deploy(Vertx vertx, PresenceConfig config, HazelcastInstance hazelcast,
                                     PauseDetector pauses) {
-    return vertx.deployVerticle(new ReaperVerticle(config, hazelcast, pauses))
+    return deploy(vertx, config, hazelcast, pauses, () -> true);
+  }
+
+  /**
+   * Deploys presence.
+   *
+   * @param maySweep asked before every removal of other nodes' sessions and every repair of
+   *                 the map or the rows (node-loss sweeps, digest repairs, the database
+   *                 reconciliation): false while this side of the cluster must not act on
+   *                 others (it lost its quorum). This node's own requests (logins, logouts,
+   *                 its drain) are not gated.
+   */
+  public static Future<Void> deploy(Vertx vertx, PresenceConfig config, HazelcastInstance hazelcast,
+                                    PauseDetector pauses, BooleanSupplier maySweep) {
+    return vertx.deployVerticle(new ReaperVerticle(config, hazelcast, pauses, maySweep))
         .compose(id -> vertx.deployVerticle(new PresenceVerticle(config, hazelcast)))
         .mapEmpty();
   }

@@ -8,10 +8,13 @@ import chat.presence.store.LoginPolicy;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.PresenceStore;
 import chat.presence.store.SessionRef;
+import chat.presence.store.UserSessions;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -38,7 +41,10 @@ public final class PresenceVerticle extends VerticleBase {
 
   private final PresenceConfig config;
   private final HazelcastInstance hazelcast;
+  private static final long KICK_RETRY_MS = 200;
+
   private PresenceStore store;
+  private WorkerExecutor repairs;
   private Transitions transitions;
   private Pool pool;
   private EventBus bus;
@@ -51,9 +57,11 @@ public final class PresenceVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     bus = vertx.eventBus();
-    store = new HazelcastPresenceStore(vertx, hazelcast);
     pool = MirrorPool.create(vertx, "presence-mirror", config.dbUrl(), config.dbPoolSize());
-    transitions = new Transitions(bus, store, new StateMirror(vertx, pool), config.requestTimeoutMs());
+    StateMirror mirror = new StateMirror(vertx, pool);
+    repairs = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
+    store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
+    transitions = new Transitions(bus, store, mirror, config.requestTimeoutMs());
     return Future.all(List.of(
         bus.consumer(Addresses.PRESENCE_CONNECT, this::onConnect).completion(),
         bus.consumer(Addresses.PRESENCE_DISCONNECT, this::onDisconnect).completion(),
@@ -65,6 +73,9 @@ public final class PresenceVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (repairs != null) {
+      repairs.close();
+    }
     return pool == null ? Future.succeededFuture() : pool.close();
   }
 
@@ -72,17 +83,21 @@ public final class PresenceVerticle extends VerticleBase {
     JsonObject body = msg.body();
     int userId = body.getInteger("userId");
     SessionRef session = new SessionRef(body.getString("sessionId"), body.getString("nodeId"),
-        body.getString("transport", "tcp"), System.currentTimeMillis());
+        body.getString("transport", "tcp"), System.currentTimeMillis(), body.getLong("seq", 0L));
     LoginPolicy policy = LoginPolicy.parse(body.getString("policy", "kick"));
     store.connect(userId, session, policy)
-        .compose(outcome -> afterConnect(userId, outcome))
+        .compose(outcome -> afterConnect(userId, session, outcome))
         .onSuccess(msg::reply)
         .onFailure(err -> fail(msg, err));
   }
 
-  private Future<JsonObject> afterConnect(int userId, Connected outcome) {
+  private Future<JsonObject> afterConnect(int userId, SessionRef session, Connected outcome) {
     if (outcome.rejected()) {
       return Future.failedFuture(new Refused(FailureCodes.ALREADY_ONLINE, "already online"));
+    }
+    if (outcome.aborted()) {
+      // The gateway gave up on this login and already reported its end: nothing was added.
+      return Future.failedFuture(new Refused(FailureCodes.INTERNAL, "login abandoned"));
     }
     if (outcome.wentOnline()) {
       transitions.transitioned(userId, true, outcome.version());
@@ -90,38 +105,83 @@ public final class PresenceVerticle extends VerticleBase {
     JsonArray replaced = new JsonArray();
     outcome.replaced().forEach(s ->
         replaced.add(new JsonObject().put("sessionId", s.sessionId()).put("nodeId", s.nodeId())));
-    return kick(userId, outcome.replaced()).map(v -> new JsonObject().put("replaced", replaced));
+    return kick(userId, outcome.replaced())
+        .map(v -> new JsonObject().put("replaced", replaced).put("v", outcome.version()))
+        .recover(err -> {
+          // An old session may still be open on a live node: this login does not complete
+          // (the client gets 503 and may try again; nothing of it stays).
+          // Its session leaves the map again; the old node's next digest lists the old session,
+          // which the map has ended, and it is closed then.
+          LOG.warn("login of user {} refused: {}", userId, err.getMessage());
+          return store.disconnect(userId, session.sessionId())
+              .compose(removed -> removed.wentOffline()
+                  ? transitions.transitioned(userId, false, removed.version())
+                  : Future.succeededFuture())
+              .transform(ar -> Future.failedFuture(
+                  new Refused(FailureCodes.OVERLOADED, err.getMessage())));
+        });
   }
 
   /**
-   * Asks the gateways holding the replaced sessions to send KICKED and close them; completes
-   * when they all have, or when the kick timeout has passed for an unreachable node.
+   * Asks the gateways holding the replaced sessions to send KICKED and close them. Completes
+   * once each is confirmed closed, or its node is no longer a cluster member; retried within
+   * the kick timeout, after which it fails (an old session might still be live).
    */
   private Future<Void> kick(int userId, List<SessionRef> replaced) {
     if (replaced.isEmpty()) {
       return Future.succeededFuture();
     }
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(config.kickTimeoutMs());
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.kickTimeoutMs());
     List<Future<?>> kicks = new ArrayList<>();
     for (SessionRef old : replaced) {
-      JsonObject request = new JsonObject().put("userId", userId).put("sessionId", old.sessionId());
-      kicks.add(bus.request(Addresses.gatewayKick(old.nodeId()), request, options)
-          .onFailure(err -> LOG.warn("kick of session {} of user {} on node {} not confirmed: {}",
-              old.sessionId(), userId, old.nodeId(), err.getMessage())));
+      kicks.add(kickUntil(userId, old, deadline));
     }
-    return Future.join(kicks).<Void>mapEmpty().otherwiseEmpty();
+    return Future.all(kicks).mapEmpty();
+  }
+
+  private Future<Void> kickUntil(int userId, SessionRef old, long deadlineNanos) {
+    long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+    if (!isMember(old.nodeId())) {
+      return Future.succeededFuture();
+    }
+    if (leftMs <= 0) {
+      return Future.failedFuture("session " + old.sessionId() + " on node " + old.nodeId()
+          + " was not confirmed closed within " + config.kickTimeoutMs() + " ms");
+    }
+    JsonObject request = new JsonObject().put("userId", userId).put("sessionId", old.sessionId());
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(Math.max(1, leftMs));
+    return bus.request(Addresses.gatewayKick(old.nodeId()), request, options)
+        .<Void>mapEmpty()
+        .recover(err -> {
+          LOG.warn("kick of session {} of user {} on node {} not confirmed yet: {}",
+              old.sessionId(), userId, old.nodeId(), err.getMessage());
+          Promise<Void> retried = Promise.promise();
+          vertx.setTimer(KICK_RETRY_MS, t -> kickUntil(userId, old, deadlineNanos)
+              .onComplete(retried));
+          return retried.future();
+        });
+  }
+
+  private boolean isMember(String nodeId) {
+    return hazelcast.getCluster().getMembers().stream()
+        .anyMatch(m -> nodeId.equals(m.getAttribute(PresenceService.NODE_ATTRIBUTE)));
   }
 
   private void onDisconnect(Message<JsonObject> msg) {
     JsonObject body = msg.body();
     int userId = body.getInteger("userId");
     store.disconnect(userId, body.getString("sessionId"))
-        .onSuccess(removed -> {
-          if (removed.wentOffline()) {
-            transitions.transitioned(userId, false, removed.version());
-          }
-          msg.reply(new JsonObject().put("wentOffline", removed.wentOffline()));
+        .compose(removed -> {
+          // Answered once the transition is done (row written, friends told), within a
+          // bound: a stopping node waits for these answers before it stops its services.
+          Future<Void> done = removed.wentOffline()
+              ? transitions.transitioned(userId, false, removed.version())
+              : Future.succeededFuture();
+          return done.timeout(config.requestTimeoutMs() / 2, TimeUnit.MILLISECONDS)
+              .otherwiseEmpty()
+              .map(v -> new JsonObject().put("wentOffline", removed.wentOffline()));
         })
+        .onSuccess(msg::reply)
         .onFailure(err -> fail(msg, err));
   }
 
@@ -138,8 +198,11 @@ public final class PresenceVerticle extends VerticleBase {
             }
           });
           LOG.info("node {} drained: {} users had sessions there", nodeId, changes.size());
+          long bound = config.requestTimeoutMs() * 4 / 5;
           return Future.join(written)
-              .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
+              .timeout(bound, TimeUnit.MILLISECONDS)
+              .onFailure(err -> LOG.warn("drain of node {}: not every transition finished"
+                  + " within {} ms; the database reconciliation completes the rest", nodeId, bound))
               .otherwiseEmpty()
               .map(v -> changes.size());
         })
@@ -164,12 +227,16 @@ public final class PresenceVerticle extends VerticleBase {
 
   private void onQuery(Message<JsonObject> msg) {
     Set<Integer> ids = ids(msg.body());
-    store.locate(ids)
-        .onSuccess(located -> {
+    store.read(ids)
+        .onSuccess(entries -> {
           JsonObject states = new JsonObject();
-          ids.forEach(id -> states.put(String.valueOf(id),
-              located.containsKey(id) ? "online" : "offline"));
-          msg.reply(new JsonObject().put("states", states));
+          JsonObject versions = new JsonObject();
+          ids.forEach(id -> {
+            UserSessions entry = entries.get(id);
+            states.put(String.valueOf(id), entry != null && entry.online() ? "online" : "offline");
+            versions.put(String.valueOf(id), UserSessions.visibleVersion(entry));
+          });
+          msg.reply(new JsonObject().put("states", states).put("versions", versions));
         })
         .onFailure(err -> fail(msg, err));
   }

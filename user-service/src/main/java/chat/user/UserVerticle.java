@@ -54,9 +54,9 @@ public final class UserVerticle extends VerticleBase {
   public static final int MAX_MESSAGE_LENGTH = 1 << 20;
   /** msgno values are at most this long (the log column). */
   public static final int MAX_MSGNO_LENGTH = 64;
-  /** Messages in one append call, and user ids named in one call, at most. */
+  /** Messages in one append call, and user ids named in one call (all messages), at most. */
   public static final int MAX_APPEND_MESSAGES = 1_000;
-  public static final int MAX_APPEND_USERS = 10_000;
+  public static final int MAX_APPEND_USERS = 1_000_000;
   /** Pending messages per page, and msgnos per acknowledgement, at most. */
   public static final int MAX_PAGE = 10_000;
   public static final int DEFAULT_HISTORY_LIMIT = 50;

@@ -231,6 +231,24 @@ class MessageStoreTest {
   }
 
   @Test
+  void aCallMayNameThousandsOfUsers() {
+    int alice = register();
+    int bob = register();
+    List<Integer> pending = new ArrayList<>();
+    List<Integer> missing = new ArrayList<>();
+    pending.add(bob);
+    for (int i = 0; i < 2_500; i++) {
+      pending.add(900_000 + i);
+      missing.add(900_000 + i);
+    }
+    JsonObject m = new JsonObject().put("msgid", 10).put("id", alice).put("groupid", 1)
+        .put("msg", "to a crowd").put("msgno", UUID.randomUUID().toString());
+    assertEquals(new JsonArray().add(result(List.of(bob), List.of(), missing)),
+        append(item(m, pending, List.of(alice))));
+    assertEquals(List.of(m.getString("msgno")), msgnos(page(bob, 10)));
+  }
+
+  @Test
   void sixtyKilobyteMessageIsStoredWhole() {
     int bob = register();
     StringBuilder text = new StringBuilder();

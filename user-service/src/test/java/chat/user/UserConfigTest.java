@@ -37,6 +37,26 @@ class UserConfigTest {
   }
 
   @Test
+  void messageStoreAndPasswordSettingsFromEnvironment() {
+    JsonObject json = UserConfig.jsonFromEnv(Map.of(
+        "CHAT_DB_URL", URL, "CHAT_OFFLINE_MAX", "500", "CHAT_HISTORY_DAYS", "0",
+        "CHAT_PASSWORD_THREADS", "3", "CHAT_PASSWORD_QUEUE", "7",
+        "CHAT_PASSWORD_MIN_LENGTH", "8"));
+    UserConfig config = UserConfig.from(json);
+    assertEquals(500, config.offlineMax());
+    assertEquals(0, config.historyDays());
+    assertEquals(3, config.passwordThreads());
+    assertEquals(7, config.passwordQueue());
+    assertEquals(8, config.passwordMinLength());
+    UserConfig defaults = UserConfig.from(new JsonObject().put("dbUrl", URL));
+    assertEquals(10_000, defaults.offlineMax());
+    assertEquals(30, defaults.historyDays());
+    assertEquals(64, defaults.passwordQueue());
+    assertEquals(2, defaults.passwordMinLength());
+    assertEquals(Runtime.getRuntime().availableProcessors(), defaults.passwordThreads());
+  }
+
+  @Test
   void invalidValuesAreRefused() {
     JsonObject base = new JsonObject().put("dbUrl", URL);
     for (JsonObject bad : new JsonObject[] {
@@ -49,7 +69,13 @@ class UserConfigTest {
         base.copy().put("passwordIterations", 5_000_000_000L),
         base.copy().put("tokenTtlSeconds", 0),
         base.copy().put("tokenSecret", "short"),
-        base.copy().put("tokenSecret", 42)}) {
+        base.copy().put("tokenSecret", 42),
+        base.copy().put("offlineMax", 0),
+        base.copy().put("historyDays", -1),
+        base.copy().put("passwordThreads", 0),
+        base.copy().put("passwordQueue", -1),
+        base.copy().put("passwordMinLength", 0),
+        base.copy().put("passwordMinLength", 129)}) {
       assertThrows(IllegalArgumentException.class, () -> UserConfig.from(bad), bad::encode);
     }
   }

@@ -3,10 +3,12 @@ package chat.gateway.bus;
 import chat.gateway.session.SessionEvents;
 import chat.protocol.bus.Addresses;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +30,7 @@ public final class SessionEndReporter implements SessionEvents {
   private final Vertx vertx;
   private final String nodeId;
   private final DeliveryOptions options;
+  private final AtomicInteger unconfirmed = new AtomicInteger();
 
   public SessionEndReporter(Vertx vertx, String nodeId, long timeoutMs) {
     this.vertx = vertx;
@@ -39,7 +42,33 @@ public final class SessionEndReporter implements SessionEvents {
   public void userSessionEnded(int userId, String sessionId, String why) {
     JsonObject report = new JsonObject().put("userId", userId).put("sessionId", sessionId)
         .put("nodeId", nodeId).put("reason", why);
+    unconfirmed.incrementAndGet();
     send(report, 100);
+  }
+
+  /**
+   * Completes once every end reported so far is confirmed by presence (which confirms after
+   * the user's transition is done: row written, friends told), or after {@code boundMs}.
+   * A draining node waits for this before it stops the services those steps need.
+   */
+  public Future<Void> allConfirmed(long boundMs) {
+    long deadline = System.nanoTime() + boundMs * 1_000_000;
+    Promise<Void> done = Promise.promise();
+    checkConfirmed(deadline, boundMs, done);
+    return done.future();
+  }
+
+  private void checkConfirmed(long deadlineNanos, long boundMs, Promise<Void> done) {
+    int left = unconfirmed.get();
+    if (left == 0) {
+      done.complete();
+    } else if (System.nanoTime() > deadlineNanos) {
+      LOG.warn("{} session ends still unconfirmed by presence after {} ms; the digest and the"
+          + " database reconciliation complete them", left, boundMs);
+      done.complete();
+    } else {
+      vertx.setTimer(20, t -> checkConfirmed(deadlineNanos, boundMs, done));
+    }
   }
 
   @Override
@@ -58,6 +87,7 @@ public final class SessionEndReporter implements SessionEvents {
 
   private void send(JsonObject report, long backoffMs) {
     vertx.eventBus().request(Addresses.PRESENCE_DISCONNECT, report, options)
+        .onSuccess(reply -> unconfirmed.decrementAndGet())
         .onFailure(err -> {
           LOG.warn("end of session {} not yet confirmed by presence ({}); retry in {} ms",
               report.getString("sessionId"), err.getMessage(), backoffMs);

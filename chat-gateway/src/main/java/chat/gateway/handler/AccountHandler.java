@@ -2,6 +2,7 @@ package chat.gateway.handler;
 
 import chat.gateway.GatewayConfig;
 import chat.gateway.bus.ServiceClient;
+import chat.gateway.bus.SessionDigestReporter;
 import chat.gateway.session.Session;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
@@ -93,7 +94,13 @@ final class AccountHandler {
         .compose(v -> ackIfAsked(session, request));
   }
 
-  /** Credentials are good: register the session with presence, then build and send the ack. */
+  /**
+   * Credentials are good: register the session with presence, then build and send the ack.
+   * The connect carries this node's next connect number (see SessionDigestReporter). The end
+   * of the session is reported whatever the connect's outcome, once it is known — also when
+   * it failed or timed out: presence may still have added the session, and an end that
+   * arrives before its connect makes the connect add nothing.
+   */
   private Future<Void> enter(Session session, JsonObject request, JsonObject user, Object seq) {
     int userId = user.getInteger("id");
     String sessionId = session.beginLogin(userId, user.getString("name"));
@@ -102,8 +109,9 @@ final class AccountHandler {
         .put("sessionId", sessionId)
         .put("nodeId", config.nodeId())
         .put("transport", session.transport())
-        .put("policy", config.loginConflict()));
-    session.registering(registration);
+        .put("policy", config.loginConflict())
+        .put("seq", SessionDigestReporter.nextConnectSeq()));
+    session.registering(registration.otherwiseEmpty());
     return registration
         .compose(registered -> profileAck(session, request, user, seq))
         .recover(err -> {
@@ -152,12 +160,12 @@ final class AccountHandler {
     return offline.deliverStored(session);
   }
 
+  /** Presence's {states, versions} of the given users. */
   private Future<JsonObject> states(JsonArray ids) {
     if (ids.isEmpty()) {
       return Future.succeededFuture(new JsonObject());
     }
-    return services.request(Addresses.PRESENCE_QUERY, new JsonObject().put("ids", ids))
-        .map(reply -> reply.getJsonObject("states", new JsonObject()));
+    return services.request(Addresses.PRESENCE_QUERY, new JsonObject().put("ids", ids));
   }
 
   private JsonObject heartbeatSettings() {

@@ -5,24 +5,32 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Builds LOGIN_MSG_ACK from the user's profile and the states of the people in it. Classic
+ * Builds LOGIN_MSG_ACK from the user's profile and the presence of the people in it. Classic
  * clients get {@code offlinemsg}, {@code friends}, {@code groups} (and a group's
- * {@code users}) as arrays of JSON texts; {@code "format":"structured"} gets objects.
+ * {@code users}) as arrays of JSON texts; {@code "format":"structured"} gets objects. A
+ * friend carries {@code v}, the version of its state (the same as in PRESENCE).
  */
 final class LoginAck {
 
   private LoginAck() {
   }
 
+  /**
+   * @param presence presence's answer for {@link #peopleIn}: {@code {states:{id:state},
+   *                 versions:{id:v}}}
+   */
   static JsonObject build(int userId, String name, String token, JsonObject profile,
-                          JsonObject states, boolean structured, JsonObject heartbeat) {
+                          JsonObject presence, boolean structured, JsonObject heartbeat) {
+    JsonObject states = presence.getJsonObject("states", new JsonObject());
+    JsonObject versions = presence.getJsonObject("versions", new JsonObject());
     JsonArray friends = new JsonArray();
     for (Object f : profile.getJsonArray("friends", new JsonArray())) {
       JsonObject friend = (JsonObject) f;
       friends.add(item(new JsonObject()
           .put("id", friend.getInteger("id"))
           .put("name", friend.getString("name"))
-          .put("state", stateOf(states, friend.getInteger("id"))), structured));
+          .put("state", stateOf(states, friend.getInteger("id")))
+          .put("v", versions.getLong(String.valueOf(friend.getInteger("id")), 0L)), structured));
     }
     JsonArray groups = new JsonArray();
     for (Object g : profile.getJsonArray("groups", new JsonArray())) {

@@ -57,26 +57,20 @@ final class OfflineHandler {
   }
 
   /**
-   * Classic login: the ack was written, so what it held is acknowledged — unless the client
-   * resets the connection within a short grace: a client that dies (or closes) with the ack
-   * unread makes its kernel answer with a reset, and then the messages stay for the next login.
+   * Classic login: the ack was written; what it held is acknowledged once the client shows it
+   * read it (its next request, a clean close, or a second without a reset). A client that
+   * dies with the ack unread makes its kernel answer with a reset: the messages stay.
    */
   void loginAckWritten(Session session, int userId) {
     if (session.offlineAckMode() || session.offlineGiven().isEmpty()) {
       return;
     }
-    acknowledgeUnlessReset(session, userId, new ArrayList<>(session.offlineGiven()));
+    acknowledgeOnceRead(session, userId, new ArrayList<>(session.offlineGiven()));
   }
 
-  private void acknowledgeUnlessReset(Session session, int userId, List<String> msgnos) {
-    session.context().owner().setTimer(CLASSIC_ACK_GRACE_MS, t -> {
-      if (session.wasReset()) {
-        LOG.info("user {} reset the connection with stored messages unread: {} kept", userId,
-            msgnos.size());
-      } else {
-        acknowledge(session, userId, msgnos);
-      }
-    });
+  private void acknowledgeOnceRead(Session session, int userId, List<String> msgnos) {
+    session.whenLoginRead(() -> acknowledge(session, userId, msgnos));
+    session.context().owner().setTimer(CLASSIC_ACK_GRACE_MS, t -> session.loginRead());
   }
 
   /** OFFLINE_ACK: acknowledges what was given up to {@code upto}, answered with the next page. */
@@ -152,7 +146,7 @@ final class OfflineHandler {
             }
           }
           if (!pushed.isEmpty() && !session.offlineAckMode()) {
-            Future.all(writes).onSuccess(v -> acknowledgeUnlessReset(session, userId, pushed));
+            Future.all(writes).onSuccess(v -> acknowledgeOnceRead(session, userId, pushed));
           }
           return Future.<Void>succeededFuture();
         })

@@ -25,10 +25,11 @@ public interface ClientConnection {
   Future<Void> close();
 
   /**
-   * Closes the connection at once without flushing what is still queued (a reset): for a
-   * peer that does not read, whose socket would never take the rest.
+   * Closes the connection at once, dropping what the process still queues for it (not what
+   * the kernel already took): for a peer that does not read, whose socket would never take
+   * the rest. Those writes fail, so their chats are kept for the next login.
    */
-  default Future<Void> reset() {
+  default Future<Void> closeNow() {
     return close();
   }
 

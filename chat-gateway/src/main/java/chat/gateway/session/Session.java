@@ -83,7 +83,11 @@ public final class Session {
   private long slowCheckTimer = -1;
   /** Bytes handed to the socket whose write has not completed (the socket did not take them). */
   private long unwrittenBytes;
+  /** Bytes of writes completed so far: progress of a client that reads. */
+  private long completedBytes;
   private boolean peerReset;
+  /** Runs once the client shows it has read its LOGIN ack (see {@link #whenLoginRead}). */
+  private Runnable afterLoginRead;
   /** An offline check arrived while the login (or another check) was still under way. */
   private boolean offlineCheckPending;
   private boolean offlineCheckRunning;
@@ -133,9 +137,29 @@ public final class Session {
     peerReset = true;
   }
 
-  /** Whether the peer reset the connection (see {@link #peerReset()}). */
-  public boolean wasReset() {
-    return peerReset;
+  /**
+   * Runs the action once the client shows it has read what was written so far: it sends its
+   * next request, or closes cleanly (FIN, not a reset). Not run when the peer resets first.
+   * The caller may also {@link #loginRead() run it} after a grace period.
+   */
+  public void whenLoginRead(Runnable action) {
+    Runnable before = afterLoginRead;
+    afterLoginRead = before == null ? action : () -> {
+      before.run();
+      action.run();
+    };
+  }
+
+  /** Runs the pending {@link #whenLoginRead} action now, unless the peer reset (once). */
+  public void loginRead() {
+    Runnable action = afterLoginRead;
+    afterLoginRead = null;
+    if (action != null && !peerReset) {
+      action.run();
+    } else if (action != null) {
+      LOG.info("session {} user {} reset with its login unread: stored messages kept",
+          connectionId, userId);
+    }
   }
 
   /** Any byte received is a sign of life. */
@@ -148,6 +172,7 @@ public final class Session {
     if (state == State.ENDED) {
       return;
     }
+    loginRead();
     Object seq = Fields.seq(request);
     if (!rateLimiter.tryAcquire()) {
       send(Replies.error(ErrorCode.RATE_LIMITED, "rate limit exceeded: message dropped",
@@ -239,6 +264,7 @@ public final class Session {
     if (closeReason == null) {
       closeReason = reason;
     }
+    loginRead();
     keepUndelivered();
     endUserSession(reason.name().toLowerCase(java.util.Locale.ROOT));
     state = State.ENDED;
@@ -557,6 +583,9 @@ public final class Session {
     unwrittenBytes += size;
     Future<Void> written = connection.write(text).andThen(ar -> {
       unwrittenBytes -= size;
+      if (ar.succeeded()) {
+        completedBytes += size;
+      }
       if (chat && ar.succeeded() && unwrittenChats.remove(writeNumber) != null) {
         handler.written(this, forUser, message);
       }
@@ -565,29 +594,46 @@ public final class Session {
         connection.close();
       }
     });
-    watchOutput();
+    watchOutput(size);
     return written;
   }
 
-  private void watchOutput() {
-    long pending = unwrittenBytes;
-    if (pending <= config.outboundMaxBytes() || closeReason != null) {
+  /**
+   * Judged on what was already waiting before the newest message, so one large message (a
+   * login ack with a long backlog) still goes out to a client that reads. Above the bound, a
+   * client whose socket takes nothing for the grace period is cut off; far above it (four
+   * times), it is cut off at once, whatever it still reads: memory per connection is bounded.
+   */
+  private void watchOutput(int newest) {
+    long before = unwrittenBytes - newest;
+    if (before <= config.outboundMaxBytes() || closeReason != null) {
       return;
     }
-    if (pending > 4L * config.outboundMaxBytes()) {
-      cutOff(pending);
+    if (before > 4L * config.outboundMaxBytes()) {
+      cutOff(unwrittenBytes);
     } else if (slowCheckTimer < 0) {
-      slowCheckTimer = vertx.setTimer(Math.max(1, config.slowConsumerGraceMs()), t -> {
-        slowCheckTimer = -1;
-        long still = unwrittenBytes;
-        if (still > config.outboundMaxBytes() && state != State.ENDED) {
-          cutOff(still);
-        }
-      });
+      armSlowCheck(completedBytes);
     }
   }
 
-  /** A slow consumer: closed at once (no flush), its unwritten chats kept for the next login. */
+  private void armSlowCheck(long completedAtStart) {
+    slowCheckTimer = vertx.setTimer(Math.max(1, config.slowConsumerGraceMs()), t -> {
+      slowCheckTimer = -1;
+      if (unwrittenBytes <= config.outboundMaxBytes() || state == State.ENDED) {
+        return;
+      }
+      if (completedBytes == completedAtStart) {
+        cutOff(unwrittenBytes);
+      } else {
+        armSlowCheck(completedBytes);
+      }
+    });
+  }
+
+  /**
+   * A slow consumer: closed at once (the process waits for no flush), its unwritten chats
+   * kept for the next login.
+   */
   private void cutOff(long pending) {
     if (closeReason != null) {
       return;
@@ -595,7 +641,7 @@ public final class Session {
     LOG.warn("session {} user {} is not reading: {} bytes unwritten; closing", connectionId,
         userId, pending);
     closeReason = CloseReason.SLOW_CONSUMER;
-    connection.reset();
+    connection.closeNow();
   }
 
   // ---- internals ----

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 
 /**
  * The sessions of this node, by connection and by user: the one place the event-bus side of
@@ -75,6 +76,15 @@ public final class SessionRegistry {
   public List<Session> sessionsOf(int userId) {
     Set<Session> set = byUser.get(userId);
     return set == null ? List.of() : List.copyOf(set);
+  }
+
+  /**
+   * Calls {@code action} for each user session of this node (logged in or logging in), with
+   * its user id. Safe from any thread; a session whose login number was taken before the call
+   * and that has not ended is seen with its current session id.
+   */
+  public void forEachUserSession(BiConsumer<Integer, Session> action) {
+    byUser.forEach((userId, set) -> set.forEach(s -> action.accept(userId, s)));
   }
 
   /** Kicks one user session, if it is here; completes once its socket is closed. */

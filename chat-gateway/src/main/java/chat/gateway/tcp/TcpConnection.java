@@ -3,7 +3,7 @@ package chat.gateway.tcp;
 import chat.gateway.session.ClientConnection;
 import chat.gateway.session.Session;
 import chat.protocol.wire.JsonStreamFraming;
-import chat.gateway.session.ChannelReset;
+import chat.gateway.session.ChannelClose;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
 import io.vertx.core.Future;
@@ -123,9 +123,9 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
   }
 
   @Override
-  public Future<Void> reset() {
+  public Future<Void> closeNow() {
     closing = true;
-    ChannelReset.reset(channel());
+    ChannelClose.closeNow(channel());
     return Future.succeededFuture();
   }
 

@@ -4,7 +4,7 @@ import chat.gateway.session.ClientConnection;
 import chat.gateway.session.Session;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Replies;
-import chat.gateway.session.ChannelReset;
+import chat.gateway.session.ChannelClose;
 import io.netty.channel.Channel;
 import io.vertx.core.Future;
 import io.vertx.core.internal.http.WebSocketInternal;
@@ -84,10 +84,10 @@ final class WebSocketConnection implements ClientConnection {
     return socket.close();
   }
 
-  /** The TCP connection under the WebSocket is reset: no close frame, no flush. */
+  /** The TCP connection under the WebSocket is closed at once: no close frame, no flush. */
   @Override
-  public Future<Void> reset() {
-    ChannelReset.reset(channel());
+  public Future<Void> closeNow() {
+    ChannelClose.closeNow(channel());
     return Future.succeededFuture();
   }
 

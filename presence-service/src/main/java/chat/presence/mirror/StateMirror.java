@@ -1,5 +1,6 @@
 package chat.presence.mirror;
 
+import chat.presence.store.PresenceStore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -9,6 +10,7 @@ import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,16 +31,17 @@ public final class StateMirror {
   private static final Logger LOG = LoggerFactory.getLogger(StateMirror.class);
   private static final String UPDATE_STATE =
       "UPDATE user SET state = ?, state_version = ? WHERE id = ? AND state_version < ?";
-  private static final String SELECT_ONLINE = "SELECT id FROM user WHERE state = 'online'";
+  private static final String SELECT_ONLINE =
+      "SELECT id, state_version FROM user WHERE state = 'online' AND id > ? ORDER BY id LIMIT ?";
   private static final long FIRST_RETRY_MS = 100;
   private static final long MAX_RETRY_MS = 5_000;
 
   /** The newest state not yet written for one user, and who waits for it. */
-  private record Pending(boolean online, long version, List<Promise<Void>> waiters) {
+  private record Pending(boolean online, long version, List<Promise<Boolean>> waiters) {
 
     Pending newest(Pending other) {
       Pending newer = other.version() > version ? other : this;
-      List<Promise<Void>> all = new ArrayList<>(waiters);
+      List<Promise<Boolean>> all = new ArrayList<>(waiters);
       all.addAll(other.waiters());
       return new Pending(newer.online(), newer.version(), all);
     }
@@ -58,24 +61,63 @@ public final class StateMirror {
 
   /**
    * Records a transition; it reaches the database as soon as the database answers. The future
-   * completes once this state, or a newer one, has been written.
+   * completes once this state, or a newer one, has been sent to the database: with true when
+   * the UPDATE changed the row, false when it matched none (the row holds a newer version
+   * already, or the user does not exist). Only true means "written".
    */
-  public Future<Void> write(int userId, boolean online, long version) {
-    Promise<Void> written = Promise.promise();
+  public Future<Boolean> write(int userId, boolean online, long version) {
+    Promise<Boolean> written = Promise.promise();
     pending.merge(userId, new Pending(online, version, List.of(written)), Pending::newest);
     flush(userId);
     return written.future();
   }
 
-  /** Users the database shows online. */
-  public Future<Set<Integer>> onlineInDatabase() {
-    return pool.query(SELECT_ONLINE).execute().map(rows -> {
-      Set<Integer> ids = new HashSet<>();
-      for (Row row : rows) {
-        ids.add(row.getInteger(0));
-      }
-      return ids;
+  /**
+   * Up to {@code limit} users the database shows online, with their versions, in id order
+   * after {@code afterId}: one bounded read along the primary key.
+   */
+  public Future<Map<Integer, PresenceStore.Row>> onlineAfter(int afterId, int limit) {
+    return pool.preparedQuery(SELECT_ONLINE).execute(Tuple.of(afterId, limit))
+        .map(rows -> {
+          Map<Integer, PresenceStore.Row> online = new LinkedHashMap<>();
+          for (Row row : rows) {
+            online.put(row.getInteger(0), new PresenceStore.Row(true, row.getLong(1)));
+          }
+          return online;
+        });
+  }
+
+  /** The presence columns of the given users (read by primary key); missing users are absent. */
+  public Future<Map<Integer, PresenceStore.Row>> rows(Set<Integer> userIds) {
+    if (userIds.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    List<Integer> ids = List.copyOf(userIds);
+    String marks = String.join(",", java.util.Collections.nCopies(ids.size(), "?"));
+    return pool.preparedQuery("SELECT id, state, state_version FROM user WHERE id IN (" + marks + ")")
+        .execute(Tuple.from(ids))
+        .map(rows -> {
+          Map<Integer, PresenceStore.Row> found = new HashMap<>();
+          for (Row row : rows) {
+            found.put(row.getInteger(0),
+                new PresenceStore.Row("online".equals(row.getString(1)), row.getLong(2)));
+          }
+          return found;
+        });
+  }
+
+  /** The database versions of the given users: where their counters start (see VersionSeeds). */
+  public Future<Map<Integer, Long>> versions(Set<Integer> userIds) {
+    return rows(userIds).map(found -> {
+      Map<Integer, Long> versions = new HashMap<>();
+      found.forEach((id, row) -> versions.put(id, row.version()));
+      return versions;
     });
+  }
+
+  /** How many users have a write not yet answered by the database. */
+  public int backlog() {
+    return pending.size() + inFlight.size();
   }
 
   private void flush(int userId) {
@@ -93,7 +135,8 @@ public final class StateMirror {
           inFlight.remove(userId);
           if (ar.succeeded()) {
             retryDelayMs = FIRST_RETRY_MS;
-            next.waiters().forEach(Promise::tryComplete);
+            boolean landed = ar.result().rowCount() > 0;
+            next.waiters().forEach(w -> w.tryComplete(landed));
             flush(userId);
           } else {
             pending.merge(userId, next, Pending::newest);

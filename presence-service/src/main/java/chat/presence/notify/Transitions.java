@@ -10,6 +10,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -44,21 +45,30 @@ public final class Transitions {
 
   /**
    * Reports a transition: the user went online (or offline) at {@code version}. The future
-   * completes when the database shows it.
+   * completes when both steps are done: the database write has been answered, and every
+   * online friend's node has answered its PRESENCE (or the friends could not be found). It
+   * never fails; the caller bounds how long it waits.
    */
   public Future<Void> transitioned(int userId, boolean online, long version) {
-    LOG.info("user {} is {}", userId, online ? "online" : "offline");
-    tellFriends(userId, online);
-    return mirror.write(userId, online, version);
+    LOG.info("user {} is {} (v {})", userId, online ? "online" : "offline", version);
+    Future<Void> told = tellFriends(userId, online, version);
+    Future<Boolean> written = mirror.write(userId, online, version);
+    return Future.join(told, written).<Void>mapEmpty().otherwiseEmpty();
   }
 
-  private void tellFriends(int userId, boolean online) {
-    JsonObject payload = Replies.presence(userId, online);
-    friendsOf(userId, FRIEND_LIST_ATTEMPTS)
+  private Future<Void> tellFriends(int userId, boolean online, long version) {
+    JsonObject payload = Replies.presence(userId, online, version);
+    return friendsOf(userId, FRIEND_LIST_ATTEMPTS)
         .compose(store::locate)
-        .onSuccess(located -> located.forEach((friendId, sessions) ->
-            nodesOf(sessions).forEach(node -> bus.send(Addresses.gatewayDeliver(node),
-                new JsonObject().put("userId", friendId).put("payload", payload)))))
+        .compose(located -> {
+          List<Future<?>> sent = new ArrayList<>();
+          located.forEach((friendId, sessions) -> nodesOf(sessions).forEach(node ->
+              sent.add(bus.request(Addresses.gatewayDeliver(node),
+                  new JsonObject().put("userId", friendId).put("payload", payload),
+                  friendListOptions))));
+          // A friend whose session ended meanwhile answers NO_SESSION: that is fine.
+          return Future.join(sent).<Void>mapEmpty().otherwiseEmpty();
+        })
         .onFailure(err -> LOG.warn("friends of user {} not told of the change: {}", userId,
             err.getMessage()));
   }

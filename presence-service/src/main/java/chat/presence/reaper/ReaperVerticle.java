@@ -8,62 +8,89 @@ import chat.presence.notify.Transitions;
 import chat.presence.store.HazelcastPresenceStore;
 import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.PresenceStore;
+import chat.protocol.bus.Addresses;
+import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the online map and the database free of ghosts:
+ * Keeps the three views of presence — the connections the gateways hold, the online map and
+ * the {@code user.state} rows — in agreement:
  * <ul>
- *   <li>when a member leaves the cluster (killed, frozen past the failure detector, cut off),
- *   every session it held is removed at once, and again by a periodic sweep that compares the
- *   sessions' nodes with the current members, so a missed event is caught too;</li>
- *   <li>at start-up, and then periodically, every row the database shows 'online' without a
- *   live session in the map is set 'offline' (after a whole-cluster crash, this is every
- *   such row, before the node reports ready);</li>
- *   <li>old tombstones are forgotten.</li>
+ *   <li><b>node loss</b>: when a member leaves (killed, frozen past the failure detector, cut
+ *   off), each survivor removes, among the entries it owns, every session held by a node that
+ *   is no longer a member — at once, and again shortly after (entries whose owner was the
+ *   departed member are promoted to a survivor from their backup), then every
+ *   {@code sweepIntervalMs}. It needs no other member's answer, so it never waits for
+ *   partitions to migrate. The path is logged with its parts;</li>
+ *   <li><b>digests</b>: each gateway's list of the sessions it holds repairs the map both ways
+ *   ({@link DigestRepair});</li>
+ *   <li><b>the database</b>: the oldest member reconciles the rows both ways
+ *   ({@link DbReconciler}), at start-up before this node is ready, then every repair round.</li>
  * </ul>
- * Each removal is an atomic step on the user's entry: when several members sweep at once,
- * exactly one of them sees a given session go, so each offline transition is reported once.
+ * Nothing here runs while {@code maySweep} says no (this side of a split lost its quorum) or
+ * while this process has just woken from a pause. Blocking scans run on the
+ * {@value PresenceService#REPAIR_POOL} pool, never the default worker pool.
  */
 public final class ReaperVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReaperVerticle.class);
+  /** After a member left: when to sweep again for entries promoted to this member. */
+  private static final long[] RESWEEP_MS = {100, 300, 700, 1_500};
 
   private final PresenceConfig config;
   private final HazelcastInstance hazelcast;
   private final PauseDetector pauses;
+  private final BooleanSupplier maySweep;
+  private final Map<String, Set<Integer>> liveByNode = new ConcurrentHashMap<>();
   private PresenceStore store;
   private Transitions transitions;
+  private DigestRepair digests;
+  private DbReconciler reconciler;
+  private LastHeard lastHeard;
   private Pool pool;
+  private WorkerExecutor repairs;
   private UUID membershipRegistration;
   private boolean sweeping;
+  private boolean reconciling;
 
-  public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast, PauseDetector pauses) {
+  public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast, PauseDetector pauses,
+                        BooleanSupplier maySweep) {
     this.config = config;
     this.hazelcast = hazelcast;
     this.pauses = pauses;
+    this.maySweep = maySweep;
   }
 
   @Override
   public Future<?> start() {
-    store = new HazelcastPresenceStore(vertx, hazelcast);
-    pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 2);
-    transitions = new Transitions(vertx.eventBus(), store, new StateMirror(vertx, pool),
-        config.requestTimeoutMs());
+    pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 4);
+    StateMirror mirror = new StateMirror(vertx, pool);
+    repairs = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
+    store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
+    transitions = new Transitions(vertx.eventBus(), store, mirror, config.requestTimeoutMs());
+    digests = new DigestRepair(store, transitions, vertx.eventBus());
+    reconciler = new DbReconciler(store, mirror);
+    lastHeard = new LastHeard(hazelcast);
     Context context = vertx.getOrCreateContext();
     membershipRegistration = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
       @Override
@@ -72,18 +99,25 @@ public final class ReaperVerticle extends VerticleBase {
 
       @Override
       public void memberRemoved(MembershipEvent event) {
-        LOG.warn("cluster member {} (node {}) left; removing its sessions",
-            event.getMember().getUuid(), event.getMember().getAttribute(PresenceService.NODE_ATTRIBUTE));
-        context.runOnContext(v -> sweep());
+        long detectedAt = System.currentTimeMillis();
+        Member member = event.getMember();
+        String nodeId = member.getAttribute(PresenceService.NODE_ATTRIBUTE);
+        long heardAt = lastHeard.forget(member.getUuid());
+        LOG.warn("cluster member {} (node {}) left; removing its sessions", member.getUuid(),
+            nodeId);
+        context.runOnContext(v -> nodeLost(nodeId, heardAt, detectedAt));
       }
     });
-    // Ready only once no row shows a user online without a live session.
-    return sweepOnce()
-        .compose(v -> reconcileOnce())
+    vertx.setPeriodic(250, t -> lastHeard.sample());
+    // Ready only once no row shows a user online without a live session (the oldest member
+    // checks; after a whole-cluster crash, that is the first node up).
+    return sweepOnce("start-up").mapEmpty()
+        .compose(v -> elected() ? reconcileOnce() : Future.succeededFuture())
+        .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.PRESENCE_NODE_DIGEST,
+            msg -> onDigest(msg.body())).completion())
         .onSuccess(v -> {
           vertx.setPeriodic(config.sweepIntervalMs(), t -> sweep());
-          vertx.setPeriodic(config.reconcileIntervalMs(), t -> reconcile());
-          vertx.setPeriodic(config.tombstoneAgeMs(), t -> forgetTombstones());
+          vertx.setPeriodic(config.repairRoundMs(), t -> reconcile());
         });
   }
 
@@ -96,72 +130,144 @@ public final class ReaperVerticle extends VerticleBase {
         LOG.debug("membership listener not removed: {}", e.getMessage());
       }
     }
+    if (repairs != null) {
+      repairs.close();
+    }
     return pool == null ? Future.succeededFuture() : pool.close();
   }
 
-  private void sweep() {
-    if (sweeping) {
-      return;
+  /** Whether this side may act on other nodes' sessions now. */
+  private boolean mayAct(String what) {
+    if (!maySweep.getAsBoolean()) {
+      LOG.warn("not running the {}: this side of the cluster may not sweep (no quorum)", what);
+      return false;
     }
     if (pauses.recentlyPaused()) {
       // This process was frozen: the others declared it dead, not the other way round.
-      LOG.warn("not removing sessions of other nodes: this node was paused and is rejoining");
+      LOG.warn("not running the {}: this node was paused and is rejoining", what);
+      return false;
+    }
+    return true;
+  }
+
+  /** The oldest member reconciles the database; the others leave it alone. */
+  private boolean elected() {
+    return hazelcast.getCluster().getMembers().iterator().next().localMember();
+  }
+
+  private void nodeLost(String nodeId, long heardAt, long detectedAt) {
+    liveByNode.remove(nodeId);
+    if (!mayAct("node-loss sweep")) {
+      return;
+    }
+    measuredSweep(nodeId, heardAt, detectedAt, "at once");
+    for (long delay : RESWEEP_MS) {
+      vertx.setTimer(delay, t -> {
+        if (mayAct("node-loss sweep")) {
+          measuredSweep(nodeId, heardAt, detectedAt, "after " + delay + " ms");
+        }
+      });
+    }
+  }
+
+  /**
+   * One local sweep after a node loss, logged with its parts: last heartbeat → detection →
+   * sessions removed → rows written and friends told.
+   */
+  private void measuredSweep(String nodeId, long heardAt, long detectedAt, String when) {
+    long sweepStart = System.currentTimeMillis();
+    store.dropLocalOutside(liveNodes())
+        .compose(changes -> {
+          long swept = System.currentTimeMillis();
+          List<Future<Void>> done = new ArrayList<>();
+          changes.forEach((userId, removed) -> {
+            if (removed.wentOffline()) {
+              done.add(transitions.transitioned(userId, false, removed.version()));
+            }
+          });
+          if (changes.isEmpty()) {
+            return Future.succeededFuture();
+          }
+          return Future.join(done).eventually(() -> {
+            long finished = System.currentTimeMillis();
+            LOG.info("node loss {}: {} users offline (sweep {}); last heartbeat→detected {} ms,"
+                    + " detected→swept {} ms, swept→written and told {} ms; total {} ms"
+                    + " since last heartbeat", nodeId, done.size(), when,
+                heardAt > 0 ? detectedAt - heardAt : -1, swept - detectedAt, finished - swept,
+                heardAt > 0 ? finished - heardAt : -1);
+            return Future.succeededFuture();
+          });
+        })
+        .onFailure(err -> LOG.warn("node-loss sweep ({}) failed after {} ms: {}", when,
+            System.currentTimeMillis() - sweepStart, err.getMessage()));
+  }
+
+  private Set<String> liveNodes() {
+    return hazelcast.getCluster().getMembers().stream()
+        .map(member -> member.getAttribute(PresenceService.NODE_ATTRIBUTE))
+        .filter(Objects::nonNull)
+        .collect(Collectors.toSet());
+  }
+
+  private void sweep() {
+    if (sweeping || !mayAct("periodic sweep")) {
       return;
     }
     sweeping = true;
-    sweepOnce()
+    sweepOnce("periodic")
         .onFailure(err -> LOG.warn("sweep of departed nodes failed: {}", err.getMessage()))
         .onComplete(ar -> sweeping = false);
   }
 
-  private Future<Void> sweepOnce() {
-    Set<String> live = hazelcast.getCluster().getMembers().stream()
-        .map(member -> member.getAttribute(PresenceService.NODE_ATTRIBUTE))
-        .filter(Objects::nonNull)
-        .collect(Collectors.toSet());
-    return store.dropNodesOtherThan(live).map(changes -> {
-      report(changes);
+  private Future<Map<Integer, Removed>> sweepOnce(String why) {
+    return store.dropLocalOutside(liveNodes()).onSuccess(changes -> {
+      changes.forEach((userId, removed) -> {
+        if (removed.wentOffline()) {
+          transitions.transitioned(userId, false, removed.version());
+        }
+      });
       if (!changes.isEmpty()) {
-        LOG.info("removed the sessions of {} users held by departed nodes", changes.size());
+        LOG.info("{} sweep: removed the sessions of {} users held by departed nodes", why,
+            changes.size());
       }
-      return null;
     });
   }
 
-  private void report(Map<Integer, Removed> changes) {
-    changes.forEach((userId, removed) -> {
-      if (removed.wentOffline()) {
-        transitions.transitioned(userId, false, removed.version());
-      }
-    });
+  private void onDigest(JsonObject body) {
+    DigestRepair.Digest digest;
+    try {
+      digest = DigestRepair.Digest.parse(body);
+    } catch (RuntimeException e) {
+      LOG.warn("malformed session digest ignored: {}", e.getMessage());
+      return;
+    }
+    if (!liveNodes().contains(digest.nodeId())) {
+      // A node the cluster no longer counts: its sessions were swept; it will close them.
+      return;
+    }
+    liveByNode.put(digest.nodeId(), new HashSet<>(digest.loggedIn().keySet()));
+    if (!mayAct("digest repair")) {
+      return;
+    }
+    digests.apply(digest)
+        .onFailure(err -> LOG.warn("digest of node {} not applied: {}", digest.nodeId(),
+            err.getMessage()));
   }
 
   private void reconcile() {
-    if (pauses.recentlyPaused()) {
+    if (reconciling || !elected() || !mayAct("database reconciliation")) {
       return;
     }
+    reconciling = true;
     reconcileOnce()
-        .onFailure(err -> LOG.warn("reconciliation with the database failed: {}", err.getMessage()));
+        .onFailure(err -> LOG.warn("reconciliation with the database failed: {}", err.getMessage()))
+        .onComplete(ar -> reconciling = false);
   }
 
-  /** Sets 'offline' every row shown 'online' whose user has no live session. */
   private Future<Void> reconcileOnce() {
-    StateMirror mirror = transitions.mirror();
-    return mirror.onlineInDatabase()
-        .compose(store::stampOffline)
-        .compose(stamped -> {
-          if (!stamped.isEmpty()) {
-            LOG.info("{} users shown online in the database had no live session: set offline",
-                stamped.size());
-          }
-          List<Future<Void>> writes = new ArrayList<>();
-          stamped.forEach((userId, version) -> writes.add(mirror.write(userId, false, version)));
-          return Future.all(writes).mapEmpty();
-        });
-  }
-
-  private void forgetTombstones() {
-    store.forgetTombstones(config.tombstoneAgeMs())
-        .onFailure(err -> LOG.debug("tombstone clean-up failed: {}", err.getMessage()));
+    liveByNode.keySet().retainAll(liveNodes());
+    Set<Integer> live = new HashSet<>();
+    liveByNode.values().forEach(live::addAll);
+    return reconciler.pass(live).mapEmpty();
   }
 }

@@ -1,14 +1,19 @@
 package chat.presence.store;
 
+import chat.presence.store.Outcomes.Aligned;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.Outcomes.Removed;
+import chat.presence.store.Outcomes.Restored;
+import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
+import com.hazelcast.partition.Partition;
+import com.hazelcast.partition.PartitionService;
 import com.hazelcast.query.Predicate;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +26,10 @@ import java.util.concurrent.CompletionStage;
  * The online map as a Hazelcast {@link IMap} keyed by user id. It is partitioned and backed
  * up across the members, so it outlives any single node; each change runs as an entry
  * processor on the key's owner (see {@link SessionProcessors}).
+ *
+ * <p>Scans never cover the whole cluster: each member looks only at the entries it owns
+ * ({@code localKeySet}), on the given worker executor (never the default worker pool, where
+ * password hashing runs), and then changes just the entries that need it.
  */
 public final class HazelcastPresenceStore implements PresenceStore {
 
@@ -29,37 +38,95 @@ public final class HazelcastPresenceStore implements PresenceStore {
 
   private final Vertx vertx;
   private final IMap<Integer, UserSessions> map;
+  private final PartitionService partitions;
+  private final Member self;
+  private final WorkerExecutor scans;
+  private final VersionSeeds seeds;
 
-  public HazelcastPresenceStore(Vertx vertx, HazelcastInstance hazelcast) {
+  /**
+   * @param scans where blocking local scans run
+   * @param seeds the database's versions, for users the map has no counter for
+   */
+  public HazelcastPresenceStore(Vertx vertx, HazelcastInstance hazelcast, WorkerExecutor scans,
+                                VersionSeeds seeds) {
     this.vertx = vertx;
     this.map = hazelcast.getMap(MAP_NAME);
+    this.partitions = hazelcast.getPartitionService();
+    this.self = hazelcast.getCluster().getLocalMember();
+    this.scans = scans;
+    this.seeds = seeds;
   }
 
   @Override
   public Future<Connected> connect(int userId, SessionRef session, LoginPolicy policy) {
-    return onVertx(map.submitToKey(userId, new SessionProcessors.Connect(session, policy, now())));
+    return onVertx(map.submitToKey(userId, new SessionProcessors.Connect(session, policy, -1)))
+        .compose(outcome -> !outcome.needsSeed() ? Future.succeededFuture(outcome)
+            : seedOf(userId).compose(floor -> onVertx(
+                map.submitToKey(userId, new SessionProcessors.Connect(session, policy, floor)))));
   }
 
   @Override
   public Future<Removed> disconnect(int userId, String sessionId) {
-    return onVertx(map.submitToKey(userId, new SessionProcessors.Disconnect(sessionId, now())));
+    return onVertx(map.submitToKey(userId, new SessionProcessors.Disconnect(sessionId)));
   }
 
   @Override
   public Future<Map<Integer, Removed>> dropNode(String nodeId) {
-    return onEntries(new SessionProcessors.DropNode(nodeId, now()), new HeldBy(nodeId))
+    return scans.executeBlocking(() -> map.executeOnEntries(
+            new SessionProcessors.DropNode(nodeId), new HeldBy(nodeId)), false)
         .map(HazelcastPresenceStore::changedOnly);
   }
 
   @Override
-  public Future<Map<Integer, Removed>> dropNodesOtherThan(Set<String> liveNodes) {
-    return onEntries(new SessionProcessors.DropNodes(Set.copyOf(liveNodes), now()),
-        new HeldOutside(Set.copyOf(liveNodes)))
+  public Future<Map<Integer, Removed>> dropLocalOutside(Set<String> liveNodes) {
+    Set<String> live = Set.copyOf(liveNodes);
+    return scans.executeBlocking(() -> map.localKeySet(new HeldOutside(live)), false)
+        .compose(keys -> keys.isEmpty() ? Future.succeededFuture(Map.<Integer, Removed>of())
+            : onVertx(map.submitToKeys(keys, new SessionProcessors.DropNodes(live))))
         .map(HazelcastPresenceStore::changedOnly);
   }
 
   @Override
-  public Future<Map<Integer, List<SessionRef>>> locate(Set<Integer> userIds) {
+  public Future<Map<Integer, Removed>> removeLocalStale(String nodeId, long upTo,
+                                                        Map<Integer, Set<String>> held) {
+    return scans.executeBlocking(() -> {
+      Set<Integer> keys = map.localKeySet(new HeldBy(nodeId));
+      // Local reads: only the entries with a stale session are changed.
+      Map<Integer, Set<String>> stale = new HashMap<>();
+      map.getAll(keys).forEach((userId, value) -> {
+        Set<String> heldHere = held.getOrDefault(userId, Set.of());
+        if (value.sessions().stream()
+            .anyMatch(s -> SessionProcessors.isStale(s, nodeId, upTo, heldHere))) {
+          stale.put(userId, heldHere);
+        }
+      });
+      return stale;
+    }, false).compose(stale -> {
+      List<Integer> ids = List.copyOf(stale.keySet());
+      List<Future<Removed>> removals = new ArrayList<>();
+      ids.forEach(id -> removals.add(onVertx(map.submitToKey(id,
+          new SessionProcessors.RemoveStale(nodeId, upTo, Set.copyOf(stale.get(id)))))));
+      return Future.all(removals).map(all -> {
+        Map<Integer, Removed> results = new HashMap<>();
+        for (int i = 0; i < ids.size(); i++) {
+          results.put(ids.get(i), all.resultAt(i));
+        }
+        return changedOnly(results);
+      });
+    });
+  }
+
+  @Override
+  public Future<Restored> restore(int userId, List<SessionRef> sessions) {
+    List<SessionRef> copy = List.copyOf(sessions);
+    return onVertx(map.submitToKey(userId, new SessionProcessors.Restore(copy, -1)))
+        .compose(outcome -> !outcome.needsSeed() ? Future.succeededFuture(outcome)
+            : seedOf(userId).compose(floor -> onVertx(
+                map.submitToKey(userId, new SessionProcessors.Restore(copy, floor)))));
+  }
+
+  @Override
+  public Future<Map<Integer, UserSessions>> read(Set<Integer> userIds) {
     if (userIds.isEmpty()) {
       return Future.succeededFuture(Map.of());
     }
@@ -69,42 +136,60 @@ public final class HazelcastPresenceStore implements PresenceStore {
     List<Future<UserSessions>> reads = new ArrayList<>(ids.size());
     ids.forEach(id -> reads.add(onVertx(map.getAsync(id))));
     return Future.all(reads).map(all -> {
-      Map<Integer, List<SessionRef>> online = new HashMap<>();
+      Map<Integer, UserSessions> entries = new HashMap<>();
       for (int i = 0; i < ids.size(); i++) {
         UserSessions value = all.resultAt(i);
-        if (value != null && value.online()) {
-          online.put(ids.get(i), value.sessions());
+        if (value != null) {
+          entries.put(ids.get(i), value);
         }
       }
+      return entries;
+    });
+  }
+
+  @Override
+  public Future<Map<Integer, List<SessionRef>>> locate(Set<Integer> userIds) {
+    return read(userIds).map(entries -> {
+      Map<Integer, List<SessionRef>> online = new HashMap<>();
+      entries.forEach((id, value) -> {
+        if (value.online()) {
+          online.put(id, value.sessions());
+        }
+      });
       return online;
     });
   }
 
   @Override
-  public Future<Map<Integer, Long>> stampOffline(Set<Integer> userIds) {
-    if (userIds.isEmpty()) {
-      return Future.succeededFuture(Map.of());
-    }
-    return onVertx(map.submitToKeys(userIds, new SessionProcessors.StampOffline(now())))
-        .map(stamped -> {
-          Map<Integer, Long> offline = new HashMap<>();
-          stamped.forEach((id, version) -> {
-            if (version != null && version >= 0) {
-              offline.put(id, version);
-            }
-          });
-          return offline;
-        });
+  public Future<Map<Integer, Aligned>> align(Map<Integer, Row> rows) {
+    List<Integer> ids = List.copyOf(rows.keySet());
+    List<Future<Aligned>> checks = new ArrayList<>(ids.size());
+    ids.forEach(id -> {
+      Row row = rows.get(id);
+      checks.add(onVertx(map.submitToKey(id,
+          new SessionProcessors.Align(row.online(), row.version()))));
+    });
+    return Future.all(checks).map(all -> {
+      Map<Integer, Aligned> writes = new HashMap<>();
+      for (int i = 0; i < ids.size(); i++) {
+        Aligned aligned = all.resultAt(i);
+        if (aligned.write()) {
+          writes.put(ids.get(i), aligned);
+        }
+      }
+      return writes;
+    });
   }
 
   @Override
-  public Future<Integer> forgetTombstones(long ageMillis) {
-    return onEntries(new SessionProcessors.ForgetTombstones(now() - ageMillis), new Offline())
-        .map(results -> (int) results.values().stream().filter(Boolean.TRUE::equals).count());
+  public boolean ownedHere(int userId) {
+    Partition partition = partitions.getPartition(userId);
+    Member owner = partition.getOwner();
+    return owner != null && owner.getUuid().equals(self.getUuid());
   }
 
-  private static long now() {
-    return System.currentTimeMillis();
+  private Future<Long> seedOf(int userId) {
+    return seeds.versions(Set.of(userId)).map(versions -> versions.getOrDefault(userId, 0L));
   }
 
   private static Map<Integer, Removed> changedOnly(Map<Integer, Removed> results) {
@@ -115,12 +200,6 @@ public final class HazelcastPresenceStore implements PresenceStore {
       }
     });
     return changed;
-  }
-
-  private <R> Future<Map<Integer, R>> onEntries(EntryProcessor<Integer, UserSessions, R> processor,
-                                                Predicate<Integer, UserSessions> predicate) {
-    // executeOnEntries blocks until every partition has answered: keep it off the event loop.
-    return vertx.executeBlocking(() -> map.executeOnEntries(processor, predicate), false);
   }
 
   /**
@@ -153,14 +232,6 @@ public final class HazelcastPresenceStore implements PresenceStore {
     @Override
     public boolean apply(Map.Entry<Integer, UserSessions> entry) {
       return !entry.getValue().onNodesOtherThan(liveNodes).isEmpty();
-    }
-  }
-
-  /** Entries with no session (tombstones). */
-  record Offline() implements Predicate<Integer, UserSessions> {
-    @Override
-    public boolean apply(Map.Entry<Integer, UserSessions> entry) {
-      return !entry.getValue().online();
     }
   }
 }

@@ -1,7 +1,9 @@
 package chat.presence.store;
 
+import chat.presence.store.Outcomes.Aligned;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.Outcomes.Removed;
+import chat.presence.store.Outcomes.Restored;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.Map;
@@ -10,25 +12,48 @@ import java.util.Set;
 /** The cluster-wide online map: user id → live sessions. Every change is atomic per user. */
 public interface PresenceStore {
 
+  /** Adds a session (seeding the user's version counter from the database when needed). */
   Future<Connected> connect(int userId, SessionRef session, LoginPolicy policy);
 
+  /** Removes one session; tolerates an end that arrives before its connect. */
   Future<Removed> disconnect(int userId, String sessionId);
 
-  /** Removes every session of one node; returns the changes that removed something. */
+  /** Removes every session of one node (cluster-wide); returns the changes that removed something. */
   Future<Map<Integer, Removed>> dropNode(String nodeId);
 
-  /** Removes every session held by a node that is not one of {@code liveNodes}. */
-  Future<Map<Integer, Removed>> dropNodesOtherThan(Set<String> liveNodes);
+  /**
+   * Removes, among the entries this member owns, every session held by a node that is not
+   * one of {@code liveNodes}. Needs nothing from other members, so it does not wait for
+   * partitions to migrate after a member left.
+   */
+  Future<Map<Integer, Removed>> dropLocalOutside(Set<String> liveNodes);
+
+  /**
+   * Among the entries this member owns, removes the sessions of {@code nodeId} numbered up to
+   * {@code upTo} that are not in {@code held} (user id → session ids the node holds).
+   */
+  Future<Map<Integer, Removed>> removeLocalStale(String nodeId, long upTo,
+                                                 Map<Integer, Set<String>> held);
+
+  /** Puts back sessions a gateway holds that the map lacks (see {@link Restored}). */
+  Future<Restored> restore(int userId, List<SessionRef> sessions);
+
+  /** The entries of the given users (absent: never seen). */
+  Future<Map<Integer, UserSessions>> read(Set<Integer> userIds);
 
   /** The live sessions of each given user that is online; offline users are absent. */
   Future<Map<Integer, List<SessionRef>>> locate(Set<Integer> userIds);
 
   /**
-   * For users the database shows online: stamps an offline version for each one without a
-   * live session and returns those versions.
+   * Compares database rows (user id → online, version) with the entries; returns the rows to
+   * write (only those that are wrong).
    */
-  Future<Map<Integer, Long>> stampOffline(Set<Integer> userIds);
+  Future<Map<Integer, Aligned>> align(Map<Integer, Row> rows);
 
-  /** Forgets the versions of users offline for longer than {@code ageMillis}. */
-  Future<Integer> forgetTombstones(long ageMillis);
+  /** Whether this member owns the user's entry. */
+  boolean ownedHere(int userId);
+
+  /** One database row's presence columns. */
+  record Row(boolean online, long version) {
+  }
 }

@@ -1,8 +1,11 @@
 package chat.presence.store;
 
+import chat.presence.store.Outcomes.Aligned;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.Outcomes.Removed;
+import chat.presence.store.Outcomes.Restored;
 import com.hazelcast.map.EntryProcessor;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -11,116 +14,194 @@ import java.util.function.Predicate;
 /**
  * The atomic changes of one user's entry. Hazelcast runs an entry processor on the partition
  * that owns the key, one at a time per key, so every transition of one user is applied in
- * order and no two racing events can both see the user offline (or online). The clock is
- * read by the caller and carried in the processor, so the backup replica computes exactly
- * the same value.
+ * order and no two racing events can both see the user offline (or online). No processor
+ * reads a clock: versions are counters (see {@link UserSessions}), so the backup replica
+ * computes exactly the same entry as the owner.
  */
 final class SessionProcessors {
 
   private SessionProcessors() {
   }
 
-  /** Adds a session, applying the login policy. */
-  record Connect(SessionRef session, LoginPolicy policy, long now)
+  /**
+   * Adds a session, applying the login policy. {@code floor} is the database row's version
+   * when the caller read it (-1 otherwise); an entry that was never seeded needs it.
+   */
+  record Connect(SessionRef session, LoginPolicy policy, long floor)
       implements EntryProcessor<Integer, UserSessions, Connected> {
 
     @Override
     public Connected process(Map.Entry<Integer, UserSessions> entry) {
       UserSessions current = entry.getValue();
+      if (current != null && current.hasEnded(session.sessionId())) {
+        return new Connected(false, false, current.version(), List.of(), true, false);
+      }
+      if (current != null && current.holds(session.sessionId())) {
+        // A retried connect: it was applied already.
+        return new Connected(false, false, current.version(), List.of(), false, false);
+      }
+      if ((current == null || !current.seeded()) && floor < 0) {
+        return Connected.seedFirst();
+      }
       List<SessionRef> live = current == null ? List.of() : current.sessions();
       if (policy == LoginPolicy.REJECT && !live.isEmpty()) {
-        return new Connected(true, false, current.version(), List.of());
+        return new Connected(true, false, current.version(), List.of(), false, false);
       }
       List<SessionRef> replaced = policy == LoginPolicy.KICK ? live : List.of();
       boolean wentOnline = live.isEmpty();
-      long version = wentOnline ? UserSessions.nextVersion(current, now) : current.version();
-      UserSessions base = current == null ? new UserSessions(List.of(), version) : current;
+      long version = wentOnline ? UserSessions.nextVersion(current, floor)
+          : Math.max(current.version(), floor);
+      UserSessions base = current == null
+          ? new UserSessions(List.of(), version, List.of()) : current;
       entry.setValue(base.without(replaced, version).with(session, version));
-      return new Connected(false, wentOnline, version, replaced);
-    }
-  }
-
-  /** Removes one session by id; does nothing if it is already gone. */
-  record Disconnect(String sessionId, long now)
-      implements EntryProcessor<Integer, UserSessions, Removed> {
-
-    @Override
-    public Removed process(Map.Entry<Integer, UserSessions> entry) {
-      return removeWhere(entry, s -> s.sessionId().equals(sessionId), now);
-    }
-  }
-
-  /** Removes every session held by a node that is not in {@code liveNodes}. */
-  record DropNodes(Set<String> liveNodes, long now)
-      implements EntryProcessor<Integer, UserSessions, Removed> {
-
-    @Override
-    public Removed process(Map.Entry<Integer, UserSessions> entry) {
-      return removeWhere(entry, s -> !liveNodes.contains(s.nodeId()), now);
-    }
-  }
-
-  /** Removes every session held by one node. */
-  record DropNode(String nodeId, long now)
-      implements EntryProcessor<Integer, UserSessions, Removed> {
-
-    @Override
-    public Removed process(Map.Entry<Integer, UserSessions> entry) {
-      return removeWhere(entry, s -> s.nodeId().equals(nodeId), now);
+      return new Connected(false, wentOnline, version, replaced, false, false);
     }
   }
 
   /**
-   * For a user the database shows online: when the map has no session for them, stamps a new
-   * offline version (so the database write wins over any older one and loses to any newer).
-   * Returns -1 when the user does have a live session.
+   * Removes one session by id. A session not (yet) in the entry is remembered as ended, so
+   * a connect that arrives after its end adds nothing.
    */
-  record StampOffline(long now) implements EntryProcessor<Integer, UserSessions, Long> {
+  record Disconnect(String sessionId) implements EntryProcessor<Integer, UserSessions, Removed> {
 
     @Override
-    public Long process(Map.Entry<Integer, UserSessions> entry) {
+    public Removed process(Map.Entry<Integer, UserSessions> entry) {
       UserSessions current = entry.getValue();
-      if (current != null && current.online()) {
-        return -1L;
+      if (current == null || !current.holds(sessionId)) {
+        UserSessions base = current != null ? current
+            : new UserSessions(List.of(), UserSessions.UNSEEDED, List.of());
+        entry.setValue(base.endedToo(sessionId));
+        return new Removed(0, false, UserSessions.visibleVersion(current));
       }
-      long version = UserSessions.nextVersion(current, now);
-      entry.setValue(new UserSessions(List.of(), version));
-      return version;
+      return removeWhere(entry, s -> s.sessionId().equals(sessionId));
     }
   }
 
-  /** Deletes tombstones (entries with no session) whose last transition is older than a limit. */
-  record ForgetTombstones(long olderThanMillis) implements EntryProcessor<Integer, UserSessions, Boolean> {
+  /** Removes every session held by a node that is not in {@code liveNodes}. */
+  record DropNodes(Set<String> liveNodes) implements EntryProcessor<Integer, UserSessions, Removed> {
 
     @Override
-    public Boolean process(Map.Entry<Integer, UserSessions> entry) {
+    public Removed process(Map.Entry<Integer, UserSessions> entry) {
+      return removeWhere(entry, s -> !liveNodes.contains(s.nodeId()));
+    }
+  }
+
+  /** Removes every session held by one node. */
+  record DropNode(String nodeId) implements EntryProcessor<Integer, UserSessions, Removed> {
+
+    @Override
+    public Removed process(Map.Entry<Integer, UserSessions> entry) {
+      return removeWhere(entry, s -> s.nodeId().equals(nodeId));
+    }
+  }
+
+  /**
+   * Removes the sessions of one node that its digest no longer lists: numbered up to the
+   * digest's {@code upTo} (a later one may have connected after the digest was taken) and not
+   * among {@code held}, the sessions the node holds for this user.
+   */
+  record RemoveStale(String nodeId, long upTo, Set<String> held)
+      implements EntryProcessor<Integer, UserSessions, Removed> {
+
+    @Override
+    public Removed process(Map.Entry<Integer, UserSessions> entry) {
+      return removeWhere(entry, s -> isStale(s, nodeId, upTo, held));
+    }
+  }
+
+  static boolean isStale(SessionRef s, String nodeId, long upTo, Set<String> held) {
+    return s.nodeId().equals(nodeId) && s.seq() <= upTo && !held.contains(s.sessionId());
+  }
+
+  /**
+   * Puts back sessions a gateway holds (its digest lists them as logged in) that the map
+   * lacks. A session the map ended (kicked, its node swept) is not put back: the gateway is
+   * told to close it.
+   */
+  record Restore(List<SessionRef> sessions, long floor)
+      implements EntryProcessor<Integer, UserSessions, Restored> {
+
+    @Override
+    public Restored process(Map.Entry<Integer, UserSessions> entry) {
       UserSessions current = entry.getValue();
-      if (current != null && !current.online() && current.version() < olderThanMillis * 1000) {
-        entry.setValue(null);
-        return true;
+      List<SessionRef> missing = new ArrayList<>();
+      List<String> toClose = new ArrayList<>();
+      for (SessionRef s : sessions) {
+        if (current != null && current.hasEnded(s.sessionId())) {
+          toClose.add(s.sessionId());
+        } else if (current == null || !current.holds(s.sessionId())) {
+          missing.add(s);
+        }
       }
-      return false;
+      long known = current == null ? UserSessions.UNSEEDED : current.version();
+      if (missing.isEmpty()) {
+        return new Restored(0, false, known, toClose, false);
+      }
+      if ((current == null || !current.seeded()) && floor < 0) {
+        return new Restored(0, false, known, List.of(), true);
+      }
+      boolean wentOnline = current == null || !current.online();
+      long version = wentOnline ? UserSessions.nextVersion(current, floor)
+          : Math.max(current.version(), floor);
+      UserSessions next = current == null
+          ? new UserSessions(List.of(), version, List.of()) : current.withVersion(version);
+      for (SessionRef s : missing) {
+        next = next.with(s, version);
+      }
+      entry.setValue(next);
+      return new Restored(missing.size(), wentOnline, version, toClose, false);
+    }
+  }
+
+  /**
+   * Compares a user's database row ({@code rowOnline} at {@code rowVersion}) with the entry
+   * and says what the row must become: the entry is the truth for the state; the version
+   * moves above the row's when the row is ahead (the entry was lost, or never seeded), so the
+   * write lands and every later transition is newer still. An entry with a newer version than
+   * the row is written again as it is (its own write was lost or is still on its way).
+   */
+  record Align(boolean rowOnline, long rowVersion)
+      implements EntryProcessor<Integer, UserSessions, Aligned> {
+
+    @Override
+    public Aligned process(Map.Entry<Integer, UserSessions> entry) {
+      UserSessions current = entry.getValue();
+      boolean online = current != null && current.online();
+      long version = current == null ? UserSessions.UNSEEDED : current.version();
+      if (online == rowOnline) {
+        if (version < rowVersion) {
+          // Same state: only the counter learns the row's version.
+          UserSessions base = current != null ? current
+              : new UserSessions(List.of(), rowVersion, List.of());
+          entry.setValue(base.withVersion(rowVersion));
+        }
+        return Aligned.NOTHING;
+      }
+      if (version > rowVersion) {
+        return new Aligned(true, online, version);
+      }
+      long next = Math.max(version, rowVersion) + 1;
+      UserSessions base = current != null ? current
+          : new UserSessions(List.of(), next, List.of());
+      entry.setValue(base.withVersion(next));
+      return new Aligned(true, online, next);
     }
   }
 
   /** Removes the user's sessions that match; the last one gone is the offline transition. */
   private static Removed removeWhere(Map.Entry<Integer, UserSessions> entry,
-                                     Predicate<SessionRef> matches, long now) {
+                                     Predicate<SessionRef> matches) {
     UserSessions current = entry.getValue();
     if (current == null) {
       return new Removed(0, false, 0);
     }
     List<SessionRef> gone = current.sessions().stream().filter(matches).toList();
     if (gone.isEmpty()) {
-      return new Removed(0, false, current.version());
+      return new Removed(0, false, UserSessions.visibleVersion(current));
     }
-    UserSessions left = current.without(gone, current.version());
-    if (left.online()) {
-      entry.setValue(left);
-      return new Removed(gone.size(), false, current.version());
-    }
-    long version = UserSessions.nextVersion(current, now);
-    entry.setValue(new UserSessions(List.of(), version));
-    return new Removed(gone.size(), true, version);
+    boolean wentOffline = gone.size() == current.sessions().size();
+    long version = wentOffline ? UserSessions.nextVersion(current, -1) : current.version();
+    entry.setValue(current.without(gone, version));
+    return new Removed(gone.size(), wentOffline, version);
   }
 }

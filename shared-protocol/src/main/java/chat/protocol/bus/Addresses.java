@@ -26,9 +26,6 @@ public final class Addresses {
    * Goes once no caller is left.
    */
   @Deprecated(forRemoval = true)
-  public static final String USER_OFFLINE_DELETE = "chat.user.offline.delete";
-  /** No longer consumed: see {@link #USER_OFFLINE_DELETE}. */
-  @Deprecated(forRemoval = true)
   public static final String USER_OFFLINE_STORE = "chat.user.offline.store";
   /**
    * {messages:[{message, pending:[userIds], delivered:[userIds]}]} →
@@ -64,9 +61,10 @@ public final class Addresses {
   // ---- presence-service (the distributed online map and the user.state mirror) ----
 
   /**
-   * {userId, sessionId, nodeId, transport, policy} → {replaced:[{sessionId,nodeId}]} once the
-   * session is in the map (and, for policy kick, the replaced sessions are gone);
-   * fails ALREADY_ONLINE (policy reject).
+   * {userId, sessionId, nodeId, transport, policy, seq} → {replaced:[{sessionId,nodeId}], v}
+   * once the session is in the map (and, for policy kick, the replaced sessions are closed or
+   * their node has left); fails ALREADY_ONLINE (policy reject), OVERLOADED (an old session was
+   * not confirmed closed within the kick timeout: nothing was added; try again). {@code seq}: see PRESENCE_NODE_DIGEST.
    */
   public static final String PRESENCE_CONNECT = "chat.presence.session.connect";
   /** {userId, sessionId, nodeId, reason} → {wentOffline} ; removes exactly that session. */
@@ -75,8 +73,17 @@ public final class Addresses {
   public static final String PRESENCE_NODE_DRAIN = "chat.presence.node.drain";
   /** {ids:[...]} → {sessions:{"13":[{sessionId,nodeId}]}} ; only online users appear. */
   public static final String PRESENCE_LOCATE = "chat.presence.locate";
-  /** {ids:[...]} → {states:{"13":"online","14":"offline"}} */
+  /** {ids:[...]} → {states:{"13":"online","14":"offline"}, versions:{"13":57,"14":0}} */
   public static final String PRESENCE_QUERY = "chat.presence.query";
+  /**
+   * Published by each gateway every CHAT_REPAIR_S / 3: {nodeId, upTo, sessions:[[userId,
+   * sessionId, transport, loggedIn]]} ; every user session the node holds (logged in, or
+   * logging in), and upTo, the node's connect counter when the list was taken (each connect
+   * carries its number as {@code seq}). Presence removes the node's sessions numbered up to
+   * upTo that the list lacks, puts back logged-in ones the map lacks, and kicks listed
+   * sessions the cluster had ended.
+   */
+  public static final String PRESENCE_NODE_DIGEST = "chat.presence.node.digest";
   /** {} → {} ; answers when the presence map is reachable. */
   public static final String PRESENCE_PING = "chat.presence.service.ping";
 

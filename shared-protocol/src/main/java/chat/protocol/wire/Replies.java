@@ -46,6 +46,14 @@ public final class Replies {
         .put("state", online ? "online" : "offline");
   }
 
+  /**
+   * PRESENCE with the transition's version {@code v}: it grows with every online/offline
+   * transition of the user, so a client keeps the state with the highest {@code v} it saw.
+   */
+  public static JsonObject presence(int userId, boolean online, long version) {
+    return presence(userId, online).put("v", version);
+  }
+
   /** Adds {@code seq} when the request carried one. */
   public static JsonObject withSeq(JsonObject message, Object seq) {
     if (seq != null) {

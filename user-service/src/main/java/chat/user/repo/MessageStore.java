@@ -22,12 +22,14 @@ import java.util.function.Supplier;
 /**
  * The message log and the users' mailboxes (schema V2): appends idempotent by msgno, pages of
  * pending messages, acknowledgement of exactly the messages named, history pages of a
- * conversation, and retention. See {@code docs/messages.md} for why it is shaped this way.
+ * conversation, and retention. The user-service README says why it is shaped this way.
  */
 public final class MessageStore {
 
   /** How often a transaction that lost a deadlock is run again (every append is idempotent). */
   static final int DEADLOCK_RETRIES = 3;
+  /** Values in one IN (...) list at most. */
+  static final int IN_LIST_MAX = 1_000;
 
   /** One message to append: its log row and who is waiting for it or already has it. */
   public record Append(String msgno, String conv, int sender, String body,
@@ -73,16 +75,17 @@ public final class MessageStore {
     });
     // lock the users first, in id order: appends for the same user run one after the other,
     // so the pending count below is exact, and two appends never wait for each other in a cycle
-    Future<Set<Integer>> existing = users.isEmpty()
-        ? Future.succeededFuture(Set.of())
-        : conn.preparedQuery(SqlQueries.lockUsers(users.size()))
-            .execute(Tuple.from(new ArrayList<>(users)))
-            .map(rows -> {
-              Set<Integer> found = new HashSet<>();
-              rows.forEach(row -> found.add(row.getInteger(0)));
-              return found;
-            });
-    return existing.compose(found -> pendingCounts(conn, found).compose(counts -> {
+    Set<Integer> found = new HashSet<>();
+    Future<Void> existing = Future.succeededFuture();
+    for (List<Integer> chunk : chunks(users)) {
+      existing = existing.compose(v -> conn.preparedQuery(SqlQueries.lockUsers(chunk.size()))
+          .execute(Tuple.from(chunk))
+          .map(rows -> {
+            rows.forEach(row -> found.add(row.getInteger(0)));
+            return null;
+          }));
+    }
+    return existing.compose(locked -> pendingCounts(conn, found).compose(counts -> {
       List<AppendResult> results = new ArrayList<>(messages.size());
       Future<Void> chain = Future.succeededFuture();
       for (Append message : messages) {
@@ -98,16 +101,34 @@ public final class MessageStore {
 
   private static Future<Map<Integer, Integer>> pendingCounts(SqlConnection conn,
       Set<Integer> users) {
-    if (users.isEmpty()) {
-      return Future.succeededFuture(new HashMap<>());
+    Map<Integer, Integer> counts = new HashMap<>();
+    Future<Void> all = Future.succeededFuture();
+    for (List<Integer> chunk : chunks(new TreeSet<>(users))) {
+      all = all.compose(v -> conn.preparedQuery(SqlQueries.countPending(chunk.size()))
+          .execute(Tuple.from(chunk))
+          .map(rows -> {
+            rows.forEach(row -> counts.put(row.getInteger(0), row.getInteger(1)));
+            return null;
+          }));
     }
-    return conn.preparedQuery(SqlQueries.countPending(users.size()))
-        .execute(Tuple.from(new ArrayList<>(users)))
-        .map(rows -> {
-          Map<Integer, Integer> counts = new HashMap<>();
-          rows.forEach(row -> counts.put(row.getInteger(0), row.getInteger(1)));
-          return counts;
-        });
+    return all.map(counts);
+  }
+
+  /** Ascending ids in lists of at most {@link #IN_LIST_MAX}, for IN (...) statements. */
+  private static List<List<Integer>> chunks(TreeSet<Integer> ids) {
+    List<List<Integer>> chunks = new ArrayList<>();
+    List<Integer> current = new ArrayList<>();
+    for (Integer id : ids) {
+      if (current.size() == IN_LIST_MAX) {
+        chunks.add(current);
+        current = new ArrayList<>();
+      }
+      current.add(id);
+    }
+    if (!current.isEmpty()) {
+      chunks.add(current);
+    }
+    return chunks;
   }
 
   private static Future<AppendResult> appendOne(SqlConnection conn, Append message,

@@ -1,0 +1,115 @@
+package chat.presence.reaper;
+
+import chat.presence.mirror.StateMirror;
+import chat.presence.store.Outcomes.Aligned;
+import chat.presence.store.PresenceStore;
+import chat.presence.store.PresenceStore.Row;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Map → database anti-entropy, run by one elected member. Both directions, in bounded
+ * batches read by primary key:
+ * <ul>
+ *   <li>rows shown {@code online} (read {@value #BATCH} at a time in id order): each one
+ *   whose user has no live session in the map is written offline;</li>
+ *   <li>users with a live session (from the gateways' latest digests): each whose row is not
+ *   {@code online} is written online.</li>
+ * </ul>
+ * Each row is compared with the map entry in one atomic step ({@link PresenceStore#align}),
+ * which gives the write a version above both the entry's and the row's, so it lands and
+ * cannot undo a newer transition. A write counts only if the UPDATE changed the row.
+ */
+public final class DbReconciler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DbReconciler.class);
+  static final int BATCH = 500;
+
+  /** What one pass found and wrote. */
+  public record Result(int checked, int wrong, int written) {
+
+    Result plus(Result other) {
+      return new Result(checked + other.checked, wrong + other.wrong, written + other.written);
+    }
+  }
+
+  private final PresenceStore store;
+  private final StateMirror mirror;
+
+  public DbReconciler(PresenceStore store, StateMirror mirror) {
+    this.store = store;
+    this.mirror = mirror;
+  }
+
+  /** One full pass: every online row, then every user the digests show live. */
+  public Future<Result> pass(Set<Integer> liveUsers) {
+    return onlineRowsAfter(0, new Result(0, 0, 0))
+        .compose(first -> liveUsers(List.copyOf(liveUsers), 0, first))
+        .onSuccess(result -> {
+          if (result.wrong() > 0) {
+            LOG.warn("database reconciliation: {} of {} rows checked differed from the map, {} rewritten",
+                result.wrong(), result.checked(), result.written());
+          }
+        });
+  }
+
+  private Future<Result> onlineRowsAfter(int afterId, Result sofar) {
+    return mirror.onlineAfter(afterId, BATCH).compose(rows -> {
+      if (rows.isEmpty()) {
+        return Future.succeededFuture(sofar);
+      }
+      int last = rows.keySet().stream().mapToInt(Integer::intValue).max().orElse(afterId);
+      return alignAndWrite(rows).compose(result -> rows.size() < BATCH
+          ? Future.succeededFuture(sofar.plus(result))
+          : onlineRowsAfter(last, sofar.plus(result)));
+    });
+  }
+
+  private Future<Result> liveUsers(List<Integer> ids, int from, Result sofar) {
+    if (from >= ids.size()) {
+      return Future.succeededFuture(sofar);
+    }
+    Set<Integer> batch = Set.copyOf(ids.subList(from, Math.min(ids.size(), from + BATCH)));
+    return mirror.rows(batch).compose(rows -> {
+      Map<Integer, Row> notOnline = new HashMap<>();
+      rows.forEach((id, row) -> {
+        if (!row.online()) {
+          notOnline.put(id, row);
+        }
+      });
+      return alignAndWrite(notOnline).map(r -> new Result(batch.size(), r.wrong(), r.written()));
+    }).compose(result -> liveUsers(ids, from + BATCH, sofar.plus(result)));
+  }
+
+  private Future<Result> alignAndWrite(Map<Integer, Row> rows) {
+    if (rows.isEmpty()) {
+      return Future.succeededFuture(new Result(0, 0, 0));
+    }
+    return store.align(rows).compose(writes -> {
+      List<Future<Boolean>> landed = new ArrayList<>();
+      writes.forEach((userId, aligned) -> landed.add(write(userId, aligned)));
+      return Future.all(landed).map(all -> {
+        int written = 0;
+        for (int i = 0; i < all.size(); i++) {
+          if (Boolean.TRUE.equals(all.resultAt(i))) {
+            written++;
+          }
+        }
+        return new Result(rows.size(), writes.size(), written);
+      });
+    });
+  }
+
+  private Future<Boolean> write(int userId, Aligned aligned) {
+    LOG.info("user {} is {} in the map but not in the database: row set {} (v {})", userId,
+        aligned.online() ? "online" : "offline", aligned.online() ? "online" : "offline",
+        aligned.version());
+    return mirror.write(userId, aligned.online(), aligned.version());
+  }
+}

@@ -1,0 +1,147 @@
+package chat.presence.reaper;
+
+import chat.presence.notify.Transitions;
+import chat.presence.store.Outcomes.Removed;
+import chat.presence.store.PresenceStore;
+import chat.presence.store.SessionRef;
+import chat.protocol.bus.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gateway → map anti-entropy. Each gateway publishes the list of user sessions it holds; every
+ * presence member applies it to the entries it owns:
+ * <ul>
+ *   <li>a session of that node that the map holds, numbered up to the digest's {@code upTo},
+ *   and missing from the list is gone (its end report was lost, or its login was abandoned
+ *   after presence added it): removed, and its user set offline if it was the last;</li>
+ *   <li>a logged-in session the map lacks is put back, unless the map ended it on purpose
+ *   (kicked, or its node was swept): then the gateway is told to close it.</li>
+ * </ul>
+ * Sessions numbered after {@code upTo} connected after the list was taken: left alone until
+ * the next digest. No clock is compared.
+ */
+public final class DigestRepair {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DigestRepair.class);
+
+  /** One digest, parsed. */
+  public record Digest(String nodeId, long upTo, Map<Integer, Set<String>> held,
+                       Map<Integer, List<SessionRef>> loggedIn) {
+
+    public static Digest parse(JsonObject body) {
+      String nodeId = body.getString("nodeId");
+      long upTo = body.getLong("upTo", 0L);
+      Map<Integer, Set<String>> held = new HashMap<>();
+      Map<Integer, List<SessionRef>> loggedIn = new HashMap<>();
+      for (Object item : body.getJsonArray("sessions", new JsonArray())) {
+        JsonArray s = (JsonArray) item;
+        int userId = s.getInteger(0);
+        String sessionId = s.getString(1);
+        held.computeIfAbsent(userId, id -> new HashSet<>()).add(sessionId);
+        if (s.size() > 3 && Boolean.TRUE.equals(s.getBoolean(3))) {
+          loggedIn.computeIfAbsent(userId, id -> new ArrayList<>())
+              .add(new SessionRef(sessionId, nodeId, s.getString(2), 0, upTo));
+        }
+      }
+      return new Digest(nodeId, upTo, held, loggedIn);
+    }
+  }
+
+  /** What one digest changed on this member. */
+  public record Result(int removed, int restored, int closed) {
+  }
+
+  private final PresenceStore store;
+  private final Transitions transitions;
+  private final EventBus bus;
+
+  public DigestRepair(PresenceStore store, Transitions transitions, EventBus bus) {
+    this.store = store;
+    this.transitions = transitions;
+    this.bus = bus;
+  }
+
+  /** Applies a digest to the entries this member owns. */
+  public Future<Result> apply(Digest digest) {
+    Future<Integer> removed = store.removeLocalStale(digest.nodeId(), digest.upTo(), digest.held())
+        .map(changes -> {
+          report(changes);
+          if (!changes.isEmpty()) {
+            LOG.warn("node {} no longer holds sessions of {} users that the map still had:"
+                + " removed", digest.nodeId(), changes.size());
+          }
+          return changes.size();
+        });
+    Future<int[]> restored = restoreMissing(digest);
+    return Future.all(removed, restored).map(v ->
+        new Result(removed.result(), restored.result()[0], restored.result()[1]));
+  }
+
+  private Future<int[]> restoreMissing(Digest digest) {
+    Set<Integer> owned = new HashSet<>();
+    digest.loggedIn().keySet().forEach(id -> {
+      if (store.ownedHere(id)) {
+        owned.add(id);
+      }
+    });
+    return store.read(owned).compose(entries -> {
+      List<Future<int[]>> repairs = new ArrayList<>();
+      for (int userId : owned) {
+        var entry = entries.get(userId);
+        List<SessionRef> missing = digest.loggedIn().get(userId).stream()
+            .filter(s -> entry == null || !entry.holds(s.sessionId()))
+            .toList();
+        if (!missing.isEmpty()) {
+          repairs.add(restore(digest.nodeId(), userId, missing));
+        }
+      }
+      return Future.all(repairs).map(all -> {
+        int[] counts = new int[2];
+        for (int i = 0; i < all.size(); i++) {
+          int[] one = all.resultAt(i);
+          counts[0] += one[0];
+          counts[1] += one[1];
+        }
+        return counts;
+      });
+    });
+  }
+
+  private Future<int[]> restore(String nodeId, int userId, List<SessionRef> missing) {
+    return store.restore(userId, missing).map(outcome -> {
+      if (outcome.added() > 0) {
+        LOG.warn("user {} has {} live sessions on node {} that the map lacked: put back",
+            userId, outcome.added(), nodeId);
+        if (outcome.wentOnline()) {
+          transitions.transitioned(userId, true, outcome.version());
+        }
+      }
+      outcome.toClose().forEach(sessionId -> {
+        LOG.warn("session {} of user {} on node {} was ended by the cluster but is still open:"
+            + " closing it", sessionId, userId, nodeId);
+        bus.send(Addresses.gatewayKick(nodeId),
+            new JsonObject().put("userId", userId).put("sessionId", sessionId));
+      });
+      return new int[] {outcome.added(), outcome.toClose().size()};
+    });
+  }
+
+  private void report(Map<Integer, Removed> changes) {
+    changes.forEach((userId, removed) -> {
+      if (removed.wentOffline()) {
+        transitions.transitioned(userId, false, removed.version());
+      }
+    });
+  }
+}

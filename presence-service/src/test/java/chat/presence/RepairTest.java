@@ -1,0 +1,176 @@
+package chat.presence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chat.presence.TestCluster.Stores;
+import chat.presence.notify.Transitions;
+import chat.presence.reaper.DbReconciler;
+import chat.presence.reaper.DigestRepair;
+import chat.presence.reaper.DigestRepair.Digest;
+import chat.presence.store.LoginPolicy;
+import chat.presence.store.Outcomes.Connected;
+import chat.presence.store.SessionRef;
+import chat.protocol.bus.Addresses;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The digest repair (gateway ↔ map) and the database reconciliation (map ↔ rows), on three
+ * members: each digest is applied on every member, as its publication is.
+ */
+@Timeout(120)
+class RepairTest {
+
+  private static final AtomicLong SEQ = new AtomicLong(1_000);
+  private static TestCluster cluster;
+  private static Stores[] stores;
+  private static DigestRepair[] repairs;
+  private static DbReconciler reconciler;
+  private static final List<JsonObject> kicks = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void start() {
+    cluster = new TestCluster(3);
+    stores = new Stores[3];
+    repairs = new DigestRepair[3];
+    cluster.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_LIST,
+        msg -> msg.reply(new JsonObject().put("ids", new JsonArray())));
+    cluster.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayKick("node-0"),
+        msg -> kicks.add(msg.body()));
+    for (int i = 0; i < 3; i++) {
+      Stores s = cluster.storeOn(i);
+      stores[i] = s;
+      Transitions transitions = new Transitions(cluster.vertx.eventBus(), s.store(), s.mirror(), 2000);
+      repairs[i] = new DigestRepair(s.store(), transitions, cluster.vertx.eventBus());
+    }
+    reconciler = new DbReconciler(stores[0].store(), stores[0].mirror());
+  }
+
+  @AfterAll
+  static void stop() {
+    cluster.close();
+  }
+
+  private static SessionRef session(String nodeId) {
+    long seq = SEQ.incrementAndGet();
+    return new SessionRef("d" + seq, nodeId, "tcp", 0, seq);
+  }
+
+  private static void applyEverywhere(Digest digest) {
+    for (DigestRepair repair : repairs) {
+      cluster.onContextF(() -> repair.apply(digest)).await();
+    }
+  }
+
+  private static JsonArray listed(int userId, String sessionId, boolean loggedIn) {
+    return new JsonArray().add(userId).add(sessionId).add("tcp").add(loggedIn);
+  }
+
+  private static boolean online(int userId) {
+    return stores[0].store().locate(Set.of(userId)).await().containsKey(userId);
+  }
+
+  @Test
+  void aSessionTheGatewayNoLongerHoldsIsRemovedAndTheRowFollows() {
+    // A login the gateway gave up on, whose end report was lost: presence added it anyway.
+    int ghost = cluster.addUser("offline", 0);
+    int live = cluster.addUser("offline", 0);
+    SessionRef abandoned = session("node-0");
+    SessionRef kept = session("node-0");
+    Connected added = stores[1].store().connect(ghost, abandoned, LoginPolicy.KICK).await();
+    cluster.onContextF(() -> stores[1].mirror().write(ghost, true, added.version())).await();
+    stores[2].store().connect(live, kept, LoginPolicy.KICK).await();
+    // Connected after the digest was taken: not listed, but newer than its counter.
+    int newer = cluster.addUser("offline", 0);
+    long upTo = SEQ.get();
+    SessionRef fresh = session("node-0");
+    stores[0].store().connect(newer, fresh, LoginPolicy.KICK).await();
+
+    applyEverywhere(Digest.parse(new JsonObject().put("nodeId", "node-0").put("upTo", upTo)
+        .put("sessions", new JsonArray().add(listed(live, kept.sessionId(), true)))));
+
+    assertFalse(online(ghost), "the abandoned session is gone");
+    assertTrue(online(live), "a listed session stays");
+    assertTrue(online(newer), "a session newer than the digest stays");
+    TestCluster.eventually(java.time.Duration.ofSeconds(5),
+        () -> cluster.row(ghost).startsWith("offline@"), "row of the ghost offline");
+  }
+
+  @Test
+  void aLiveSessionTheMapLostIsPutBackButAnEndedOneIsClosed() {
+    int lost = cluster.addUser("offline", 3);
+    int kicked = cluster.addUser("offline", 0);
+    SessionRef old = session("node-0");
+    stores[0].store().connect(kicked, old, LoginPolicy.KICK).await();
+    stores[0].store().connect(kicked, session("node-1"), LoginPolicy.KICK).await();
+    SessionRef unknown = session("node-0");
+    kicks.clear();
+
+    applyEverywhere(Digest.parse(new JsonObject().put("nodeId", "node-0").put("upTo", SEQ.get())
+        .put("sessions", new JsonArray()
+            .add(listed(lost, unknown.sessionId(), true))
+            .add(listed(kicked, old.sessionId(), true)))));
+
+    Map<Integer, List<SessionRef>> located =
+        stores[0].store().locate(Set.of(lost, kicked)).await();
+    assertEquals(List.of(unknown.sessionId()),
+        located.get(lost).stream().map(SessionRef::sessionId).toList());
+    assertTrue(located.get(kicked).stream().noneMatch(s -> s.sessionId().equals(old.sessionId())),
+        "a kicked session is not restored");
+    TestCluster.eventually(java.time.Duration.ofSeconds(5),
+        () -> kicks.stream().anyMatch(k -> old.sessionId().equals(k.getString("sessionId"))),
+        "the gateway is told to close the kicked session");
+    TestCluster.eventually(java.time.Duration.ofSeconds(5),
+        () -> cluster.row(lost).equals("online@4"), "the restored user's row is online, v 4");
+  }
+
+  @Test
+  void theReconcilerRepairsRowsBothWaysWithVersionsAboveTheRows() {
+    int ghostRow = cluster.addUser("online", 50);
+    int missedOnline = cluster.addUser("offline", 0);
+    int rowAhead = cluster.addUser("offline", 0);
+    Connected in = stores[0].store().connect(missedOnline, session("node-0"), LoginPolicy.KICK)
+        .await();
+    Connected ahead = stores[0].store().connect(rowAhead, session("node-0"), LoginPolicy.KICK)
+        .await();
+    // A stale write with a higher version made the row say offline.
+    cluster.db.preparedQuery("UPDATE user SET state = 'offline', state_version = ? WHERE id = ?")
+        .execute(io.vertx.sqlclient.Tuple.of(ahead.version() + 10, rowAhead)).await();
+
+    DbReconciler.Result result = cluster.onContextF(
+        () -> reconciler.pass(Set.of(missedOnline, rowAhead))).await();
+
+    assertEquals("offline@51", cluster.row(ghostRow));
+    assertEquals("online@" + in.version(), cluster.row(missedOnline));
+    assertEquals("online@" + (ahead.version() + 11), cluster.row(rowAhead));
+    assertTrue(result.written() >= 3, result.toString());
+    // A second pass finds nothing wrong.
+    DbReconciler.Result again = cluster.onContextF(
+        () -> reconciler.pass(Set.of(missedOnline, rowAhead))).await();
+    assertEquals(0, again.wrong(), again.toString());
+    // The next transition of that user is newer than what the row holds.
+    assertTrue(stores[1].store().disconnect(rowAhead,
+            stores[1].store().locate(Set.of(rowAhead)).await().get(rowAhead).get(0).sessionId())
+        .await().version() > ahead.version() + 11);
+  }
+
+  @Test
+  void aWriteThatMatchesNoRowIsNotCountedAsWritten() {
+    int user = cluster.addUser("offline", 90);
+    Boolean landed = cluster.onContextF(() -> stores[0].mirror().write(user, true, 5)).await();
+    assertFalse(landed, "a stale version does not land");
+    Boolean missing = cluster.onContextF(() -> stores[0].mirror().write(999_999, true, 5)).await();
+    assertFalse(missing, "no such row");
+  }
+}
