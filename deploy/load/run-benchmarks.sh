@@ -44,14 +44,18 @@ IDLE_SESSIONS=${IDLE_SESSIONS:-2000} IDLE_HOLD_S=${IDLE_HOLD_S:-600} IDLE_SAMPLE
 LOGIN_USERS=${LOGIN_USERS:-1000} FAILOVER_USERS=${FAILOVER_USERS:-2000}
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$load_dir/results" "$load_dir/run/jars"
+# this run's jars, worktree and node files: under run/<stamp>, so runs on other ports
+# (BENCH_* of lib.sh) may go on at the same time
+runs="$stamp"
+mkdir -p "$load_dir/results" "$load_dir/run/$runs/jars"
 out="$load_dir/results/bench-$stamp.txt"
 exec > >(tee "$out") 2>&1
 cd "$repo"
 
-baseline_tree="$load_dir/run/baseline-src"
+baseline_tree="$load_dir/run/$runs/baseline-src"
 cleanup() {
   cluster_stop
+  rm -rf "$load_dir/run/$runs"/*/node*/data   # the embedded databases; the node logs stay
   if [[ -d $baseline_tree ]]; then git -C "$repo" worktree remove --force "$baseline_tree" || true; fi
 }
 trap cleanup EXIT
@@ -69,8 +73,8 @@ if ((build)); then
   echo "building the current tree: mvn -q -o -B -DskipTests package"
   mvn -q -o -B -DskipTests package
 fi
-cp "$repo/deploy/target/chat-node.jar" "$load_dir/run/jars/current.jar"
-jars=("$load_dir/run/jars/current.jar")
+cp "$repo/deploy/target/chat-node.jar" "$load_dir/run/$runs/jars/current.jar"
+jars=("$load_dir/run/$runs/jars/current.jar")
 echo "current: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!deploy/load' || echo ' with uncommitted changes')"
 if [[ -n $baseline ]]; then
   rev=$(git rev-parse --short "$baseline^{commit}")
@@ -79,9 +83,9 @@ if [[ -n $baseline ]]; then
   git worktree add --detach "$baseline_tree" "$rev" >/dev/null
   echo "baseline: $baseline = $rev, building it in a worktree: mvn -q -o -B -DskipTests package"
   (cd "$baseline_tree" && mvn -q -o -B -DskipTests package)
-  cp "$baseline_tree/deploy/target/chat-node.jar" "$load_dir/run/jars/baseline.jar"
+  cp "$baseline_tree/deploy/target/chat-node.jar" "$load_dir/run/$runs/jars/baseline.jar"
   labels+=(baseline)
-  jars+=("$load_dir/run/jars/baseline.jar")
+  jars+=("$load_dir/run/$runs/jars/baseline.jar")
 fi
 
 wants() { [[ ",$only," == *",$1,"* ]]; }
@@ -91,7 +95,7 @@ wants() { [[ ",$only," == *",$1,"* ]]; }
 for k in "${!labels[@]}"; do
   if wants chat; then
     say "chat ${labels[k]}"
-    args=(--jar "${jars[k]}" --label "chat-${labels[k]}")
+    args=(--jar "${jars[k]}" --label "$runs/chat-${labels[k]}")
     ((quick)) && args+=(--quick)
     "$load_dir/compare.sh" "${args[@]}" || echo "(compare.sh exit status $?)"
   fi
@@ -100,7 +104,7 @@ done
 for k in "${!labels[@]}"; do
   wants idle || break
   say "idle ${labels[k]}"
-  cluster_start "${jars[k]}" "idle-${labels[k]}" 1 CHAT_PASSWORD_ITERATIONS=1000
+  cluster_start "${jars[k]}" "$runs/idle-${labels[k]}" 1 CHAT_PASSWORD_ITERATIONS=1000
   load --scenario idle --nodes "$(node_tcp 1)" --node-pid "$(node_pid 1)" \
     --sessions "$IDLE_SESSIONS" --hold-s "$IDLE_HOLD_S" --sample-s "$IDLE_SAMPLE_S" \
     --login-concurrency 32 --timeout-s $((IDLE_SESSIONS / 5 + 300)) \
@@ -112,7 +116,7 @@ done
 for k in "${!labels[@]}"; do
   wants logins || break
   say "logins ${labels[k]}"
-  cluster_start "${jars[k]}" "logins-${labels[k]}" 1
+  cluster_start "${jars[k]}" "$runs/logins-${labels[k]}" 1
   for method in password token; do
     load --scenario logins --method "$method" --nodes "$(node_tcp 1)" --node-pid "$(node_pid 1)" \
       --sessions "$LOGIN_USERS" --login-concurrency 32 --timeout-s 900 \
@@ -124,7 +128,7 @@ done
 for k in "${!labels[@]}"; do
   wants failover || break
   say "failover ${labels[k]}"
-  cluster_start "${jars[k]}" "failover-${labels[k]}" 2 CHAT_PASSWORD_ITERATIONS=1000 CHAT_RATE_LIMIT=100000
+  cluster_start "${jars[k]}" "$runs/failover-${labels[k]}" 2 CHAT_PASSWORD_ITERATIONS=1000 CHAT_RATE_LIMIT=100000
   # A is node 2 (node 1 holds the embedded database), B is node 1
   load --scenario failover --nodes "$(node_tcp 2),$(node_tcp 1)" --node-pid "$(node_pid 2)" \
     --sessions "$FAILOVER_USERS" --login-concurrency 32 --timeout-s $((FAILOVER_USERS / 5 + 300))
