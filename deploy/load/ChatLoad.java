@@ -1663,6 +1663,7 @@ public final class ChatLoad {
       }
       User u = (User) c;
       u.connectedSince = System.nanoTime();
+      u.nextPingAt = u.connectedSince + heartbeatIntervalS * 1_000_000_000L;
       if (u.id < 0) {
         u.step = Step.REGISTERING;
         send(u, "{\"msgid\":4,\"name\":" + quote(u.name) + ",\"password\":" + quote(o.password) + "}");
@@ -1927,7 +1928,9 @@ public final class ChatLoad {
       if (o.scenario.equals("idle") && now >= nextScanAt) {
         long every = heartbeatIntervalS * 1_000_000_000L;
         for (User u : users) {
-          if (u.step == Step.READY && u.nextPingAt <= now) {
+          // every open connection, also one whose LOGIN waits for a resend after a 503: a
+          // LOGIN with "heartbeat" may have turned the server's liveness check on already
+          if (u.channel != null && !u.closed && u.nextPingAt <= now) {
             u.nextPingAt = now + every;
             send(u, "{\"msgid\":" + PING + "}");
           }
@@ -1951,8 +1954,8 @@ public final class ChatLoad {
       for (User u : users) {
         if (u.step != Step.WAITING || u.reconnectAt > now || u.jobActive) continue;
         if (killAt == 0) {
-          u.step = Step.NEW;    // setup: the same request again, within the concurrency bound
-          jobs.add(u);
+          u.step = Step.NEW;    // setup: the same request again, ahead of those not yet started
+          jobs.addFirst(u);
           continue;
         }
         // failover: a reconnect storm is the point, so no concurrency bound here
