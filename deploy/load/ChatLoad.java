@@ -1824,6 +1824,7 @@ public final class ChatLoad {
         }
         case PONG_ID -> pongs++;
         case SERVER_CLOSING -> {
+          note(u.name + " got " + abbreviate(m.toString()) + " in phase " + phase);
           long after = intOf(m.get("reconnect_after_ms"), -1);
           if (after >= 0) advisedJitterMs = after;
         }

@@ -104,7 +104,10 @@ done
 for k in "${!labels[@]}"; do
   wants idle || break
   say "idle ${labels[k]}"
-  cluster_start "${jars[k]}" "$runs/idle-${labels[k]}" 1 CHAT_PASSWORD_ITERATIONS=1000
+  # The measurement forces full GCs (jcmd GC.run, GC.class_histogram): on a busy machine they
+  # stop the node for seconds, and a node that stood still for CHAT_NODE_LOSS_S - 1.5 s
+  # restarts as a new member, closing every client (even a node alone): hence 30 here.
+  cluster_start "${jars[k]}" "$runs/idle-${labels[k]}" 1 CHAT_PASSWORD_ITERATIONS=1000 CHAT_NODE_LOSS_S=30
   load --scenario idle --nodes "$(node_tcp 1)" --node-pid "$(node_pid 1)" \
     --sessions "$IDLE_SESSIONS" --hold-s "$IDLE_HOLD_S" --sample-s "$IDLE_SAMPLE_S" \
     --login-concurrency 32 --timeout-s $((IDLE_SESSIONS / 5 + 300)) \
