@@ -135,7 +135,7 @@ public final class ChatLoad {
           "  --stay-away K               failover: K users (default 5%) reconnect only once a",
           "                              friend on B saw them offline: they time the node-loss",
           "                              detection, which a quick reconnect hides (a handover",
-          "                              shows no PRESENCE)",
+          "                              shows no PRESENCE); at most 30 s after the kill",
           "  --source-ips N              bind client sockets to 127.0.0.1..127.0.0.N, N x 28k",
           "                              ephemeral ports (default 1)",
           "",
@@ -1534,6 +1534,9 @@ public final class ChatLoad {
           totalAcked, delivered, lost, duplicates, reordered);
       String why = failure;
       if (why == null && nBack < users.length) why = (users.length - nBack) + " users not back";
+      if (why == null && awaySeen < away) {
+        why = (away - awaySeen) + " users that stayed away were never shown offline to their friend";
+      }
       if (why == null && lost + duplicates + reordered + misrouted > 0) {
         why = lost + " lost, " + duplicates + " duplicated, " + reordered + " reordered";
       }
@@ -1953,6 +1956,10 @@ public final class ChatLoad {
       if (now < nextScanAt) return;
       nextScanAt = now + 10_000_000L;
       for (User u : users) {
+        if (u.step == Step.PARKED && now - killAt > PARK_MAX_NANOS) {
+          u.step = Step.WAITING;    // never shown offline: come back anyway (reported)
+          u.reconnectAt = now;
+        }
         if (u.step != Step.WAITING || u.reconnectAt > now || u.jobActive) continue;
         if (killAt == 0) {
           u.step = Step.NEW;    // setup: the same request again, ahead of those not yet started
@@ -1977,6 +1984,8 @@ public final class ChatLoad {
     }
 
     long nextScanAt;
+    /** A user staying away comes back after this long even if nobody saw it offline. */
+    static final long PARK_MAX_NANOS = 30_000_000_000L;
 
     /** A socket closed (or failed to connect). */
     void lost(Link c, String why) {
