@@ -1422,6 +1422,12 @@ public final class ChatLoad {
         return 1;
       }
       if (pidA == ProcessHandle.current().pid()) return report("--node-pid is this process");
+      long listening = NodeProbe.pidListeningOn(nodes.get(0).getPort());
+      if (listening != pidA) {
+        // never SIGKILL a process that is not the node under test
+        return report("--node-pid " + pidA + " is not the process listening on "
+            + addr(nodes.get(0)) + " (that is " + (listening > 0 ? "pid " + listening : "none found") + ")");
+      }
       // the watcher on B, everyone's friend: it sees every user's PRESENCE
       watcher = new User(-1, o.prefix + "w", 1);
       jobs.add(watcher);
