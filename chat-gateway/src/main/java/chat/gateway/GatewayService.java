@@ -60,8 +60,8 @@ public final class GatewayService {
   }
 
   private Future<Void> start(PrometheusMeterRegistry metrics) {
-    MessageStore store = new MessageStore(services, vertx.getOrCreateContext(),
-        config.historyDays() > 0);
+    MessageStore store = new MessageStore(services, 2 * config.requestTimeoutMs(),
+        vertx.getOrCreateContext(), config.historyDays() > 0);
     Delivery delivery = new Delivery(vertx.eventBus(), services, store,
         config.requestTimeoutMs(), "multi".equals(config.loginConflict()));
     Requests requests = new Requests(config, services, delivery);

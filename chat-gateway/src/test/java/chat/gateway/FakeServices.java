@@ -57,7 +57,7 @@ final class FakeServices {
     bus.<JsonObject>consumer(Addresses.USER_LOGIN, m -> answer(m, this::login));
     bus.<JsonObject>consumer(Addresses.USER_LOGOUT, m -> m.reply(new JsonObject()));
     bus.<JsonObject>consumer(Addresses.USER_PROFILE, m -> m.reply(new JsonObject()
-        .put("friends", new JsonArray()).put("groups", new JsonArray())));
+        .put("friends", friendsOf(m.body().getInteger("userId"))).put("groups", new JsonArray())));
     bus.<JsonObject>consumer(Addresses.USER_GROUP_MEMBERS, m -> answer(m, this::members));
     bus.<JsonObject>consumer(Addresses.USER_MESSAGE_APPEND, this::append);
     bus.<JsonObject>consumer(Addresses.USER_OFFLINE_PAGE, m -> answer(m, this::page));
@@ -103,6 +103,18 @@ final class FakeServices {
     int id = nextId++;
     names.put(id, name);
     return id;
+  }
+
+  /** Friends of each user as the profile lists them ({id, name}). */
+  private final Map<Integer, JsonArray> friends = new HashMap<>();
+
+  synchronized void friends(int userId, int friendId) {
+    friends.computeIfAbsent(userId, k -> new JsonArray())
+        .add(new JsonObject().put("id", friendId).put("name", names.get(friendId)));
+  }
+
+  private synchronized JsonArray friendsOf(Integer userId) {
+    return friends.getOrDefault(userId, new JsonArray()).copy();
   }
 
   synchronized int group(Integer... members) {

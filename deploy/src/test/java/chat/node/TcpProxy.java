@@ -1,5 +1,6 @@
 package chat.node;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,26 +8,36 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP proxy on loopback that a test can cut (every connection closed, new ones refused)
- * and restore: a database that becomes unreachable for a while.
+ * and restore: a database that becomes unreachable for a while. With several targets it
+ * is a front that fails over: each new connection goes to the first target that accepts it
+ * (a load balancer in front of nodes, one of which dies).
  */
 final class TcpProxy implements AutoCloseable {
 
   private final int port;
   private final String targetHost;
-  private final int targetPort;
+  private final List<Integer> targetPorts;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  /** Every byte clients sent through the proxy, in order (what a client put on the wire). */
+  private final ByteArrayOutputStream fromClients = new ByteArrayOutputStream();
   private volatile ServerSocket server;
   private volatile boolean paused;
 
   TcpProxy(String targetHost, int targetPort) {
+    this(targetHost, List.of(targetPort));
+  }
+
+  /** A front for several targets, tried in this order for each new connection. */
+  TcpProxy(String targetHost, List<Integer> targetPorts) {
     this.port = TestNodes.freePort();
     this.targetHost = targetHost;
-    this.targetPort = targetPort;
+    this.targetPorts = List.copyOf(targetPorts);
     restore();
   }
 
@@ -87,18 +98,41 @@ final class TcpProxy implements AutoCloseable {
     while (!listening.isClosed()) {
       try {
         Socket client = listening.accept();
-        Socket upstream = new Socket(targetHost, targetPort);
+        Socket upstream = connectUpstream();
+        if (upstream == null) {
+          client.close();
+          continue;
+        }
         sockets.add(client);
         sockets.add(upstream);
-        pump(client, upstream, this);
-        pump(upstream, client, this);
+        pump(client, upstream, this, fromClients);
+        pump(upstream, client, this, null);
       } catch (IOException e) {
         return;
       }
     }
   }
 
-  private static void pump(Socket from, Socket to, TcpProxy proxy) {
+  /** The first target that accepts a connection, or null when none does. */
+  private Socket connectUpstream() {
+    for (int targetPort : targetPorts) {
+      try {
+        return new Socket(targetHost, targetPort);
+      } catch (IOException refused) {
+        // try the next one
+      }
+    }
+    return null;
+  }
+
+  /** What clients have sent so far, as text. */
+  String sentByClients() {
+    synchronized (fromClients) {
+      return fromClients.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  private static void pump(Socket from, Socket to, TcpProxy proxy, ByteArrayOutputStream record) {
     Thread thread = new Thread(() -> {
       byte[] buffer = new byte[16384];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
@@ -106,6 +140,11 @@ final class TcpProxy implements AutoCloseable {
         while ((n = in.read(buffer)) > 0) {
           while (proxy.paused) {
             Thread.sleep(5);
+          }
+          if (record != null) {
+            synchronized (record) {
+              record.write(buffer, 0, n);
+            }
           }
           out.write(buffer, 0, n);
         }

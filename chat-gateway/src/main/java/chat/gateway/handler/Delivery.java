@@ -102,4 +102,18 @@ public final class Delivery {
     return bus.request(Addresses.gatewayOfflineCheck(target.nodeId()), body, deliverOptions)
         .mapEmpty();
   }
+
+  /**
+   * Hands a notice (not a chat) to the user's open sessions, wherever they are; nothing is
+   * stored for a user who is not online. Completes with whether any session took it.
+   */
+  public Future<Boolean> toOnlineSessions(int userId, JsonObject message) {
+    return locate(List.of(userId)).compose(targets -> {
+      List<Future<Boolean>> each = new ArrayList<>();
+      for (Target target : targets.getOrDefault(userId, List.of())) {
+        each.add(deliver(target, userId, message));
+      }
+      return Future.all(each).map(all -> all.list().contains(Boolean.TRUE));
+    });
+  }
 }

@@ -19,16 +19,23 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's one sequential writer of the message store: every chat this node stores (for a
  * user who is offline, or one its sessions will never write) and every chat it wrote to a
- * socket (for history) goes through it, in the order it was handed over. At most one append
- * is in flight; whatever queued meanwhile goes in the next one, as one batch. So one sender's
- * messages are stored in the order they were accepted, and the log's order is this node's
- * accept order. An append is idempotent by msgno, so a batch whose answer was lost is simply
- * sent again (a bounded number of times, with backoff) before its entries fail.
+ * socket (for history) goes through it. At most one append is in flight; whatever queued
+ * meanwhile goes in the next one, as one batch. Stores (someone waits for them: a sender's
+ * ACK, a closing session) go in the order they were handed over, so one sender's messages
+ * are stored in the order they were accepted; history-only appends of chats already written
+ * follow, in their order, in whatever room a batch has left, so a history backlog never
+ * holds up a sender's ACK (while the store lags, such a chat may take its place in history
+ * after chats stored later). An append is idempotent by msgno, so a batch whose answer was
+ * lost is simply sent again (a bounded number of times, with backoff) before its entries fail.
  */
 public final class MessageStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(MessageStore.class);
-  private static final int MAX_BATCH = 500;
+  /**
+   * Messages per append: the store writes them one after the other in one transaction, so a
+   * batch must stay well within the request timeout on a loaded database.
+   */
+  private static final int MAX_BATCH = 100;
   /** Write-behind history appends are dropped (logged) beyond this backlog. */
   private static final int MAX_BACKLOG = 100_000;
   private static final long[] BACKOFF_MS = {100, 400, 1_000, 2_000};
@@ -37,21 +44,25 @@ public final class MessageStore {
   public record Outcome(Set<Integer> stored, Set<Integer> full, Set<Integer> missing) {
   }
 
-  private record Entry(JsonObject item, Promise<Outcome> done, boolean historyOnly) {
+  private record Entry(JsonObject item, Promise<Outcome> done) {
   }
 
   private final ServiceClient services;
+  private final long timeoutMs;
   private final Context context;
   private final boolean history;
   private final ArrayDeque<Entry> queue = new ArrayDeque<>();
+  private final ArrayDeque<Entry> historyQueue = new ArrayDeque<>();
   private boolean writing;
 
   /**
+   * @param timeoutMs how long one append may take (a batch: more than a single request)
    * @param context where the writer runs (its own event loop)
    * @param history whether messages delivered live are appended to the log too
    */
-  public MessageStore(ServiceClient services, Context context, boolean history) {
+  public MessageStore(ServiceClient services, long timeoutMs, Context context, boolean history) {
     this.services = services;
+    this.timeoutMs = timeoutMs;
     this.context = context;
     this.history = history;
   }
@@ -67,7 +78,7 @@ public final class MessageStore {
     JsonObject item = new JsonObject().put("message", message)
         .put("pending", new JsonArray(new ArrayList<>(pending)))
         .put("delivered", new JsonArray(new ArrayList<>(delivered)));
-    context.runOnContext(v -> enqueue(new Entry(item, done, false)));
+    context.runOnContext(v -> enqueue(new Entry(item, done)));
     return done.future();
   }
 
@@ -79,18 +90,21 @@ public final class MessageStore {
     JsonObject item = new JsonObject().put("message", message)
         .put("pending", new JsonArray()).put("delivered", new JsonArray().add(userId));
     context.runOnContext(v -> {
-      if (queue.size() >= MAX_BACKLOG) {
+      if (historyQueue.size() >= MAX_BACKLOG) {
         LOG.warn("message store backlog full: history of {} not kept",
             message.getString("msgno"));
         return;
       }
-      enqueue(new Entry(item, Promise.promise(), true));
+      historyQueue.add(new Entry(item, Promise.promise()));
+      if (!writing) {
+        writeNext();
+      }
     });
   }
 
   /** Messages waiting for the store (for metrics and tests). */
   public int backlog() {
-    return queue.size();
+    return queue.size() + historyQueue.size();
   }
 
   private void enqueue(Entry entry) {
@@ -101,14 +115,17 @@ public final class MessageStore {
   }
 
   private void writeNext() {
-    if (queue.isEmpty()) {
+    if (queue.isEmpty() && historyQueue.isEmpty()) {
       writing = false;
       return;
     }
     writing = true;
-    List<Entry> batch = new ArrayList<>(Math.min(MAX_BATCH, queue.size()));
+    List<Entry> batch = new ArrayList<>(MAX_BATCH);
     while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
       batch.add(queue.poll());
+    }
+    while (!historyQueue.isEmpty() && batch.size() < MAX_BATCH) {
+      batch.add(historyQueue.poll());
     }
     JsonArray messages = new JsonArray();
     batch.forEach(e -> messages.add(e.item()));
@@ -116,7 +133,7 @@ public final class MessageStore {
   }
 
   private void send(List<Entry> batch, JsonObject request, int attempt) {
-    services.request(Addresses.USER_MESSAGE_APPEND, request).onComplete(ar -> {
+    services.request(Addresses.USER_MESSAGE_APPEND, request, timeoutMs).onComplete(ar -> {
       if (ar.succeeded()) {
         JsonArray results = ar.result().getJsonArray("results", new JsonArray());
         for (int i = 0; i < batch.size(); i++) {

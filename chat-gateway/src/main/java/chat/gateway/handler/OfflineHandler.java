@@ -30,6 +30,8 @@ final class OfflineHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(OfflineHandler.class);
   private static final int ACK_ATTEMPTS = 3;
+  /** The most stored messages the store hands out in one page. */
+  private static final int MAX_PAGE = 10_000;
   /** How long a classic client may reset the connection with its login ack unread. */
   static final long CLASSIC_ACK_GRACE_MS = 1_000;
 
@@ -139,7 +141,7 @@ final class OfflineHandler {
             if (session.alreadyHas(msgno)) {
               continue;
             }
-            writes.add(session.send(stored.getJsonObject("message")));
+            writes.add(session.sendStored(stored.getJsonObject("message")));
             pushed.add(msgno);
             if (session.offlineAckMode()) {
               session.offlineGiven().add(msgno);
@@ -188,7 +190,7 @@ final class OfflineHandler {
 
   private Future<JsonObject> page(int userId, int limit) {
     return services.request(Addresses.USER_OFFLINE_PAGE,
-        new JsonObject().put("userId", userId).put("limit", limit));
+        new JsonObject().put("userId", userId).put("limit", Math.min(limit, MAX_PAGE)));
   }
 
   /** A page's messages as the LOGIN ack shows them: JSON texts, or objects when structured. */

@@ -38,7 +38,7 @@ public final class Requests implements RequestHandler {
     this.account = new AccountHandler(config, services, offline);
     this.chat = new ChatHandler(delivery, new UniqueIds(config.nodeId(), '-'),
         config.timezone());
-    this.social = new SocialHandler(services);
+    this.social = new SocialHandler(services, delivery);
     this.history = new HistoryHandler(services);
     this.store = delivery.store();
   }

@@ -568,12 +568,24 @@ public final class Session {
    * closes the connection.
    */
   public Future<Void> send(JsonObject message) {
+    return send(message, isChat(message));
+  }
+
+  /**
+   * Writes a stored message (it stays in the store until acknowledged, so it is neither kept
+   * again if unwritten nor recorded as delivered when written); its msgno is remembered.
+   */
+  public Future<Void> sendStored(JsonObject message) {
+    remember(message.getString("msgno"));
+    return send(message, false);
+  }
+
+  private Future<Void> send(JsonObject message, boolean chat) {
     if (state == State.ENDED || closeReason != null) {
       return Future.failedFuture("connection closing");
     }
     String text = message.encode();
     long writeNumber = ++writes;
-    boolean chat = isChat(message);
     int forUser = userId;
     if (chat) {
       unwrittenChats.put(writeNumber, message);

@@ -93,16 +93,18 @@ public final class Addresses {
   public static final String GATEWAY_BROADCAST = "chat.gateway.all.broadcast";
 
   /**
-   * {userId, payload, sessionId?} → {delivered} ; writes payload to the user's sessions on
-   * that node (or only to sessionId); fails NO_SESSION when none is there.
+   * {userId, payload, sessionId?, deadline?} → {delivered} ; writes payload to the user's
+   * sessions on that node (or only to sessionId); fails NO_SESSION when none is there, or when
+   * it arrives after deadline (epoch ms).
    */
   public static String gatewayDeliver(String nodeId) {
     return "chat.gateway." + nodeId + ".deliver";
   }
 
   /**
-   * {userId} ; messages were stored for a user who is online on that node (the store raced the
-   * user's login): the user's sessions there deliver the stored messages they have not had.
+   * {userId, sessionId?} → {} ; messages were stored for a user who is online on that node:
+   * that session (or the user's sessions there) delivers the stored messages it has not had,
+   * and the reply comes once they are queued; fails NO_SESSION when the session is not there.
    */
   public static String gatewayOfflineCheck(String nodeId) {
     return "chat.gateway." + nodeId + ".offline.check";

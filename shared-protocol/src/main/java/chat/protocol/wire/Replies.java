@@ -54,6 +54,19 @@ public final class Replies {
     return presence(userId, online).put("v", version);
   }
 
+  /**
+   * FRIEND 111, pushed to both sides of a new friendship: who the friend is and whether
+   * they are online; {@code v} (the version of that state, as in PRESENCE) only when known.
+   */
+  public static JsonObject friend(int userId, String name, String state, Long version) {
+    JsonObject friend = new JsonObject().put("msgid", MsgId.FRIEND).put("id", userId)
+        .put("name", name).put("state", state);
+    if (version != null) {
+      friend.put("v", version);
+    }
+    return friend;
+  }
+
   /** Adds {@code seq} when the request carried one. */
   public static JsonObject withSeq(JsonObject message, Object seq) {
     if (seq != null) {
