@@ -9,6 +9,7 @@
 #   --baseline REF   also measure the jar of commit REF (e.g. main, or the previous main),
 #                    built from a `git worktree` of it: both jars run the same groups with the
 #                    same (current) load tool, one after the other, group by group
+#   --baseline-jar J measure jar J as the baseline (a jar kept from an earlier run)
 #   --no-build       use deploy/target/chat-node.jar as it is
 #   --only GROUPS    comma-separated subset of: chat,idle,logins,failover
 #
@@ -25,14 +26,15 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-quick=0 build=1 baseline="" only="chat,idle,logins,failover"
+quick=0 build=1 baseline="" baseline_jar="" only="chat,idle,logins,failover"
 while (($#)); do
   case $1 in
     --quick) quick=1; shift ;;
     --baseline) baseline=$2; shift 2 ;;
+    --baseline-jar) baseline_jar=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --only) only=$2; shift 2 ;;
-    -h | --help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "run-benchmarks: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -84,6 +86,14 @@ if [[ -n $baseline ]]; then
   echo "baseline: $baseline = $rev, building it in a worktree: mvn -q -o -B -DskipTests package"
   (cd "$baseline_tree" && mvn -q -o -B -DskipTests package)
   cp "$baseline_tree/deploy/target/chat-node.jar" "$load_dir/run/$runs/jars/baseline.jar"
+  labels+=(baseline)
+  jars+=("$load_dir/run/$runs/jars/baseline.jar")
+fi
+
+if [[ -n $baseline_jar ]]; then
+  [[ -f $baseline_jar ]] || { echo "run-benchmarks: no jar at $baseline_jar" >&2; exit 1; }
+  cp "$baseline_jar" "$load_dir/run/$runs/jars/baseline.jar"
+  echo "baseline: the jar $baseline_jar"
   labels+=(baseline)
   jars+=("$load_dir/run/$runs/jars/baseline.jar")
 fi
