@@ -1683,7 +1683,12 @@ public final class ChatLoad {
 
     void login(User u) {
       u.step = Step.LOGGING_IN;
-      StringBuilder b = new StringBuilder(96).append("{\"msgid\":1,\"id\":").append(u.id);
+      StringBuilder b = new StringBuilder(96).append("{\"msgid\":1,");
+      if (u.id >= 0) {
+        b.append("\"id\":").append(u.id);
+      } else {
+        b.append("\"name\":").append(quote(u.name));   // the id is not known yet
+      }
       if (u.wantToken && u.token != null) {
         b.append(",\"token\":").append(quote(u.token));
       } else {
@@ -1774,7 +1779,13 @@ public final class ChatLoad {
       switch (msgid) {
         case REG_ACK -> {
           if (intOf(m.get("errno"), -1) != 0) {
-            failure = "registration of " + u.name + " refused: " + m;
+            if (u.retries503 == 0) {
+              failure = "registration of " + u.name + " refused: " + m;
+              return;
+            }
+            // an earlier REG was answered 503 yet created the account (servers before v1.1)
+            u.wantToken = false;
+            login(u);
             return;
           }
           u.id = intOf(m.get("id"), -1);
@@ -1855,6 +1866,7 @@ public final class ChatLoad {
         failure = "login of " + u.name + " refused: " + m;
         return;
       }
+      if (u.id < 0) u.id = intOf(m.get("id"), -1);   // logged in by name
       Object t = m.get("token");
       if (t instanceof String s) u.token = s;
       if (m.get("heartbeat") instanceof Map<?, ?> hb) {

@@ -25,7 +25,8 @@ node_pid() { cat "$bench_run_dir/node$1/node.pid"; }
 # cluster_start JAR LABEL N [NAME=VALUE...]: starts N nodes of JAR (run files under
 # deploy/load/run/LABEL), with the given CHAT_* settings; returns when all are ready.
 cluster_start() {
-  local jar=$1 label=$2 n=$3
+  local jar label=$2 n=$3
+  jar=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")   # the nodes run in their own directories
   shift 3
   bench_run_dir="$load_dir/run/$label"
   rm -rf "$bench_run_dir"
@@ -35,6 +36,7 @@ cluster_start() {
     HTTP_BASE="$BENCH_HTTP_BASE" CLUSTER_BASE="$BENCH_CLUSTER_BASE" \
     CHAT_DB_EMBEDDED_PORT="$BENCH_DB_PORT" "$repo/deploy/local/start-cluster.sh" "$n" |
     grep -E '^node[0-9]+: (pid|ready)|cluster of'
+  return "${PIPESTATUS[0]}"
 }
 
 # cluster_stop: stops the cluster cluster_start started (SIGTERM, then SIGKILL if needed).
