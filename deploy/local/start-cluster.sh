@@ -91,6 +91,7 @@ start_node() {
       CHAT_TCP_PORT=$((TCP_BASE + i)) \
       CHAT_HTTP_PORT=$((HTTP_BASE + i)) \
       CHAT_CLUSTER_HOST="$HOST" \
+      CHAT_BIND="${CHAT_BIND:-$HOST}" \
       CHAT_CLUSTER_PORT=$((CLUSTER_BASE + i)) \
       CHAT_CLUSTER_MEMBERS="$(members_except "$i")" \
       CHAT_DATA_DIR="$dir/data" \

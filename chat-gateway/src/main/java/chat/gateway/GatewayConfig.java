@@ -39,7 +39,12 @@ public record GatewayConfig(
     int historyDays,
     long passwordTimeoutMs,
     long slowConsumerGraceMs,
-    int repairSeconds) {
+    int repairSeconds,
+    String tlsCertPath,
+    String tlsKeyPath,
+    int internalPort,
+    int loginFailuresPerAccount,
+    int loginFailuresPerAddress) {
 
   private static final Set<String> POLICIES = Set.of("kick", "reject", "multi");
 
@@ -50,8 +55,12 @@ public record GatewayConfig(
       throw new IllegalArgumentException("login conflict policy must be one of " + POLICIES
           + ", was " + loginConflict);
     }
-    if (tcpPort < 0 || tcpPort > 65535 || httpPort < 0 || httpPort > 65535) {
+    if (tcpPort < 0 || tcpPort > 65535 || httpPort < 0 || httpPort > 65535
+        || internalPort < -1 || internalPort > 65535) {
       throw new IllegalArgumentException("ports must be within 0..65535");
+    }
+    if ((tlsCertPath == null) != (tlsKeyPath == null)) {
+      throw new IllegalArgumentException("TLS needs both CHAT_TLS_CERT and CHAT_TLS_KEY");
     }
     if (maxFrameBytes < 64 || heartbeatTimeoutSeconds <= heartbeatIntervalSeconds
         || heartbeatIntervalSeconds <= 0 || authTimeoutSeconds <= 0 || rateLimitPerSecond <= 0
@@ -94,12 +103,28 @@ public record GatewayConfig(
         json.getInteger("historyDays", 30),
         json.getLong("passwordTimeoutMs", Math.max(30_000L, json.getLong("requestTimeoutMs", 5000L))),
         json.getLong("slowConsumerGraceMs", 1000L),
-        json.getInteger("repairSeconds", 10));
+        json.getInteger("repairSeconds", 10),
+        json.getString("tlsCertPath"),
+        json.getString("tlsKeyPath"),
+        json.getInteger("internalPort", -1),
+        json.getInteger("loginFailuresPerAccount", 5),
+        json.getInteger("loginFailuresPerAddress", 100));
+  }
+
+  /** Whether the client listeners (TCP and HTTP) accept TLS only. */
+  public boolean tls() {
+    return tlsCertPath != null;
+  }
+
+  /** Whether health, metrics and the API are served on their own port (else on httpPort). */
+  public boolean hasInternalPort() {
+    return internalPort >= 0;
   }
 
   @Override
   public String toString() {
     return "GatewayConfig[node=" + nodeName + ", tcp=" + tcpPort + ", http=" + httpPort
-        + ", maxFrame=" + maxFrameBytes + ", loginConflict=" + loginConflict + "]";
+        + ", maxFrame=" + maxFrameBytes + ", loginConflict=" + loginConflict + ", tls=" + tls()
+        + ", internal=" + (hasInternalPort() ? internalPort : "-") + "]";
   }
 }

@@ -15,7 +15,6 @@ import chat.gateway.tcp.TcpGatewayVerticle;
 import chat.gateway.ws.WebSocketAcceptor;
 import chat.protocol.bus.Addresses;
 import chat.protocol.wire.Replies;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -70,12 +69,7 @@ public final class GatewayService {
     UniqueIds connectionIds = new UniqueIds(config.nodeId(), ':');
     WebSocketAcceptor webSockets = new WebSocketAcceptor(vertx, config, registry, connectionIds,
         requests, reporter);
-    if (metrics != null) {
-      Gauge.builder("chat_connections", registry, SessionRegistry::connections)
-          .description("client connections held by this node").register(metrics);
-      Gauge.builder("chat_users", registry, SessionRegistry::users)
-          .description("users logged in on this node").register(metrics);
-    }
+    GatewayMetrics.create(vertx, metrics, registry);
     AtomicReference<TcpGatewayVerticle> tcp = new AtomicReference<>();
     return record(vertx.deployVerticle(new NodeBusVerticle(config.nodeId(), registry, requests)))
         .compose(v -> record(vertx.deployVerticle(() -> {
@@ -105,6 +99,11 @@ public final class GatewayService {
 
   public int httpPort() {
     return http.actualPort();
+  }
+
+  /** The port of health, metrics and the API: the internal port if set, else the HTTP port. */
+  public int internalPort() {
+    return config.hasInternalPort() ? http.actualInternalPort() : http.actualPort();
   }
 
   public SessionRegistry sessions() {
@@ -140,6 +139,7 @@ public final class GatewayService {
         .onFailure(err -> LOG.warn("presence did not confirm the drain of node {}: {}",
             config.nodeName(), err.getMessage()))
         .<Void>mapEmpty()
-        .otherwiseEmpty();
+        .otherwiseEmpty()
+        .andThen(ar -> GatewayMetrics.remove(vertx));
   }
 }

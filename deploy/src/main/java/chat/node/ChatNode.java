@@ -4,6 +4,7 @@ import chat.gateway.GatewayConfig;
 import chat.gateway.GatewayService;
 import chat.gateway.session.CloseReason;
 import chat.presence.PresenceConfig;
+import chat.presence.PresenceMetrics;
 import chat.presence.PresenceService;
 import chat.presence.reaper.PauseDetector;
 import chat.protocol.wire.Replies;
@@ -13,7 +14,6 @@ import chat.user.repo.SchemaMigration;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -110,8 +110,8 @@ public final class ChatNode {
       Config clusterConfig = ClusterSetup.build(settings);
       clusterConfig.getMemberAttributeConfig().setAttribute(PresenceService.NODE_ATTRIBUTE, nodeId);
       HazelcastClusterManager clusterManager = new HazelcastClusterManager(clusterConfig);
-      PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      metrics.config().commonTags("node", nodeName);
+      PrometheusMeterRegistry metrics = NodeMetrics.create(nodeName);
+      NodeMetrics.bindCluster(metrics, clusterManager);
       VertxOptions options = new VertxOptions()
           .setPreferNativeTransport(true)
           .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
@@ -130,6 +130,7 @@ public final class ChatNode {
           clusterConfig.getClusterName(), clusterManager.getNodes().size(),
           vertx.isNativeTransportEnabled() ? "native" : "nio");
       HazelcastInstance hazelcast = clusterManager.getHazelcastInstance();
+      PresenceMetrics.register(vertx, metrics);
       RecentHeartbeats quorumRule = ClusterSetup.quorumRule(clusterConfig);
       if (quorumRule != null) {
         quorum = new QuorumWatch(hazelcast, quorumRule, nodeName);
@@ -165,7 +166,8 @@ public final class ChatNode {
           quorum);
       node.watchForSplit();
       LOG.info("node {} ready: roles {}{}", nodeName, roles, gateway == null ? ""
-          : ", TCP port " + gateway.tcpPort() + ", HTTP port " + gateway.httpPort());
+          : ", TCP port " + gateway.tcpPort() + ", HTTP port " + gateway.httpPort()
+          + ", internal port " + gateway.internalPort());
       return node;
     } catch (RuntimeException e) {
       pauses.close();
@@ -200,6 +202,11 @@ public final class ChatNode {
     return gateway.httpPort();
   }
 
+  /** Where /health, /metrics and /api are served (CHAT_INTERNAL_PORT, else the HTTP port). */
+  public int internalPort() {
+    return gateway.internalPort();
+  }
+
   /**
    * Graceful stop, in this order: clients get SERVER_CLOSING; this node's users' transitions
    * finish completely (map, rows, friends' PRESENCE on whatever node: the drain waits for
@@ -232,13 +239,14 @@ public final class ChatNode {
 
   /**
    * Calls {@code action} when this node has (very likely) been declared dead by the cluster:
-   * it stood still about as long as the failure detector allows (CHAT_NODE_LOSS_S − 1 s of
-   * silence), so the other members have removed it and its sessions. The action is expected
+   * it stood still about as long as the failure detector allows
+   * ({@link ClusterSetup#detectorSeconds} of silence), so the other members have removed it and
+   * its sessions. The action is expected
    * to {@link #restartAsNewMember} it.
    */
   public void onDeclaredDead(long nodeLossSeconds, Runnable action) {
     pauses.onPause(gapMs -> {
-      if (gapMs >= (nodeLossSeconds - 1) * 1000 - 500) {
+      if (gapMs >= ClusterSetup.detectorSeconds(nodeLossSeconds) * 1000L - 500) {
         LOG.warn("node {} stood still for {} ms: the cluster has declared it dead", nodeName,
             gapMs);
         action.run();
@@ -330,10 +338,15 @@ public final class ChatNode {
       Map.entry("CHAT_OFFLINE_PAGE", "offlinePage"),
       Map.entry("CHAT_OFFLINE_MAX", "offlineMax"),
       Map.entry("CHAT_HISTORY_DAYS", "historyDays"),
-      Map.entry("CHAT_REPAIR_S", "repairSeconds"));
+      Map.entry("CHAT_REPAIR_S", "repairSeconds"),
+      Map.entry("CHAT_INTERNAL_PORT", "internalPort"),
+      Map.entry("CHAT_LOGIN_THROTTLE_ACCOUNT", "loginFailuresPerAccount"),
+      Map.entry("CHAT_LOGIN_THROTTLE_ADDRESS", "loginFailuresPerAddress"));
 
   /** CHAT_* variables of the gateway that are text. */
   private static final Map<String, String> GATEWAY_TEXTS = Map.of(
+      "CHAT_TLS_CERT", "tlsCertPath",
+      "CHAT_TLS_KEY", "tlsKeyPath",
       "CHAT_BIND", "bindHost",
       "CHAT_LOGIN_CONFLICT", "loginConflict",
       "CHAT_TIMEZONE", "timezone",

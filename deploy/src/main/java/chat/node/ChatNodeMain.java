@@ -1,5 +1,6 @@
 package chat.node;
 
+import ch.qos.logback.classic.LoggerContext;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -26,9 +27,11 @@ public final class ChatNodeMain {
     System.setProperty("vertx.logger-delegate-factory-class-name",
         "io.vertx.core.logging.SLF4JLogDelegateFactory");
     Settings settings = Settings.fromEnvironment();
+    nameInLogs(settings.get("CHAT_NODE_ID", "-"));
     AtomicReference<ChatNode> current = new AtomicReference<>();
     try {
       current.set(ChatNode.start(settings));
+      nameInLogs(current.get().nodeName());
     } catch (RuntimeException e) {
       LOG.error("node failed to start: {}", e.getMessage(), e);
       System.exit(1);
@@ -44,6 +47,13 @@ public final class ChatNodeMain {
         LOG.warn("node did not stop cleanly within {} s: {}", STOP_TIMEOUT_S, e.toString());
       }
     }, "chat-node-stop"));
+  }
+
+  /** Every log line of this process carries the node's name (context property "node"). */
+  private static void nameInLogs(String nodeName) {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logs) {
+      logs.putProperty("node", nodeName);
+    }
   }
 
   /**

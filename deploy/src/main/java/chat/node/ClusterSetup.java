@@ -39,15 +39,16 @@ final class ClusterSetup {
     if (nodeLoss < 2) {
       throw new IllegalArgumentException("CHAT_NODE_LOSS_S must be at least 2");
     }
-    // Heartbeats every second; a member silent for nodeLoss - 1 s is removed within the next
+    // Heartbeats every second; a member silent for detectorSeconds is removed within the next
     // second, leaving the survivors the rest of CHAT_NODE_LOSS_S to clear its sessions.
-    config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(nodeLoss - 1));
+    config.setProperty("hazelcast.max.no.heartbeat.seconds",
+        String.valueOf(detectorSeconds(nodeLoss)));
     int quorum = quorum(settings);
     if (quorum > 0) {
       if (nodeLoss < 4) {
         throw new IllegalArgumentException("CHAT_NODE_LOSS_S must be at least 4 with"
-            + " CHAT_CLUSTER_QUORUM (the quorum counts members heard from within"
-            + " CHAT_NODE_LOSS_S - 2 s, with heartbeats every second)");
+            + " CHAT_CLUSTER_QUORUM (the quorum counts members heard from within one second"
+            + " less than the failure detector allows, and at least 2 s)");
       }
       guardChatMaps(config, quorum, nodeLoss);
     }
@@ -57,6 +58,8 @@ final class ClusterSetup {
     network.setPort(settings.getInt("CHAT_CLUSTER_PORT", 5701)).setPortAutoIncrement(false);
     network.getInterfaces().setEnabled(false);
     config.setProperty("hazelcast.local.localAddress", host);
+    // Listen on that address only (Hazelcast's default listens on every interface).
+    config.setProperty("hazelcast.socket.bind.any", "false");
     String publicHost = settings.get("CHAT_CLUSTER_PUBLIC_HOST", null);
     if (publicHost != null) {
       network.setPublicAddress(publicHost + ":" + network.getPort());
@@ -84,16 +87,27 @@ final class ClusterSetup {
   }
 
   /**
+   * Seconds of silence after which the failure detector removes a member. Detection then
+   * comes up to one heartbeat check later; the rest of CHAT_NODE_LOSS_S is the survivors'
+   * budget to sweep, write the rows and tell friends. From 5 s on that budget is at least one
+   * whole second (detector at CHAT_NODE_LOSS_S − 2 s); below, the detector keeps at least 2 s
+   * (CHAT_NODE_LOSS_S − 1 s), so a busy machine's pauses are not taken for deaths.
+   */
+  static int detectorSeconds(long nodeLossSeconds) {
+    return (int) (nodeLossSeconds >= 5 ? nodeLossSeconds - 2 : Math.max(1, nodeLossSeconds - 1));
+  }
+
+  /**
    * Hazelcast split-brain protection on every chat map: an operation on them fails unless at
    * least {@code quorum} members, this one included, were heard from within the last
-   * CHAT_NODE_LOSS_S - 2 s ({@link RecentHeartbeats}). On the minority side of a cut the failure detector (checking
-   * every second) removes the unreachable members after CHAT_NODE_LOSS_S - 1 s of silence,
-   * possibly one check apart; when the first goes, the others still listed have been silent
-   * for more than CHAT_NODE_LOSS_S - 2 s, so a sweep of the removed one fails instead of
-   * removing the sessions of a side that is alive.
+   * {@link #detectorSeconds} - 1 s ({@link RecentHeartbeats}). On the minority side of a cut the
+   * failure detector (checking every second) removes the unreachable members after
+   * {@link #detectorSeconds} of silence, possibly one check apart; when the first goes, the
+   * others still listed have been silent for more than the tolerance, so a sweep of the
+   * removed one fails instead of removing the sessions of a side that is alive.
    */
   private static void guardChatMaps(Config config, int quorum, int nodeLoss) {
-    int toleranceMs = (nodeLoss - 2) * 1000;
+    int toleranceMs = (detectorSeconds(nodeLoss) - 1) * 1000;
     config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(QUORUM_NAME, true, quorum)
         .setProtectOn(SplitBrainProtectionOn.READ_WRITE)
         .setFunctionImplementation(new RecentHeartbeats(quorum, toleranceMs)));

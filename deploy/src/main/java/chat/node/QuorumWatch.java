@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  *   until the cluster it joined holds a quorum: a node cut off from the others never serves
  *   and never sweeps, and its ports stay closed (not ready).</li>
  *   <li>Then a watcher thread counts every {@value #TICK_MS} ms the members heard from
- *   recently ({@link RecentHeartbeats}: within CHAT_NODE_LOSS_S - 2 s); when they fall below
- *   the quorum (about CHAT_NODE_LOSS_S - 2 s after the cut, a second or more before the
+ *   recently ({@link RecentHeartbeats}: within one second less than the failure detector
+ *   allows); when they fall below the quorum (that long after the cut, a second or more before the
  *   majority's failure detector removes this node) the {@code onLost} action runs once: the
  *   node closes
  *   its clients with SERVER_CLOSING, leaves, and starts again as a new member that waits

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import chat.node.TestDatabase.FreshDatabase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -30,11 +29,8 @@ class DatabaseOutageTest {
   @BeforeAll
   static void start(FreshDatabase database) {
     db = new Db(database.url());
-    URI direct = URI.create(database.url());
-    proxy = new TcpProxy(direct.getHost(), direct.getPort());
-    String viaProxy = "mysql://" + direct.getRawUserInfo() + "@127.0.0.1:" + proxy.port()
-        + direct.getPath();
-    nodes = new TestNodes(viaProxy, Map.of());
+    proxy = TcpProxy.inFrontOf(database.url());
+    nodes = new TestNodes(proxy.through(database.url()), Map.of());
     node = nodes.start();
   }
 

@@ -67,7 +67,7 @@ final class ProcessCluster implements AutoCloseable {
   }
 
   /** Starts node {@code index} without waiting for it. */
-  NodeProcess launch(int index, Map<String, String> extraEnv, List<String> prefix) {
+  synchronized NodeProcess launch(int index, Map<String, String> extraEnv, List<String> prefix) {
     Map<String, String> env = env(index);
     env.putAll(extraEnv);
     NodeProcess node = NodeProcess.launch(env, prefix, List.of());
@@ -76,7 +76,7 @@ final class ProcessCluster implements AutoCloseable {
     return node;
   }
 
-  NodeProcess node(int index) {
+  synchronized NodeProcess node(int index) {
     return nodes[index];
   }
 

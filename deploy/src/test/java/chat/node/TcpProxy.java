@@ -45,6 +45,18 @@ final class TcpProxy implements AutoCloseable {
     return port;
   }
 
+  /** A proxy in front of the database of a {@code mysql://} URL. */
+  static TcpProxy inFrontOf(String dbUrl) {
+    java.net.URI direct = java.net.URI.create(dbUrl);
+    return new TcpProxy(direct.getHost(), direct.getPort());
+  }
+
+  /** The same {@code mysql://} URL, through this proxy. */
+  String through(String dbUrl) {
+    java.net.URI direct = java.net.URI.create(dbUrl);
+    return "mysql://" + direct.getRawUserInfo() + "@127.0.0.1:" + port + direct.getPath();
+  }
+
   /** Closes every connection and refuses new ones. */
   synchronized void cut() {
     try {

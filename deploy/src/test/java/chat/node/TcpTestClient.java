@@ -18,7 +18,11 @@ final class TcpTestClient extends TestClient {
   private final byte terminator;
 
   private TcpTestClient(int port, byte terminator) throws IOException {
-    this.socket = new Socket("127.0.0.1", port);
+    this(new Socket("127.0.0.1", port), terminator);
+  }
+
+  private TcpTestClient(Socket socket, byte terminator) throws IOException {
+    this.socket = socket;
     this.socket.setTcpNoDelay(true);
     this.out = socket.getOutputStream();
     this.terminator = terminator;
@@ -30,6 +34,15 @@ final class TcpTestClient extends TestClient {
   /** A client ending each request with NUL, as the classic C++ client does. */
   static TcpTestClient classic(int port) {
     return open(port, (byte) 0);
+  }
+
+  /** A newline client on an already connected socket (a TLS one, say). */
+  static TcpTestClient over(Socket socket) {
+    try {
+      return new TcpTestClient(socket, (byte) '\n');
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** A client ending each request with a newline. */

@@ -17,9 +17,20 @@ final class WsTestClient extends TestClient implements WebSocket.Listener {
   private volatile Integer closeCode;
 
   private WsTestClient(int port) throws Exception {
-    this.socket = HttpClient.newHttpClient().newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), this)
-        .get(10, TimeUnit.SECONDS);
+    this(HttpClient.newHttpClient(), URI.create("ws://127.0.0.1:" + port + "/ws"));
+  }
+
+  private WsTestClient(HttpClient http, URI uri) throws Exception {
+    this.socket = http.newWebSocketBuilder().buildAsync(uri, this).get(10, TimeUnit.SECONDS);
+  }
+
+  /** A client of {@code uri} through the given HTTP client (wss:// with its TLS settings). */
+  static WsTestClient connect(HttpClient http, URI uri) {
+    try {
+      return new WsTestClient(http, uri);
+    } catch (Exception e) {
+      throw new IllegalStateException("WebSocket connect failed", e);
+    }
   }
 
   static WsTestClient connect(int httpPort) {

@@ -22,9 +22,6 @@ import java.util.Objects;
 public record PresenceConfig(String nodeId, String dbUrl, int dbPoolSize, long kickTimeoutMs,
                              long sweepIntervalMs, int repairSeconds, long requestTimeoutMs) {
 
-  /** What a login needs beyond the kick: the map update, the reply, the gateway's own work. */
-  public static final long LOGIN_MARGIN_MS = 1_000;
-
   public PresenceConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(dbUrl, "dbUrl");
@@ -33,11 +30,10 @@ public record PresenceConfig(String nodeId, String dbUrl, int dbPoolSize, long k
     positive(sweepIntervalMs, "sweepIntervalMs");
     positive(repairSeconds, "repairSeconds");
     positive(requestTimeoutMs, "requestTimeoutMs");
-    if (kickTimeoutMs + LOGIN_MARGIN_MS > requestTimeoutMs) {
+    if (kickTimeoutMs >= requestTimeoutMs) {
       throw new IllegalArgumentException("CHAT_KICK_TIMEOUT_MS (" + kickTimeoutMs
-          + ") must be at least " + LOGIN_MARGIN_MS + " ms less than CHAT_REQUEST_TIMEOUT_MS ("
-          + requestTimeoutMs + "): a login that kicks an older session must be answered before"
-          + " the gateway gives up on it");
+          + ") must be less than CHAT_REQUEST_TIMEOUT_MS (" + requestTimeoutMs + "): a login"
+          + " that kicks an older session must be answered before the gateway gives up on it");
     }
   }
 

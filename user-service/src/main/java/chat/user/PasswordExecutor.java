@@ -51,7 +51,8 @@ final class PasswordExecutor implements Shareable, Executor {
   static PasswordExecutor acquire(Vertx vertx, int threads, int queue) {
     LocalMap<String, PasswordExecutor> map = vertx.sharedData().getLocalMap(MAP);
     return map.compute(KEY, (key, existing) -> {
-      PasswordExecutor executor = existing != null ? existing : new PasswordExecutor(threads, queue);
+      PasswordExecutor executor =
+          existing != null ? existing : new PasswordExecutor(threads, queue);
       executor.users++;
       return executor;
     });

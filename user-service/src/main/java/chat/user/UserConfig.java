@@ -119,7 +119,8 @@ public record UserConfig(
   /**
    * Reads {@code dbUrl} (required), {@code poolSize}, {@code passwordIterations},
    * {@code tokenTtlSeconds}, {@code tokenSecret}, {@code offlineMax}, {@code historyDays},
-   * {@code passwordThreads}, {@code passwordQueue} and {@code passwordMinLength}. Numbers may also be given as decimal
+   * {@code passwordThreads}, {@code passwordQueue} and {@code passwordMinLength}. Numbers may
+   * also be given as decimal
    * strings, as they come from environment variables.
    *
    * @throws IllegalArgumentException when a value is missing, of the wrong type or out of range
@@ -150,7 +151,8 @@ public record UserConfig(
    * Maps the environment variables {@code CHAT_DB_URL}, {@code CHAT_DB_POOL_SIZE},
    * {@code CHAT_PASSWORD_ITERATIONS}, {@code CHAT_TOKEN_TTL_S}, {@code CHAT_TOKEN_SECRET},
    * {@code CHAT_OFFLINE_MAX}, {@code CHAT_HISTORY_DAYS}, {@code CHAT_PASSWORD_THREADS},
-   * {@code CHAT_PASSWORD_QUEUE} and {@code CHAT_PASSWORD_MIN_LENGTH} onto the keys {@link #from(JsonObject)} reads. Unset variables are left out.
+   * {@code CHAT_PASSWORD_QUEUE} and {@code CHAT_PASSWORD_MIN_LENGTH} onto the keys
+   * {@link #from(JsonObject)} reads. Unset variables are left out.
    */
   public static JsonObject jsonFromEnv(Map<String, String> env) {
     JsonObject json = new JsonObject();

@@ -10,7 +10,6 @@ import static chat.user.MessageStoreTest.result;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import chat.protocol.bus.Addresses;
 import chat.user.repo.SchemaMigration;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,7 +23,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,8 +57,10 @@ class AppendRaceTest {
   }
 
   private static long lockWaits() throws Exception {
-    return ((Number) DB.queryValue("SELECT COUNT(*) FROM information_schema.INNODB_TRX"
-        + " WHERE trx_state = 'LOCK WAIT'")).longValue();
+    // the server is shared: count only the waits of this test's database
+    return ((Number) DB.queryValue("SELECT COUNT(*) FROM information_schema.INNODB_TRX t"
+        + " JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
+        + " WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()")).longValue();
   }
 
   private static void awaitUntil(java.util.function.BooleanSupplier condition, String what)
@@ -74,28 +74,32 @@ class AppendRaceTest {
 
   /**
    * The classic bug: a message with a lower log id that commits after a higher one. Append A
-   * (for bob and carol) is held up on carol; append B (for bob) comes later. B must not become
-   * readable before A, or a reader would take B, acknowledge it, and see A out of order.
+   * (two messages for bob) is held up after its first message got its id, by a transaction
+   * that holds the second one's msgno; append B (for bob) comes later. B must not become
+   * readable before A, or a reader would take B, acknowledge it, and see A's first message
+   * out of order.
    */
   @Test
   void aLaterAppendForTheSameUserWaitsForAnEarlierOne() throws Exception {
     int alice = register();
     int bob = register();
-    int carol = register();
     chat.user.repo.DbUrl url = chat.user.repo.DbUrl.parse(DB.url());
+    JsonObject a1 = chat(alice, bob, "A1");
+    JsonObject a2 = chat(alice, bob, "A2");
+    JsonObject b = chat(alice, bob, "B");
     try (java.sql.Connection holder = java.sql.DriverManager.getConnection(
         url.jdbcUrl(), url.user(), url.password())) {
       holder.setAutoCommit(false);
-      try (var st = holder.prepareStatement("SELECT id FROM `user` WHERE id = ? FOR UPDATE")) {
-        st.setInt(1, carol);
-        st.executeQuery().close();
+      try (var st = holder.prepareStatement("INSERT INTO message (msgno, conv, sender,"
+          + " created_at, body) VALUES (?, 'u:0:0', 0, 0, '{}')")) {
+        st.setString(1, a2.getString("msgno"));
+        st.executeUpdate();
       }
-      JsonObject a = chat(alice, bob, "A");
-      JsonObject b = chat(alice, bob, "B");
       Future<Object> first = vertx.eventBus().request(USER_MESSAGE_APPEND, new JsonObject()
-          .put("messages", new JsonArray().add(item(a, List.of(bob, carol), List.of()))))
+          .put("messages", new JsonArray().add(item(a1, List.of(bob), List.of()))
+              .add(item(a2, List.of(bob), List.of()))))
           .map(m -> m.body());
-      awaitUntil(() -> uncheckedLockWaits() >= 1, "A to wait for carol");
+      awaitUntil(() -> uncheckedLockWaits() >= 1, "A to wait for its second msgno");
       Future<Object> second = vertx.eventBus().request(USER_MESSAGE_APPEND, new JsonObject()
           .put("messages", new JsonArray().add(item(b, List.of(bob), List.of()))))
           .map(m -> m.body());
@@ -104,11 +108,22 @@ class AppendRaceTest {
       if (!read.isEmpty()) {
         ack(bob, read);
       }
+      // an append in flight never holds up the presence service's state write
+      try (java.sql.Connection presence = java.sql.DriverManager.getConnection(
+          url.jdbcUrl(), url.user(), url.password());
+          var timeout = presence.createStatement();
+          var update = presence.prepareStatement("UPDATE user SET state = 'online',"
+              + " state_version = state_version + 1 WHERE id = ?")) {
+        timeout.execute("SET SESSION innodb_lock_wait_timeout = 3");
+        update.setInt(1, bob);
+        assertEquals(1, update.executeUpdate());
+      }
       holder.rollback();
       first.await();
       second.await();
       read.addAll(msgnos(page(bob, 10)));
-      assertEquals(List.of(a.getString("msgno"), b.getString("msgno")), read);
+      assertEquals(List.of(a1.getString("msgno"), a2.getString("msgno"), b.getString("msgno")),
+          read);
     }
   }
 

@@ -101,7 +101,8 @@ class HistoryTest {
         JsonObject m = chat(from, to, "n" + (batch * 25 + i));
         sent.add(m);
         // some delivered live, some stored while the recipient was away
-        items[i] = batch % 2 == 0 ? item(m, List.of(), List.of(to)) : item(m, List.of(to), List.of());
+        items[i] = batch % 2 == 0
+            ? item(m, List.of(), List.of(to)) : item(m, List.of(to), List.of());
       }
       append(items);
     }
@@ -202,7 +203,7 @@ class HistoryTest {
     assertEquals("m249", list(page).get(199).getString("msg"));
   }
 
-  /** Moves the clock; the other tests' messages are stamped by the same clock, so they do not mind. */
+  /** Moves the clock; the other tests' messages are stamped by the same clock: no harm. */
   @Test
   void nothingOlderThanTheWindowIsShown() {
     int alice = register();

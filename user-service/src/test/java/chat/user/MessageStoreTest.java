@@ -84,7 +84,8 @@ class MessageStoreTest {
   }
 
   static JsonObject page(int userId, int limit) {
-    return bus.request(USER_OFFLINE_PAGE, new JsonObject().put("userId", userId).put("limit", limit));
+    return bus.request(USER_OFFLINE_PAGE,
+        new JsonObject().put("userId", userId).put("limit", limit));
   }
 
   static List<String> msgnos(JsonObject page) {

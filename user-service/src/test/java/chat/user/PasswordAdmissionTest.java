@@ -88,7 +88,8 @@ class PasswordAdmissionTest {
     ReplyException refused = bus.failure(USER_LOGIN,
         new JsonObject().put("id", id).put("password", "pw"));
     assertEquals(OVERLOADED, refused.failureCode());
-    JsonObject byToken = bus.request(USER_LOGIN, new JsonObject().put("id", id).put("token", token));
+    JsonObject byToken = bus.request(USER_LOGIN,
+        new JsonObject().put("id", id).put("token", token));
     assertEquals(id, byToken.getInteger("id"));
     long stillHashing = answers.stream().filter(f -> !f.isComplete()).count();
     assertTrue(stillHashing > 0, "the token login waited for the password work");

@@ -24,7 +24,7 @@ class SchemaMigrationTest {
     SchemaMigration.migrate(DB.url());
     Number applied = (Number) DB.queryValue(
         "SELECT COUNT(*) FROM flyway_schema_history WHERE success = 1 AND version IS NOT NULL");
-    assertEquals(2, applied.intValue());
+    assertEquals(3, applied.intValue());
   }
 
   @Test

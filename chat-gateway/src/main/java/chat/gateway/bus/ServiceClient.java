@@ -1,5 +1,6 @@
 package chat.gateway.bus;
 
+import chat.gateway.GatewayMetrics;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
 import chat.protocol.wire.ErrorCode;
@@ -51,9 +52,10 @@ public final class ServiceClient {
     if (preferLocal) {
       return bus.<JsonObject>request(address, body, local)
           .map(Message::body)
-          .recover(err -> isNoHandlers(err) ? anywhere(address, body) : Future.failedFuture(err));
+          .recover(err -> isNoHandlers(err) ? anywhere(address, body) : Future.failedFuture(err))
+          .onFailure(err -> GatewayMetrics.current().requestFailed(address, err));
     }
-    return anywhere(address, body);
+    return anywhere(address, body).onFailure(err -> GatewayMetrics.current().requestFailed(address, err));
   }
 
   private Future<JsonObject> anywhere(String address, JsonObject body) {
@@ -77,9 +79,11 @@ public final class ServiceClient {
       return bus.<JsonObject>request(address, body, new DeliveryOptions(once).setLocalOnly(true))
           .recover(err -> isNoHandlers(err) ? bus.<JsonObject>request(address, body, once)
               : Future.failedFuture(err))
-          .map(Message::body);
+          .map(Message::body)
+          .onFailure(err -> GatewayMetrics.current().requestFailed(address, err));
     }
-    return bus.<JsonObject>request(address, body, once).map(Message::body);
+    return bus.<JsonObject>request(address, body, once).map(Message::body)
+        .onFailure(err -> GatewayMetrics.current().requestFailed(address, err));
   }
 
   /**

@@ -7,7 +7,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,20 +67,6 @@ public final class SessionEndReporter implements SessionEvents {
       done.complete();
     } else {
       vertx.setTimer(20, t -> checkConfirmed(deadlineNanos, boundMs, done));
-    }
-  }
-
-  @Override
-  public void undelivered(int userId, List<JsonObject> messages) {
-    LOG.info("storing {} undelivered messages of user {} for the next login", messages.size(),
-        userId);
-    Future<Void> chain = Future.succeededFuture();
-    for (JsonObject message : messages) {
-      JsonObject store = new JsonObject().put("toid", userId).put("message", message);
-      chain = chain.compose(v -> vertx.eventBus().request(Addresses.USER_OFFLINE_STORE, store,
-              options).<Void>mapEmpty())
-          .onFailure(err -> LOG.error("undelivered message of user {} could not be stored: {}",
-              userId, err.getMessage()));
     }
   }
 

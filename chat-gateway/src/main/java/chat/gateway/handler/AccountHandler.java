@@ -76,9 +76,9 @@ final class AccountHandler {
     } else {
       credentials.put("password", password);
     }
-    Future<JsonObject> checked = token != null
+    Future<JsonObject> checked = LoginThrottle.of(config).guard(session, request, () -> token != null
         ? services.request(Addresses.USER_LOGIN, credentials)
-        : services.request(Addresses.USER_LOGIN, credentials, config.passwordTimeoutMs());
+        : services.request(Addresses.USER_LOGIN, credentials, config.passwordTimeoutMs()));
     return checked
         .compose(user -> enter(session, request, user, seq),
             err -> ServiceClient.failureCode(err) == FailureCodes.BAD_CREDENTIALS

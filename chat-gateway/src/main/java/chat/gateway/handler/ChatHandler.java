@@ -1,5 +1,6 @@
 package chat.gateway.handler;
 
+import chat.gateway.GatewayMetrics;
 import chat.gateway.session.Session;
 import chat.gateway.session.UniqueIds;
 import chat.protocol.wire.Fields;
@@ -33,14 +34,16 @@ final class ChatHandler {
   Future<Void> oneChat(Session session, JsonObject request) {
     int toId = Fields.id(request, "toid");
     JsonObject message = message(session, request, MsgId.ONE_CHAT, "toid", toId);
-    lanes(session).toUser(toId, new ChatLanes.Chat(message, request, session.keepHeld()));
+    lanes(session).toUser(toId, new ChatLanes.Chat(message, request,
+        GatewayMetrics.current().timeDelivery("one_chat", session.keepHeld())));
     return Future.succeededFuture();
   }
 
   Future<Void> groupChat(Session session, JsonObject request) {
     int groupId = Fields.id(request, "groupid");
     JsonObject message = message(session, request, MsgId.GROUP_CHAT, "groupid", groupId);
-    lanes(session).toGroup(groupId, new ChatLanes.Chat(message, request, session.keepHeld()));
+    lanes(session).toGroup(groupId, new ChatLanes.Chat(message, request,
+        GatewayMetrics.current().timeDelivery("group_chat", session.keepHeld())));
     return Future.succeededFuture();
   }
 

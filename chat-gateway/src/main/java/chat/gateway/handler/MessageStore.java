@@ -1,5 +1,6 @@
 package chat.gateway.handler;
 
+import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.protocol.bus.Addresses;
 import io.vertx.core.Context;
@@ -79,7 +80,7 @@ public final class MessageStore {
         .put("pending", new JsonArray(new ArrayList<>(pending)))
         .put("delivered", new JsonArray(new ArrayList<>(delivered)));
     context.runOnContext(v -> enqueue(new Entry(item, done)));
-    return done.future();
+    return done.future().onSuccess(o -> GatewayMetrics.current().offlineStored(o.stored().size()));
   }
 
   /** Write-behind: a message this node wrote to a user's socket goes to the history log. */

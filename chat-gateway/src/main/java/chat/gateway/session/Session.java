@@ -1,6 +1,7 @@
 package chat.gateway.session;
 
 import chat.gateway.GatewayConfig;
+import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Fields;
@@ -121,6 +122,7 @@ public final class Session {
   /** The connection is open: start the visitor's auth timer. */
   public void opened() {
     registry.add(this);
+    GatewayMetrics.current().opened(connection.transport());
     startAuthTimer();
     LOG.info("connect {} {} from {}", connection.transport(), connectionId,
         connection.remoteAddress());
@@ -172,6 +174,7 @@ public final class Session {
     if (state == State.ENDED) {
       return;
     }
+    GatewayMetrics.current().received(request);
     loginRead();
     Object seq = Fields.seq(request);
     if (!rateLimiter.tryAcquire()) {
@@ -273,6 +276,7 @@ public final class Session {
     inboxSizes.clear();
     registry.remove(this);
     handler.ended(this);
+    GatewayMetrics.current().closed(connection.transport(), reason);
     LOG.info("disconnect {} {} user {} reason {}", connection.transport(), connectionId,
         userId < 0 ? "-" : userId, reason);
   }
@@ -294,6 +298,11 @@ public final class Session {
   /** The id of the current user session (one per successful login of this connection). */
   public String sessionId() {
     return sessionId;
+  }
+
+  /** The client's address, as the socket sees it (a proxy's, behind one). */
+  public String remoteAddress() {
+    return connection.remoteAddress();
   }
 
   public String transport() {
@@ -584,6 +593,7 @@ public final class Session {
     if (state == State.ENDED || closeReason != null) {
       return Future.failedFuture("connection closing");
     }
+    GatewayMetrics.current().sent(message);
     String text = message.encode();
     long writeNumber = ++writes;
     int forUser = userId;
@@ -698,6 +708,9 @@ public final class Session {
         Fields.seq(request));
     if (error.errno() == ErrorCode.UNAVAILABLE) {
       reply.put("retry_after_ms", ServiceClient.retryAfterMs());
+    }
+    if (error.retryAfterMs() > 0) {
+      reply.put("retry_after_ms", error.retryAfterMs());
     }
     send(reply);
   }

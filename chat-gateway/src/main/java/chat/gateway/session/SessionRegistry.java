@@ -48,6 +48,20 @@ public final class SessionRegistry {
     return sessions.size();
   }
 
+  /** How many user sessions (logged-in connections) this node holds. */
+  public int userSessions() {
+    int count = 0;
+    for (Set<Session> set : byUser.values()) {
+      count += set.size();
+    }
+    return count;
+  }
+
+  /** True once the node is stopping (it takes no new clients). */
+  public boolean isDraining() {
+    return draining;
+  }
+
   /** How many distinct users are logged in on this node. */
   public int users() {
     return byUser.size();

@@ -1,6 +1,7 @@
 package chat.gateway.tcp;
 
 import chat.gateway.GatewayConfig;
+import chat.gateway.TlsOptions;
 import chat.gateway.session.RequestHandler;
 import chat.gateway.session.Session;
 import chat.gateway.session.SessionEvents;
@@ -37,14 +38,15 @@ public final class TcpGatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    NetServerOptions options = new NetServerOptions()
+    NetServerOptions options = TlsOptions.apply(new NetServerOptions()
         .setHost(config.bindHost())
         .setPort(config.tcpPort())
         .setTcpNoDelay(true)
-        .setTcpKeepAlive(true);
+        .setTcpKeepAlive(true), config);
     server = vertx.createNetServer(options).connectHandler(this::accept);
     return server.listen().onSuccess(s ->
-        LOG.info("TCP gateway listening on {}:{}", config.bindHost(), s.actualPort()));
+        LOG.info("TCP gateway listening on {}:{}{}", config.bindHost(), s.actualPort(),
+            config.tls() ? " (TLS only)" : ""));
   }
 
   /** The port actually bound (useful when configured as 0). */

@@ -1,5 +1,6 @@
 package chat.presence.reaper;
 
+import chat.presence.PresenceMetrics;
 import chat.presence.mirror.StateMirror;
 import chat.presence.store.Outcomes.Aligned;
 import chat.presence.store.PresenceStore;
@@ -52,6 +53,7 @@ public final class DbReconciler {
     return onlineRowsAfter(0, new Result(0, 0, 0))
         .compose(first -> liveUsers(List.copyOf(liveUsers), 0, first))
         .onSuccess(result -> {
+          PresenceMetrics.current().repaired("db_row", result.written());
           if (result.wrong() > 0) {
             LOG.warn("database reconciliation: {} of {} rows checked differed from the map, {} rewritten",
                 result.wrong(), result.checked(), result.written());

@@ -1,5 +1,6 @@
 package chat.presence.reaper;
 
+import chat.presence.PresenceMetrics;
 import chat.presence.notify.Transitions;
 import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.PresenceStore;
@@ -76,6 +77,7 @@ public final class DigestRepair {
   public Future<Result> apply(Digest digest) {
     Future<Integer> removed = store.removeLocalStale(digest.nodeId(), digest.upTo(), digest.held())
         .map(changes -> {
+          PresenceMetrics.current().repaired("stale_session", changes.size());
           report(changes);
           if (!changes.isEmpty()) {
             LOG.warn("node {} no longer holds sessions of {} users that the map still had:"
@@ -120,6 +122,7 @@ public final class DigestRepair {
 
   private Future<int[]> restore(String nodeId, int userId, List<SessionRef> missing) {
     return store.restore(userId, missing).map(outcome -> {
+      PresenceMetrics.current().repaired("missing_session", outcome.added());
       if (outcome.added() > 0) {
         LOG.warn("user {} has {} live sessions on node {} that the map lacked: put back",
             userId, outcome.added(), nodeId);

@@ -1,6 +1,7 @@
 package chat.presence.reaper;
 
 import chat.presence.PresenceConfig;
+import chat.presence.PresenceMetrics;
 import chat.presence.PresenceService;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
@@ -111,8 +112,9 @@ public final class ReaperVerticle extends VerticleBase {
     vertx.setPeriodic(250, t -> lastHeard.sample());
     // Ready only once no row shows a user online without a live session (the oldest member
     // checks; after a whole-cluster crash, that is the first node up).
-    return sweepOnce("start-up").mapEmpty()
-        .compose(v -> elected() ? reconcileOnce() : Future.succeededFuture())
+    boolean mayAct = mayAct("start-up sweep and reconciliation");
+    return (mayAct ? sweepOnce("start-up").mapEmpty() : Future.succeededFuture())
+        .compose(v -> mayAct && elected() ? reconcileOnce() : Future.succeededFuture())
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.PRESENCE_NODE_DIGEST,
             msg -> onDigest(msg.body())).completion())
         .onSuccess(v -> {
@@ -178,6 +180,7 @@ public final class ReaperVerticle extends VerticleBase {
     long sweepStart = System.currentTimeMillis();
     store.dropLocalOutside(liveNodes())
         .compose(changes -> {
+          PresenceMetrics.current().swept(changes.size());
           long swept = System.currentTimeMillis();
           List<Future<Void>> done = new ArrayList<>();
           changes.forEach((userId, removed) -> {
@@ -221,6 +224,7 @@ public final class ReaperVerticle extends VerticleBase {
 
   private Future<Map<Integer, Removed>> sweepOnce(String why) {
     return store.dropLocalOutside(liveNodes()).onSuccess(changes -> {
+      PresenceMetrics.current().swept(changes.size());
       changes.forEach((userId, removed) -> {
         if (removed.wentOffline()) {
           transitions.transitioned(userId, false, removed.version());

@@ -21,13 +21,6 @@ public final class Addresses {
   /** {userId} → {friends:[{id,name}], groups:[{id,groupname,groupdesc,users:[{id,name,role}]}]} */
   public static final String USER_PROFILE = "chat.user.profile.get";
   /**
-   * No longer consumed: the user service stores through {@link #USER_MESSAGE_APPEND} and
-   * hands stored messages out through {@link #USER_OFFLINE_PAGE} / {@link #USER_OFFLINE_ACK}.
-   * Goes once no caller is left.
-   */
-  @Deprecated(forRemoval = true)
-  public static final String USER_OFFLINE_STORE = "chat.user.offline.store";
-  /**
    * {messages:[{message, pending:[userIds], delivered:[userIds]}]} →
    * {results:[{stored:[userIds], full:[userIds], missing:[userIds]}]} ; appends to the message
    * log (idempotent by msgno) and to each pending user's mailbox (never a second copy).

@@ -62,40 +62,66 @@ public final class MessageStore {
    */
   public Future<List<AppendResult>> append(List<Append> messages, long nowMillis,
       boolean keepHistory, int offlineMax) {
-    return retryOnDeadlock(() -> pool.withTransaction(
-        conn -> appendAll(conn, messages, nowMillis, keepHistory, offlineMax)));
-  }
-
-  private Future<List<AppendResult>> appendAll(SqlConnection conn, List<Append> messages,
-      long nowMillis, boolean keepHistory, int offlineMax) {
     TreeSet<Integer> users = new TreeSet<>();
     messages.forEach(m -> {
       users.addAll(m.pending());
       users.addAll(m.delivered());
     });
-    // lock the users first, in id order: appends for the same user run one after the other,
-    // so the pending count below is exact, and two appends never wait for each other in a cycle
-    Set<Integer> found = new HashSet<>();
-    Future<Void> existing = Future.succeededFuture();
+    return existing(users)
+        .compose(found -> ensureMailboxLocks(found).map(found))
+        .compose(found -> retryOnDeadlock(() -> pool.withTransaction(
+            conn -> appendAll(conn, messages, found, nowMillis, keepHistory, offlineMax))));
+  }
+
+  /** Which of the users exist: a plain read, so no `user` row is ever locked by an append. */
+  private Future<TreeSet<Integer>> existing(TreeSet<Integer> users) {
+    TreeSet<Integer> found = new TreeSet<>();
+    Future<Void> all = Future.succeededFuture();
     for (List<Integer> chunk : chunks(users)) {
-      existing = existing.compose(v -> conn.preparedQuery(SqlQueries.lockUsers(chunk.size()))
+      all = all.compose(v -> pool.preparedQuery(SqlQueries.existingUsers(chunk.size()))
           .execute(Tuple.from(chunk))
           .map(rows -> {
             rows.forEach(row -> found.add(row.getInteger(0)));
             return null;
           }));
     }
-    return existing.compose(locked -> pendingCounts(conn, found).compose(counts -> {
+    return all.map(found);
+  }
+
+  /** Each user's lock row, created on first use (autocommit: held for no time). */
+  private Future<Void> ensureMailboxLocks(TreeSet<Integer> users) {
+    Future<Void> all = Future.succeededFuture();
+    for (List<Integer> chunk : chunks(users)) {
+      all = all.compose(v -> pool.preparedQuery(SqlQueries.insertMailboxLocks(chunk.size()))
+          .execute(Tuple.from(chunk))
+          .mapEmpty());
+    }
+    return all;
+  }
+
+  private Future<List<AppendResult>> appendAll(SqlConnection conn, List<Append> messages,
+      TreeSet<Integer> found, long nowMillis, boolean keepHistory, int offlineMax) {
+    // lock the recipients' mailboxes first, in id order: appends for the same user run one
+    // after the other, so a later one can never commit before an earlier one (a reader would
+    // see the higher id first), the pending count below is exact, and two appends never wait
+    // for each other in a cycle
+    Future<Void> locked = Future.succeededFuture();
+    for (List<Integer> chunk : chunks(found)) {
+      locked = locked.compose(v -> conn.preparedQuery(SqlQueries.lockMailboxes(chunk.size()))
+          .execute(Tuple.from(chunk))
+          .mapEmpty());
+    }
+    return locked.compose(v -> pendingCounts(conn, found).compose(counts -> {
       List<AppendResult> results = new ArrayList<>(messages.size());
       Future<Void> chain = Future.succeededFuture();
       for (Append message : messages) {
-        chain = chain.compose(v -> appendOne(conn, message, found, counts, nowMillis,
+        chain = chain.compose(x -> appendOne(conn, message, found, counts, nowMillis,
             keepHistory, offlineMax).map(result -> {
               results.add(result);
               return null;
             }));
       }
-      return chain.map(v -> results);
+      return chain.map(x -> results);
     }));
   }
 

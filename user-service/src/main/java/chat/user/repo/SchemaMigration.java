@@ -1,6 +1,13 @@
 package chat.user.repo;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,10 +39,12 @@ public final class SchemaMigration {
       throw new IllegalArgumentException("the database URL names no database");
     }
     long started = System.nanoTime();
+    createIfMissing(url);
+    // Connected to the database itself: with no default database Flyway would try to restore
+    // "no database" through a throw-away database, which an account limited to its own
+    // database may not touch (a warning at every start).
     MigrateResult result = Flyway.configure(SchemaMigration.class.getClassLoader())
-        .dataSource(url.withDatabase("").jdbcUrl(), url.user(), url.password())
-        .schemas(url.database())
-        .createSchemas(true)
+        .dataSource(url.jdbcUrl(), url.user(), url.password())
         .locations("classpath:db/migration")
         .connectRetries(0)
         .load()
@@ -44,5 +53,26 @@ public final class SchemaMigration {
         url, result.targetSchemaVersion == null ? result.initialSchemaVersion
             : result.targetSchemaVersion,
         result.migrationsExecuted, (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /** Creates the database when it does not exist yet (the account needs CREATE rights then). */
+  private static void createIfMissing(DbUrl url) {
+    try (Connection server = DriverManager.getConnection(url.withDatabase("").jdbcUrl(),
+            url.user(), url.password());
+         PreparedStatement exists = server.prepareStatement(
+             "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")) {
+      exists.setString(1, url.database());
+      try (ResultSet found = exists.executeQuery()) {
+        if (found.next()) {
+          return;
+        }
+      }
+      try (Statement create = server.createStatement()) {
+        create.execute("CREATE DATABASE IF NOT EXISTS `" + url.database().replace("`", "``") + "`");
+      }
+      LOG.info("Created database {}", url.database());
+    } catch (SQLException e) {
+      throw new FlywayException("cannot prepare database " + url.database() + ": " + e.getMessage(), e);
+    }
   }
 }

@@ -114,9 +114,20 @@ public final class SqlQueries {
   public static final String SELECT_USER_EXISTS =
       "SELECT id FROM `user` WHERE id = ?";
 
-  /** Locks the users that exist among {@code n} ids, in id order (so appends never deadlock). */
-  public static String lockUsers(int n) {
-    return "SELECT id FROM `user` WHERE id IN (" + placeholders(n) + ") ORDER BY id FOR UPDATE";
+  /** The users that exist among {@code n} ids (a plain read: no lock on `user`). */
+  public static String existingUsers(int n) {
+    return "SELECT id FROM `user` WHERE id IN (" + placeholders(n) + ")";
+  }
+
+  /** Makes sure {@code n} users have their mailbox lock row (autocommit, before appending). */
+  public static String insertMailboxLocks(int n) {
+    return "INSERT IGNORE INTO mailbox_lock (userid) VALUES " + "(?), ".repeat(n - 1) + "(?)";
+  }
+
+  /** Locks {@code n} users' mailboxes, in id order (so appends never wait in a cycle). */
+  public static String lockMailboxes(int n) {
+    return "SELECT userid FROM mailbox_lock WHERE userid IN (" + placeholders(n) + ")"
+        + " ORDER BY userid FOR UPDATE";
   }
 
   /** Pending counts of {@code n} users (users without any are left out). */
