@@ -18,6 +18,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mysqlclient.MySQLException;
 import io.vertx.sqlclient.ClosedConnectionException;
+import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -86,6 +87,7 @@ public final class UserVerticle extends VerticleBase {
   private PasswordHasher hasher;
   private TokenService tokens;
   private final String instanceId = UUID.randomUUID().toString();
+  private Pool retentionPool;
   private long retentionTimer = -1;
 
   public UserVerticle(UserConfig config) {
@@ -129,7 +131,9 @@ public final class UserVerticle extends VerticleBase {
       passwords.release(vertx);
       passwords = null;
     }
-    return repo == null ? Future.succeededFuture() : repo.close();
+    Future<Void> retentionClosed = retentionPool == null
+        ? Future.succeededFuture() : retentionPool.close();
+    return repo == null ? retentionClosed : Future.join(retentionClosed, repo.close());
   }
 
   /** One instance per node runs the retention job (it is idempotent, so nodes need not agree). */
@@ -139,7 +143,10 @@ public final class UserVerticle extends VerticleBase {
     if (owner != null) {
       return;
     }
-    MessageRetention retention = new MessageRetention(messages, clock, config.historyDays());
+    retentionPool = UserRepository.createPool(vertx, DbUrl.parse(config.dbUrl()), 1,
+        "user-retention");
+    MessageRetention retention = new MessageRetention(new MessageStore(retentionPool), clock,
+        config.historyDays());
     boolean[] running = {false};
     retentionTimer = vertx.setPeriodic(RETENTION_FIRST_RUN.toMillis(),
         RETENTION_INTERVAL.toMillis(), id -> {

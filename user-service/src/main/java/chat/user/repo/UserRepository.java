@@ -62,12 +62,21 @@ public final class UserRepository {
 
   /** A pool of {@code size} connections (utf8mb4) to the database at {@code url}. */
   public static Pool createPool(Vertx vertx, DbUrl url, int size) {
+    return createPool(vertx, url, size, "user-service");
+  }
+
+  /**
+   * A pool shared by the verticle's instances under {@code name}; the retention job has its own
+   * one-connection pool, so a delete waiting on a row lock never takes a connection that
+   * logins and message appends need.
+   */
+  public static Pool createPool(Vertx vertx, DbUrl url, int size, String name) {
     return MySQLBuilder.pool()
         .with(new PoolOptions()
             .setMaxSize(size)
             // one pool per node, shared by the verticle's instances
             .setShared(true)
-            .setName("user-service")
+            .setName(name)
             // waiting longer than this for a connection means the database cannot keep up
             .setConnectionTimeout(10)
             .setConnectionTimeoutUnit(TimeUnit.SECONDS))
