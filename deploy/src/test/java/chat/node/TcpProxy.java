@@ -92,13 +92,27 @@ final class TcpProxy implements AutoCloseable {
     if (server != null && !server.isClosed()) {
       return;
     }
-    try {
-      ServerSocket socket = new ServerSocket();
-      socket.setReuseAddress(true);
-      socket.bind(new InetSocketAddress("127.0.0.1", port));
-      server = socket;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    // The port may stay taken for a moment after the cut (the closed connections' ends):
+    // try again for a bounded time.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      try {
+        ServerSocket socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress("127.0.0.1", port));
+        server = socket;
+        break;
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline) {
+          throw new UncheckedIOException(e);
+        }
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new UncheckedIOException(e);
+        }
+      }
     }
     ServerSocket current = server;
     Thread acceptor = new Thread(() -> accept(current), "proxy-accept-" + port);
