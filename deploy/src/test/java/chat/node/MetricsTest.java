@@ -64,6 +64,10 @@ class MetricsTest {
 
   @Test
   void jvmProcessNettyClusterAndBuildSeriesAreThere() {
+    // GC pauses are counted from the first collection on: make sure there has been one.
+    System.gc();
+    Eventually.within(java.time.Duration.ofSeconds(10),
+        () -> assertTrue(Scrape.of(http).has("jvm_gc_pause_seconds_count"), "no GC pause yet"));
     Scrape scrape = Scrape.of(http);
     for (String name : new String[] {"jvm_memory_used_bytes", "jvm_gc_pause_seconds_count",
         "jvm_threads_live_threads", "jvm_classes_loaded_classes", "process_cpu_usage",

@@ -195,8 +195,11 @@ class NodeFailureTest {
     assertTrue(refused.size() <= 5, "refused " + refused);
     assertTrue(receiver.awaitClosed(Duration.ofSeconds(10)));
     List<String> seen = new ArrayList<>();
-    receiver.all().stream().filter(m -> m.getInteger("msgid") == 6)
-        .forEach(m -> seen.add(m.getString("msg")));
+    java.util.Map<String, Set<String>> msgnosOf = new java.util.HashMap<>();
+    receiver.all().stream().filter(m -> m.getInteger("msgid") == 6).forEach(m -> {
+      seen.add(m.getString("msg"));
+      msgnosOf.computeIfAbsent(m.getString("msg"), k -> new HashSet<>()).add(m.getString("msgno"));
+    });
     TcpTestClient again = TcpTestClient.classic(survivor.tcpPort());
     clients.add(again);
     again.send(new io.vertx.core.json.JsonObject().put("msgid", 1).put("id", receiverId)
@@ -204,10 +207,17 @@ class NodeFailureTest {
     io.vertx.core.json.JsonObject ack = again.expect(2);
     assertEquals(0, ack.getInteger("errno"), ack::encode);
     for (Object stored : ack.getJsonArray("offlinemsg")) {
-      seen.add(((io.vertx.core.json.JsonObject) stored).getString("msg"));
+      io.vertx.core.json.JsonObject message = (io.vertx.core.json.JsonObject) stored;
+      seen.add(message.getString("msg"));
+      msgnosOf.computeIfAbsent(message.getString("msg"), k -> new HashSet<>())
+          .add(message.getString("msgno"));
     }
     Set<String> arrived = new HashSet<>(seen);
-    assertEquals(seen.size(), arrived.size(), "duplicates");
+    // Chats written to the socket just before the kill may come again at the next login:
+    // the same message with the same msgno (a v1.1 client drops it); never a second message.
+    msgnosOf.forEach((text, msgnos) -> assertEquals(1, msgnos.size(), "two messages for " + text));
+    LOG.info("measured: kill -9 of the recipient's node -> {} of {} messages given again with"
+        + " the same msgno at the next login", seen.size() - arrived.size(), arrived.size());
     Set<String> lost = new HashSet<>(accepted);
     lost.removeAll(arrived);
     assertEquals(Set.of(), lost, "acknowledged but lost");
