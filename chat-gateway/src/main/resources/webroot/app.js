@@ -283,6 +283,22 @@
     return exchange(message);
   }
 
+  /**
+   * A chat refused with ERROR 503 was not taken (CONTRACT: "no effect"): it is sent again after
+   * the advised retry_after_ms (jittered), a few times, before it is shown as not sent.
+   */
+  async function requestWithRetries(message, attempts = 4) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await userRequest(message);
+      } catch (e) {
+        if (e.errno !== 503 || attempt >= attempts) throw e;
+        const base = typeof e.retryAfterMs === 'number' ? e.retryAfterMs : 1000;
+        await new Promise((r) => setTimeout(r, base + Math.random() * base / 2));
+      }
+    }
+  }
+
   function exchange(message) {
     const seq = ++state.seq;
     return new Promise((resolve, reject) => {
@@ -418,6 +434,7 @@
       if (message.msgid === MSG.ERROR) {
         const error = new Error(message.errmsg || 'error ' + message.errno);
         error.errno = message.errno;
+        error.retryAfterMs = message.retry_after_ms;
         reject(error);
       } else {
         resolve(message);
@@ -820,7 +837,7 @@
     entry.status = 'sending';
     entry.error = undefined;
     try {
-      const ack = await userRequest(message);
+      const ack = await requestWithRetries(message);
       entry.status = 'sent';
       if (typeof ack.msgno === 'string') entry.msgno = ack.msgno;
       if (ack.time) entry.ts = parseServerTime(ack.time) || entry.ts;
