@@ -340,6 +340,10 @@ async function main() {
 
     const BULK = 60;
     await step('many-messages', { a }, async () => {
+      // After the reload the page shows the conversation before its socket has signed in
+      // again: send once it has (a chat typed earlier is refused as not connected).
+      await a.waitForFunction(() => document.getElementById('conn').dataset.state === 'connected'
+        && document.getElementById('conn-text').textContent === 'connected', null, { timeout: STEP_MS });
       for (let i = 1; i <= BULK; i++) {
         await a.fill('#msg', 'bulk ' + i);
         await a.press('#msg', 'Enter');
