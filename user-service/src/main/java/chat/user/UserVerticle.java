@@ -383,12 +383,17 @@ public final class UserVerticle extends VerticleBase {
       }
       List<Integer> pending = Fields.ids(item, "pending");
       List<Integer> delivered = Fields.ids(item, "delivered");
-      users += pending.size() + delivered.size();
+      List<Integer> to = Fields.ids(item, "to");
+      Object refusable = item.getValue("refusable");
+      if (refusable != null && !(refusable instanceof Boolean)) {
+        throw Fields.invalid("refusable must be true or false");
+      }
+      users += pending.size() + delivered.size() + to.size();
       if (users > MAX_APPEND_USERS) {
         throw Fields.invalid("at most " + MAX_APPEND_USERS + " users per append");
       }
       appends.add(new Append(msgno, conversationOf(message), Fields.id(message, "id"), encoded,
-          pending, delivered));
+          pending, delivered, to, Boolean.TRUE.equals(refusable)));
     }
     return messages.append(appends, clock.millis(), config.historyDays() > 0, config.offlineMax())
         .map(results -> {
