@@ -243,7 +243,8 @@ class NodeFailureTest {
       assertEquals("online", fresh.expect(105).getJsonObject("states").getString(String.valueOf(id)));
     });
     fresh.close();
-    Eventually.within(Duration.ofSeconds(2), () -> assertEquals("offline", db.state(id)));
+    Eventually.within(Duration.ofSeconds(2), () -> assertEquals("offline", db.state(id),
+        survivor.log()));
   }
 
   @Test
