@@ -104,6 +104,10 @@ class NodeFailureTest {
     assertEquals("offline", friend.expect(103).getString("state"));
     friend.expectSilence(Duration.ofSeconds(1));
     assertEquals("online", db.state(friendId));
+    // The survivor names the lost node by its name, not only by its ids.
+    assertTrue(survivor.log().contains("node p0 ("), survivor.log());
+    assertTrue(survivor.log().lines().anyMatch(l -> l.contains("node loss p0 (")),
+        survivor.log());
   }
 
   @Test
@@ -245,6 +249,50 @@ class NodeFailureTest {
     fresh.close();
     Eventually.within(Duration.ofSeconds(2), () -> assertEquals("offline", db.state(id),
         survivor.log()));
+  }
+
+  @Test
+  void eachStepOfAUsersLifeIsOneLogLineNamingItsConnectionAndUser() {
+    NodeProcess only = node(0);
+    String name = TestNodes.unique("logged");
+    TcpTestClient first = TcpTestClient.classic(only.tcpPort());
+    clients.add(first);
+    first.send(new io.vertx.core.json.JsonObject().put("msgid", 6).put("toid", 1)
+        .put("msg", "too early"));
+    assertEquals(401, first.expect(104).getInteger("errno"));
+    int id = first.register(name, "pw");
+    first.send(new io.vertx.core.json.JsonObject().put("msgid", 4).put("name", name)
+        .put("password", "pw"));
+    assertEquals(1, first.expect(5).getInteger("errno"));
+    assertEquals(1, first.login(id, "wrong").getInteger("errno"));
+    first.loginOk(id, "pw");
+    first.send(new io.vertx.core.json.JsonObject().put("msgid", 3).put("seq", "bye"));
+    assertEquals("bye", first.expect(105).getString("seq"));
+    first.loginOk(id, "pw");
+    TcpTestClient second = TcpTestClient.classic(only.tcpPort());
+    clients.add(second);
+    second.loginOk(id, "pw");
+    assertEquals(102, first.expect(102).getInteger("msgid"));
+    second.close();
+    Eventually.within(Duration.ofSeconds(2), () -> assertEquals("offline", db.state(id)));
+
+    String log = only.log();
+    String user = " user " + id;
+    Map<String, java.util.function.Predicate<String>> steps = new java.util.LinkedHashMap<>();
+    steps.put("ERROR 401", l -> l.contains("refused: not logged in"));
+    steps.put("registered", l -> l.contains("register ") && l.contains(" name " + name + user));
+    steps.put("name taken", l -> l.contains("register ") && l.contains(" name " + name + " refused"));
+    steps.put("failed login", l -> l.contains("failed login on node p0: id:" + id + " from "));
+    steps.put("login", l -> l.contains(" login ") && l.contains(user + " session "));
+    steps.put("logout", l -> l.contains(" logout ") && l.contains(user + " session "));
+    steps.put("kicked", l -> l.contains(" disconnect tcp ") && l.contains(user + " reason KICKED"));
+    steps.put("closed", l -> l.contains(" disconnect tcp ")
+        && l.contains(user + " reason CLIENT_CLOSED"));
+    steps.forEach((step, line) -> assertTrue(
+        log.lines().anyMatch(line),
+        "no log line for " + step + " of user " + id + ":\n" + log));
+    assertEquals(3, log.lines().filter(l -> l.contains(" login ") && l.contains(user + " session "))
+        .count(), log);
   }
 
   @Test
