@@ -165,6 +165,8 @@ final class ChatLanes {
     private final int userId;
     /** Accepted, being logged, in accept order. */
     private final ArrayDeque<Chat> logging = new ArrayDeque<>();
+    /** A chat to this user was logged: the user exists (users are never deleted). */
+    private boolean exists;
     private final ArrayDeque<Chat> waiting = new ArrayDeque<>();
     private final ArrayDeque<Chat> inFlight = new ArrayDeque<>();
     private final List<Chat> refusedLive = new ArrayList<>();
@@ -187,7 +189,8 @@ final class ChatLanes {
 
     void add(Chat chat) {
       logging.add(chat);
-      delivery.store().log(chat.message, List.of(userId)).onComplete(ar -> {
+      List<Integer> mustExist = exists ? List.of() : List.of(userId);
+      delivery.store().log(chat.message, mustExist).onComplete(ar -> {
         chat.logged = ar;
         takeLogged();
       });
@@ -202,6 +205,7 @@ final class ChatLanes {
         } else if (chat.logged.result().missing().contains(userId)) {
           refused(chat, ErrorCode.NOT_FOUND, "no such user");
         } else {
+          exists = true;
           waiting.add(chat);
         }
       }

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.mysqlclient.MySQLClient;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.Tuple;
@@ -91,6 +92,12 @@ public final class MessageStore {
       users.addAll(m.to());
     });
     users.addAll(recipients);
+    if (messages.stream().allMatch(Append::logOnly)) {
+      // log rows only (accepts): no transaction, each statement commits on its own (a retry
+      // finds what an earlier try committed), so an accept costs two round trips
+      return existing(users).compose(found -> retryOnDeadlock(
+          () -> appendLogOnly(pool, messages, found, nowMillis, keepHistory)));
+    }
     return existing(users).compose(found -> {
       TreeSet<Integer> mailboxes = new TreeSet<>(recipients);
       mailboxes.retainAll(found);
@@ -174,7 +181,7 @@ public final class MessageStore {
    * Messages nobody waits for yet, in order: several log rows per statement (a msgno already
    * there is left as it is), none for a message whose {@code to} users are missing.
    */
-  private static Future<List<AppendResult>> appendLogOnly(SqlConnection conn, List<Append> run,
+  private static Future<List<AppendResult>> appendLogOnly(SqlClient conn, List<Append> run,
       Set<Integer> existing, long nowMillis, boolean keepHistory) {
     List<AppendResult> results = new ArrayList<>(run.size());
     List<List<Append>> statements = new ArrayList<>();
