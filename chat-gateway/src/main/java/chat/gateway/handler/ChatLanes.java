@@ -317,6 +317,18 @@ final class ChatLanes {
       pump();
     }
 
+    private void answerStore(Chat chat, Future<MessageStore.Outcome> append) {
+      if (append.failed()) {
+        failed(chat, append.cause());
+      } else if (append.result().full().contains(userId)) {
+        refused(chat, ErrorCode.MAILBOX_FULL, "the recipient's mailbox is full");
+      } else if (append.result().missing().contains(userId)) {
+        refused(chat, ErrorCode.NOT_FOUND, "no such user");
+      } else {
+        delivered(chat);
+      }
+    }
+
     private void store() {
       busy = true;
       List<Chat> batch = new ArrayList<>();
@@ -325,23 +337,21 @@ final class ChatLanes {
       }
       markStored(userId);
       List<Future<MessageStore.Outcome>> appends = new ArrayList<>(batch.size());
+      int[] answered = {0};
       for (Chat chat : batch) {
-        appends.add(delivery.store().append(chat.message, List.of(userId), true));
+        Future<MessageStore.Outcome> append =
+            delivery.store().append(chat.message, List.of(userId), true);
+        appends.add(append);
+        // each answered as soon as it and every earlier one of the batch are stored
+        append.onComplete(ar -> {
+          while (answered[0] < batch.size() && appends.size() > answered[0]
+              && appends.get(answered[0]).isComplete()) {
+            answerStore(batch.get(answered[0]), appends.get(answered[0]));
+            answered[0]++;
+          }
+        });
       }
       Future.join(appends).onComplete(all -> {
-        for (int i = 0; i < batch.size(); i++) {
-          Chat chat = batch.get(i);
-          Future<MessageStore.Outcome> append = appends.get(i);
-          if (append.failed()) {
-            failed(chat, append.cause());
-          } else if (append.result().full().contains(userId)) {
-            refused(chat, ErrorCode.MAILBOX_FULL, "the recipient's mailbox is full");
-          } else if (append.result().missing().contains(userId)) {
-            refused(chat, ErrorCode.NOT_FOUND, "no such user");
-          } else {
-            delivered(chat);
-          }
-        }
         busy = false;
         if (waiting.isEmpty() || System.nanoTime() - lastLocate > RELOCATE_MS * 1_000_000) {
           mode = Mode.UNKNOWN;
