@@ -8,7 +8,9 @@ import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import chat.gateway.session.Session;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -93,6 +95,72 @@ class SlowConsumerCutTest {
     }
     assertEquals(expected, seen, "round " + round + ": read " + ranges(read) + ", stored "
         + ranges(kept));
+  }
+
+  /**
+   * A kick of a client that does not read (KICKED is queued behind chats it has not taken,
+   * below the slow-consumer bound): the old connection is cut off after the slow-consumer
+   * grace, not left open until its socket times out; the new login is not held up past its
+   * kick timeout, and finds the chats the old one was not given among its stored messages.
+   */
+  @Test
+  void aKickedClientThatDoesNotReadIsCutOffAndTheNewLoginFindsWhatItWasNotGiven()
+      throws Exception {
+    harness = GatewayHarness.start(new JsonObject().put("rateLimitPerSecond", 100_000)
+        .put("outboundMaxBytes", 16 * 1024 * 1024).put("slowConsumerGraceMs", 500L)
+        .put("requestTimeoutMs", 5_000L));
+    FakeServices services = harness.services;
+    int alice = services.user("alice");
+    int bob = services.user("bob");
+    int count = 200;
+    String pad = "p".repeat(30_000);
+    List<Integer> read = new ArrayList<>();
+    List<Integer> stored = new ArrayList<>();
+    try (TestClient sender = TestClient.connect(harness.port());
+         TestClient stuck = TestClient.connect(harness.port(), false, 4096)) {
+      sender.login(alice);
+      stuck.send(new JsonObject().put("msgid", 1).put("id", bob).put("password", "pw"));
+      InputStream in = stuck.socket.getInputStream();
+      while (in.read() > 0) {
+        // the login ack, up to its NUL; after it the client stops reading
+      }
+      Session old = harness.gateway.sessions().sessionsOf(bob).get(0);
+      // 6 MB: more than the kernels hold (about 3 MB on loopback), less than the 16 MB bound
+      // of a slow consumer.
+      for (int i = 0; i < count; i++) {
+        sender.send(new JsonObject().put("msgid", 6).put("toid", bob).put("msg", i + ":" + pad)
+            .put("seq", i));
+      }
+      for (int i = 0; i < count; i++) {
+        assertEquals(0, sender.expect(105).getInteger("errno"));
+      }
+      try (TestClient again = TestClient.connect(harness.port())) {
+        long start = System.nanoTime();
+        JsonObject ack = again.login(bob, new JsonObject().put("format", "structured"));
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(Session.State.ENDED, old.state(), "the old connection is closed");
+        assertTrue(tookMs < 3_000, "the login waited " + tookMs + " ms for the kick");
+        ack.getJsonArray("offlinemsg").forEach(m ->
+            stored.add(Integer.parseInt(((JsonObject) m).getString("msg").split(":")[0])));
+      }
+      stuck.startReading();
+      JsonObject frame;
+      while ((frame = stuck.next(5_000)) != null) {
+        if (frame.getInteger("msgid") == 6) {
+          read.add(Integer.parseInt(frame.getString("msg").split(":")[0]));
+        }
+      }
+      assertTrue(stuck.closedByServer(), "closed after what it was given");
+    }
+    assertFalse(stored.isEmpty(), "the old connection was cut off with chats unwritten");
+    List<Integer> seen = new ArrayList<>(read);
+    seen.addAll(stored);
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      expected.add(i);
+    }
+    assertEquals(expected, seen, "read " + ranges(read) + ", then at the new login "
+        + ranges(stored));
   }
 
   private static String ranges(List<Integer> numbers) {

@@ -541,7 +541,12 @@ public final class Session {
     }
   }
 
-  /** Another login took over this user session: KICKED, then the connection closes. */
+  /**
+   * Another login took over this user session: KICKED, then the connection closes. Confirmed
+   * once KICKED is written (every chat before it then is), or, for a client that does not
+   * read it within the slow-consumer grace (cut off then), once the chats it was not given
+   * are stored: the new login finds them among its stored messages.
+   */
   public Future<Void> kick(String kickedSessionId) {
     Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
@@ -554,7 +559,9 @@ public final class Session {
       presenceRegistration = Future.failedFuture("replaced");
       closeReason = CloseReason.KICKED;
       boundClose();
-      connection.writeAndClose(Replies.kicked().encode(), (short) 1000)
+      Future<Void> written = connection.writeAndClose(Replies.kicked().encode(), (short) 1000);
+      cutIfNotDoneInGrace(written);
+      written.transform(ar -> lastChatSettled.eventually(() -> kept))
           .onComplete(ar -> done.complete());
     });
     return done.future();
@@ -587,6 +594,7 @@ public final class Session {
       Future<Void> closing = lastMessage == null
           ? connection.close()
           : connection.writeAndClose(lastMessage.encode(), (short) 1001);
+      cutIfNotDoneInGrace(closing);
       closing.onComplete(ar -> done.complete());
     });
     return done.future();
@@ -781,6 +789,22 @@ public final class Session {
 
   /** A chat handed to the socket and not yet written: for whom, and when it is settled. */
   private record Unwritten(JsonObject message, int forUser, Promise<Void> settled) {
+  }
+
+  /**
+   * A close that writes (its last message, or the flush before the close) to a client that
+   * does not take it within the slow-consumer grace: the client is not reading, and is cut off
+   * at once like a slow consumer, not left open until its socket times out.
+   */
+  private void cutIfNotDoneInGrace(Future<Void> closing) {
+    long timer = vertx.setTimer(Math.max(1, config.slowConsumerGraceMs()), t -> {
+      if (!closing.isComplete() && state != State.ENDED) {
+        LOG.warn("session {} user {} is not reading its last message ({}): closing at once",
+            connectionId, userId < 0 ? "-" : userId, closeReason);
+        connection.closeNow();
+      }
+    });
+    closing.onComplete(ar -> vertx.cancelTimer(timer));
   }
 
   /** A close has begun: if the transport has not reported it within the bound, close at once. */
