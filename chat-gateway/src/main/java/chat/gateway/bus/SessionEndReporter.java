@@ -16,10 +16,14 @@ import org.slf4j.LoggerFactory;
  *   <li>the end itself, to the presence service (the one in this process first, when there is
  *   one). The report names the session, so a late report never removes a newer session of
  *   the same user; it is retried with backoff until presence confirms it, so no end is lost
- *   while this node lives. Right after a node dies the cluster may still route a request to
- *   that node's consumers for a moment, and such a request ends only with its timeout: the
- *   first try waits {@value #FIRST_TRY_MS} ms, each next one twice as long, up to the request
- *   timeout (a report is idempotent: presence remembers ended sessions);</li>
+ *   while this node lives. Presence answers once the user's transition is done (row written,
+ *   friends told), and a stopping node waits for those answers before it stops its
+ *   services. When presence runs elsewhere: right after a node dies the cluster may still
+ *   route a request to that node's consumers for a moment, and such a request ends only with
+ *   its timeout, so the first try waits {@value #FIRST_TRY_MS} ms, each next one twice as
+ *   long, up to the request timeout (a report is idempotent: presence remembers ended
+ *   sessions). The presence of this process is asked with the whole timeout: a retry
+ *   would be answered at once, before the first try's transition is done;</li>
  *   <li>chat messages accepted for the user but never written to the socket (the client was
  *   too slow, or the connection broke), stored in order as offline messages.</li>
  * </ul>
@@ -48,7 +52,7 @@ public final class SessionEndReporter implements SessionEvents {
     JsonObject report = new JsonObject().put("userId", userId).put("sessionId", sessionId)
         .put("nodeId", nodeId).put("reason", why);
     unconfirmed.incrementAndGet();
-    send(report, Math.min(FIRST_TRY_MS, timeoutMs), 100);
+    send(report, services.colocated() ? timeoutMs : Math.min(FIRST_TRY_MS, timeoutMs), 100);
   }
 
   /**
