@@ -109,6 +109,8 @@ public final class ChatNode {
 
       Config clusterConfig = ClusterSetup.build(settings);
       clusterConfig.getMemberAttributeConfig().setAttribute(PresenceService.NODE_ATTRIBUTE, nodeId);
+      clusterConfig.getMemberAttributeConfig()
+          .setAttribute(PresenceService.NODE_NAME_ATTRIBUTE, nodeName);
       HazelcastClusterManager clusterManager = new HazelcastClusterManager(clusterConfig);
       PrometheusMeterRegistry metrics = NodeMetrics.create(nodeName);
       NodeMetrics.bindCluster(metrics, clusterManager);

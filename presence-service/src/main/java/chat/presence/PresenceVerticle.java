@@ -47,6 +47,8 @@ public final class PresenceVerticle extends VerticleBase {
   private WorkerExecutor repairs;
   private Transitions transitions;
   private Pool pool;
+  private StateMirror mirror;
+  private Runnable unwatchMirror = () -> { };
   private EventBus bus;
 
   public PresenceVerticle(PresenceConfig config, HazelcastInstance hazelcast) {
@@ -58,7 +60,8 @@ public final class PresenceVerticle extends VerticleBase {
   public Future<?> start() {
     bus = vertx.eventBus();
     pool = MirrorPool.create(vertx, "presence-mirror", config.dbUrl(), config.dbPoolSize());
-    StateMirror mirror = new StateMirror(vertx, pool);
+    mirror = new StateMirror(vertx, pool);
+    unwatchMirror = PresenceMetrics.current().mirror(mirror::backlog);
     repairs = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(bus, store, mirror, config.requestTimeoutMs());
@@ -76,7 +79,11 @@ public final class PresenceVerticle extends VerticleBase {
     if (repairs != null) {
       repairs.close();
     }
-    return pool == null ? Future.succeededFuture() : pool.close();
+    return pool == null ? Future.succeededFuture()
+        : mirror.settled(StateMirror.SETTLE_AT_STOP_MS).eventually(() -> {
+          unwatchMirror.run();
+          return pool.close();
+        });
   }
 
   private void onConnect(Message<JsonObject> msg) {

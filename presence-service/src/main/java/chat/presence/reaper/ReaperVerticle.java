@@ -57,6 +57,8 @@ public final class ReaperVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ReaperVerticle.class);
   /** After a member left: when to sweep again for entries promoted to this member. */
   private static final long[] RESWEEP_MS = {100, 300, 700, 1_500};
+  /** How often the users online in this member's entries are counted (a local scan). */
+  private static final long COUNT_ONLINE_MS = 5_000;
 
   private final PresenceConfig config;
   private final HazelcastInstance hazelcast;
@@ -69,6 +71,8 @@ public final class ReaperVerticle extends VerticleBase {
   private DbReconciler reconciler;
   private LastHeard lastHeard;
   private Pool pool;
+  private StateMirror mirror;
+  private Runnable unwatchMirror = () -> { };
   private WorkerExecutor repairs;
   private UUID membershipRegistration;
   private boolean sweeping;
@@ -85,7 +89,8 @@ public final class ReaperVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 4);
-    StateMirror mirror = new StateMirror(vertx, pool);
+    mirror = new StateMirror(vertx, pool);
+    unwatchMirror = PresenceMetrics.current().mirror(mirror::backlog);
     repairs = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(vertx.eventBus(), store, mirror, config.requestTimeoutMs());
@@ -103,10 +108,12 @@ public final class ReaperVerticle extends VerticleBase {
         long detectedAt = System.currentTimeMillis();
         Member member = event.getMember();
         String nodeId = member.getAttribute(PresenceService.NODE_ATTRIBUTE);
+        String node = member.getAttribute(PresenceService.NODE_NAME_ATTRIBUTE) + " (" + nodeId
+            + ")";
         long heardAt = lastHeard.forget(member.getUuid());
-        LOG.warn("cluster member {} (node {}) left; removing its sessions", member.getUuid(),
-            nodeId);
-        context.runOnContext(v -> nodeLost(nodeId, heardAt, detectedAt));
+        LOG.warn("node {} left the cluster (member {}); removing its sessions", node,
+            member.getUuid());
+        context.runOnContext(v -> nodeLost(nodeId, node, heardAt, detectedAt));
       }
     });
     vertx.setPeriodic(250, t -> lastHeard.sample());
@@ -120,6 +127,8 @@ public final class ReaperVerticle extends VerticleBase {
         .onSuccess(v -> {
           vertx.setPeriodic(config.sweepIntervalMs(), t -> sweep());
           vertx.setPeriodic(config.repairRoundMs(), t -> reconcile());
+          vertx.setPeriodic(COUNT_ONLINE_MS, t -> store.countLocalOnline()
+              .onSuccess(PresenceMetrics.current()::usersOnline));
         });
   }
 
@@ -135,7 +144,11 @@ public final class ReaperVerticle extends VerticleBase {
     if (repairs != null) {
       repairs.close();
     }
-    return pool == null ? Future.succeededFuture() : pool.close();
+    return pool == null ? Future.succeededFuture()
+        : mirror.settled(StateMirror.SETTLE_AT_STOP_MS).eventually(() -> {
+          unwatchMirror.run();
+          return pool.close();
+        });
   }
 
   /** Whether this side may act on other nodes' sessions now. */
@@ -157,16 +170,16 @@ public final class ReaperVerticle extends VerticleBase {
     return hazelcast.getCluster().getMembers().iterator().next().localMember();
   }
 
-  private void nodeLost(String nodeId, long heardAt, long detectedAt) {
+  private void nodeLost(String nodeId, String node, long heardAt, long detectedAt) {
     liveByNode.remove(nodeId);
     if (!mayAct("node-loss sweep")) {
       return;
     }
-    measuredSweep(nodeId, heardAt, detectedAt, "at once");
+    measuredSweep(node, heardAt, detectedAt, "at once");
     for (long delay : RESWEEP_MS) {
       vertx.setTimer(delay, t -> {
         if (mayAct("node-loss sweep")) {
-          measuredSweep(nodeId, heardAt, detectedAt, "after " + delay + " ms");
+          measuredSweep(node, heardAt, detectedAt, "after " + delay + " ms");
         }
       });
     }
@@ -176,7 +189,7 @@ public final class ReaperVerticle extends VerticleBase {
    * One local sweep after a node loss, logged with its parts: last heartbeat → detection →
    * sessions removed → rows written and friends told.
    */
-  private void measuredSweep(String nodeId, long heardAt, long detectedAt, String when) {
+  private void measuredSweep(String node, long heardAt, long detectedAt, String when) {
     long sweepStart = System.currentTimeMillis();
     store.dropLocalOutside(liveNodes())
         .compose(changes -> {
@@ -195,7 +208,7 @@ public final class ReaperVerticle extends VerticleBase {
             long finished = System.currentTimeMillis();
             LOG.info("node loss {}: {} users offline (sweep {}); last heartbeat→detected {} ms,"
                     + " detected→swept {} ms, swept→written and told {} ms; total {} ms"
-                    + " since last heartbeat", nodeId, done.size(), when,
+                    + " since last heartbeat", node, done.size(), when,
                 heardAt > 0 ? detectedAt - heardAt : -1, swept - detectedAt, finished - swept,
                 heardAt > 0 ? finished - heardAt : -1);
             return Future.succeededFuture();
