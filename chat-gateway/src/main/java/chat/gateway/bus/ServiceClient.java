@@ -39,11 +39,6 @@ public final class ServiceClient {
     this.halfTimeout = new DeliveryOptions().setSendTimeout(Math.max(1, timeoutMs / 2));
   }
 
-  /** Whether the services run in this process too (they are asked first). */
-  public boolean colocated() {
-    return preferLocal;
-  }
-
   /**
    * Reads that are safe to repeat: right after a node dies the cluster may still route a
    * request to its consumers for a moment, and such a request only ends with the timeout.
