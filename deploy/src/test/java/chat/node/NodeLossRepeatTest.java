@@ -160,6 +160,10 @@ class NodeLossRepeatTest {
             assertTrue(dbOfflineAt.get() != 0, "still online in the database");
             assertEquals(noticesBefore + 1, offlineNotices(friend, List.of(victimId)).size());
           });
+        } catch (AssertionError e) {
+          throw new AssertionError("round " + round + ": " + e.getMessage() + "; the friend got "
+              + friend.all().stream().filter(m -> m.getInteger("msgid") == 103).toList()
+              + "; the survivor's view:\n" + survivorView(cluster), e);
         } finally {
           frozen.thaw();
         }
@@ -171,7 +175,7 @@ class NodeLossRepeatTest {
             + " after {} ms", round, repeat(), dbMs, friendMs);
         assertTrue(worst <= NODE_LOSS_S * 1000L, "round " + round + ": offline after " + dbMs
             + " ms in the database, " + friendMs + " ms at the friend (CHAT_NODE_LOSS_S="
-            + NODE_LOSS_S + ")\n" + frozen.log());
+            + NODE_LOSS_S + "); the survivor's view:\n" + survivorView(cluster));
         victim.awaitClosed(Duration.ofSeconds(30));
       }
       LOG.info("measured: SIGSTOP with a busy core x{} (CHAT_NODE_LOSS_S={}): offline after {} ms",
@@ -179,6 +183,15 @@ class NodeLossRepeatTest {
     } finally {
       busy.set(false);
     }
+  }
+
+  /** What the surviving node logged about node losses, sweeps and transitions. */
+  private static String survivorView(ProcessCluster cluster) {
+    return cluster.node(0).log().lines()
+        .filter(l -> l.contains("left the cluster") || l.contains("node loss")
+            || l.contains("sweep") || l.contains(" is offline") || l.contains(" is online")
+            || l.contains("friends of"))
+        .collect(java.util.stream.Collectors.joining("\n"));
   }
 
   /** The PRESENCE offline messages the client received about these users. */

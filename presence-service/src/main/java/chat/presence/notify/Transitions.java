@@ -8,6 +8,8 @@ import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -30,6 +32,7 @@ public final class Transitions {
   private final StateMirror mirror;
   private static final int FRIEND_LIST_ATTEMPTS = 3;
   private final DeliveryOptions friendListOptions;
+  private final DeliveryOptions localFriendListOptions;
 
   public Transitions(EventBus bus, PresenceStore store, StateMirror mirror, long requestTimeoutMs) {
     this.bus = bus;
@@ -37,6 +40,7 @@ public final class Transitions {
     this.mirror = mirror;
     this.friendListOptions = new DeliveryOptions()
         .setSendTimeout(Math.max(500, requestTimeoutMs / FRIEND_LIST_ATTEMPTS));
+    this.localFriendListOptions = new DeliveryOptions(friendListOptions).setLocalOnly(true);
   }
 
   public StateMirror mirror() {
@@ -74,12 +78,18 @@ public final class Transitions {
   }
 
   /**
-   * The user's friends. Retried: right after a node dies, the cluster may still route a
-   * request to its user service for a moment (the request then times out).
+   * The user's friends, from the user service of this process when it runs one (no network
+   * hop, and never a node that has just died), else from any. Retried: right after a node
+   * dies, the cluster may still route a request to its user service for a moment (the
+   * request then times out).
    */
   private Future<Set<Integer>> friendsOf(int userId, int attempts) {
-    return bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, new JsonObject().put("userId", userId),
-            friendListOptions)
+    JsonObject query = new JsonObject().put("userId", userId);
+    return bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, query, localFriendListOptions)
+        .recover(err -> err instanceof ReplyException re
+                && re.failureType() == ReplyFailure.NO_HANDLERS
+            ? bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, query, friendListOptions)
+            : Future.failedFuture(err))
         .map(reply -> friendIds(reply.body().getJsonArray("ids", new JsonArray())))
         .recover(err -> attempts > 1 ? friendsOf(userId, attempts - 1) : Future.failedFuture(err));
   }

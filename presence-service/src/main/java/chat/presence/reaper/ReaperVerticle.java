@@ -14,6 +14,9 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.partition.MigrationListener;
+import com.hazelcast.partition.MigrationState;
+import com.hazelcast.partition.ReplicaMigrationEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -56,7 +59,15 @@ public final class ReaperVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReaperVerticle.class);
   /** After a member left: when to sweep again for entries promoted to this member. */
-  private static final long[] RESWEEP_MS = {100, 300, 700, 1_500};
+  /**
+   * After a node loss, each survivor sweeps its own entries again at these delays: entries
+   * promoted from backups become local only once the partition table is repaired, which
+   * takes longer when the lost node was still receiving partitions (it had just joined).
+   * The master also sweeps whenever a migration round finishes within a while of the loss.
+   */
+  private static final long[] RESWEEP_MS = {100, 300, 700, 1_000, 1_500, 2_000, 2_500, 3_000,
+      4_000};
+  private static final long SWEEP_AFTER_MIGRATION_NS = 30_000_000_000L;
   /** How often the users online in this member's entries are counted (a local scan). */
   private static final long COUNT_ONLINE_MS = 5_000;
 
@@ -75,6 +86,12 @@ public final class ReaperVerticle extends VerticleBase {
   private Runnable unwatchMirror = () -> { };
   private WorkerExecutor repairs;
   private UUID membershipRegistration;
+  private UUID migrationRegistration;
+  /** The last node lost: its label, last heartbeat and detection time (nanoTime of it too). */
+  private volatile String lastLost;
+  private volatile long lastLostHeardAt;
+  private volatile long lastLostDetectedAt;
+  private volatile long lastLostNanos;
   private boolean sweeping;
   private boolean reconciling;
 
@@ -113,9 +130,40 @@ public final class ReaperVerticle extends VerticleBase {
         long heardAt = lastHeard.forget(member.getUuid());
         LOG.warn("node {} left the cluster (member {}); removing its sessions", node,
             member.getUuid());
+        // Before the partition table is repaired: its migration events find the loss.
+        lastLostHeardAt = heardAt;
+        lastLostDetectedAt = detectedAt;
+        lastLostNanos = System.nanoTime();
+        lastLost = node;
         context.runOnContext(v -> nodeLost(nodeId, node, heardAt, detectedAt));
       }
     });
+    migrationRegistration = hazelcast.getPartitionService().addMigrationListener(
+        new MigrationListener() {
+          @Override
+          public void migrationStarted(MigrationState state) {
+          }
+
+          @Override
+          public void migrationFinished(MigrationState state) {
+            if (lastLost != null && System.nanoTime() - lastLostNanos < SWEEP_AFTER_MIGRATION_NS) {
+              context.runOnContext(v -> {
+                if (mayAct("node-loss sweep")) {
+                  measuredSweep(lastLost, lastLostHeardAt, lastLostDetectedAt,
+                      "after partition migration");
+                }
+              });
+            }
+          }
+
+          @Override
+          public void replicaMigrationCompleted(ReplicaMigrationEvent event) {
+          }
+
+          @Override
+          public void replicaMigrationFailed(ReplicaMigrationEvent event) {
+          }
+        });
     vertx.setPeriodic(250, t -> lastHeard.sample());
     // Ready only once no row shows a user online without a live session (the oldest member
     // checks; after a whole-cluster crash, that is the first node up).
@@ -139,6 +187,13 @@ public final class ReaperVerticle extends VerticleBase {
         hazelcast.getCluster().removeMembershipListener(membershipRegistration);
       } catch (RuntimeException e) {
         LOG.debug("membership listener not removed: {}", e.getMessage());
+      }
+    }
+    if (migrationRegistration != null) {
+      try {
+        hazelcast.getPartitionService().removeMigrationListener(migrationRegistration);
+      } catch (RuntimeException e) {
+        LOG.debug("migration listener not removed: {}", e.getMessage());
       }
     }
     if (repairs != null) {
