@@ -53,7 +53,7 @@ class ReadinessTest {
   }
 
   @Test
-  void aDatabaseOutageKeepsThePodReadyWhileLoginsGet503AndChatGoesOn() {
+  void aDatabaseOutageKeepsThePodReadyWhileLoginsGet503() {
     HttpResponse<String> healthy = ready(node.internalPort());
     assertEquals(200, healthy.statusCode(), healthy.body());
     assertEquals(new JsonObject().put("listeners", "up").put("cluster", "joined")
@@ -76,8 +76,8 @@ class ReadinessTest {
       }
       late.send(new JsonObject().put("msgid", 1).put("id", lateId).put("password", "pw"));
       assertEquals(503, late.expect(104).getInteger("errno"));
-      a.chat(bId, "no database, still talking");
-      assertEquals("no database, still talking", b.expect(6).getString("msg"));
+      // Chats wait for the message log: DatabaseOutageTest shows them refused with 503 and
+      // going through again once the database is back.
 
       proxy.restore();
       Eventually.within(Duration.ofSeconds(15),
