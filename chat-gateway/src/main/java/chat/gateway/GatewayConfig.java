@@ -28,7 +28,6 @@ public record GatewayConfig(
     int rateLimitPerSecond,
     ZoneId timezone,
     String adminToken,
-    int outboundMaxMessages,
     int outboundMaxBytes,
     long reconnectAfterMs,
     int tcpInstances,
@@ -64,7 +63,7 @@ public record GatewayConfig(
     }
     if (maxFrameBytes < 64 || heartbeatTimeoutSeconds <= heartbeatIntervalSeconds
         || heartbeatIntervalSeconds <= 0 || authTimeoutSeconds <= 0 || rateLimitPerSecond <= 0
-        || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0
+        || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0
         || inboundMaxBytes < maxFrameBytes || offlinePage <= 0 || offlineMax <= 0
         || historyDays < 0 || passwordTimeoutMs <= 0 || slowConsumerGraceMs < 0
         || repairSeconds <= 0) {
@@ -92,7 +91,6 @@ public record GatewayConfig(
         json.getInteger("rateLimitPerSecond", 200),
         ZoneId.of(json.getString("timezone", "UTC")),
         json.getString("adminToken"),
-        json.getInteger("outboundMaxMessages", 1000),
         json.getInteger("outboundMaxBytes", Math.max(4 * 1024 * 1024, 2 * maxFrame)),
         json.getLong("reconnectAfterMs", 1000L),
         json.getInteger("tcpInstances", 1),

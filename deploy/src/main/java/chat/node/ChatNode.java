@@ -330,7 +330,6 @@ public final class ChatNode {
       Map.entry("CHAT_KEEPALIVE_COUNT", "keepAliveCount"),
       Map.entry("CHAT_REQUEST_TIMEOUT_MS", "requestTimeoutMs"),
       Map.entry("CHAT_RATE_LIMIT", "rateLimitPerSecond"),
-      Map.entry("CHAT_OUTBOUND_MAX_MESSAGES", "outboundMaxMessages"),
       Map.entry("CHAT_OUTBOUND_MAX_BYTES", "outboundMaxBytes"),
       Map.entry("CHAT_RECONNECT_AFTER_MS", "reconnectAfterMs"),
       Map.entry("CHAT_TCP_INSTANCES", "tcpInstances"),
