@@ -3,10 +3,9 @@ package chat.node;
 import chat.gateway.GatewayConfig;
 import chat.gateway.GatewayService;
 import chat.gateway.session.CloseReason;
-import chat.presence.PresenceConfig;
-import chat.presence.PresenceMetrics;
 import chat.presence.PresenceService;
-import chat.presence.reaper.PauseDetector;
+import chat.presence.config.PresenceConfig;
+import chat.presence.metrics.PresenceMetrics;
 import chat.protocol.wire.Replies;
 import chat.user.UserConfig;
 import chat.user.UserVerticle;
@@ -108,7 +107,7 @@ public final class ChatNode {
       }
 
       Config clusterConfig = ClusterSetup.build(settings);
-      clusterConfig.getMemberAttributeConfig().setAttribute(PresenceService.NODE_ATTRIBUTE, nodeId);
+      clusterConfig.getMemberAttributeConfig().setAttribute(PresenceConfig.NODE_ATTRIBUTE, nodeId);
       HazelcastClusterManager clusterManager = new HazelcastClusterManager(clusterConfig);
       PrometheusMeterRegistry metrics = NodeMetrics.create(nodeName);
       NodeMetrics.bindCluster(metrics, clusterManager);

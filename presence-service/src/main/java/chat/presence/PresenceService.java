@@ -1,6 +1,7 @@
 package chat.presence;
 
-import chat.presence.reaper.PauseDetector;
+import chat.presence.config.PresenceConfig;
+import chat.presence.reaper.PauseSignal;
 import chat.presence.reaper.ReaperVerticle;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
@@ -13,21 +14,12 @@ import java.util.function.BooleanSupplier;
  */
 public final class PresenceService {
 
-  /**
-   * The Hazelcast member attribute holding a member's node id: the id gateways record in
-   * their sessions. A session whose node id no member carries belongs to a departed node.
-   */
-  public static final String NODE_ATTRIBUTE = "chat.node";
-
-  /** The worker pool of sweeps and repairs: never the default one, where passwords are hashed. */
-  public static final String REPAIR_POOL = "chat-presence-repair";
-
   private PresenceService() {
   }
 
   /** Deploys presence on a node whose side of the cluster may always sweep (no quorum rule). */
   public static Future<Void> deploy(Vertx vertx, PresenceConfig config, HazelcastInstance hazelcast,
-                                    PauseDetector pauses) {
+                                    PauseSignal pauses) {
     return deploy(vertx, config, hazelcast, pauses, () -> true);
   }
 
@@ -41,7 +33,7 @@ public final class PresenceService {
    *                 its drain) are not gated.
    */
   public static Future<Void> deploy(Vertx vertx, PresenceConfig config, HazelcastInstance hazelcast,
-                                    PauseDetector pauses, BooleanSupplier maySweep) {
+                                    PauseSignal pauses, BooleanSupplier maySweep) {
     return vertx.deployVerticle(new ReaperVerticle(config, hazelcast, pauses, maySweep))
         .compose(id -> vertx.deployVerticle(new PresenceVerticle(config, hazelcast)))
         .mapEmpty();

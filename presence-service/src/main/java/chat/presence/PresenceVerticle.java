@@ -1,5 +1,6 @@
 package chat.presence;
 
+import chat.presence.config.PresenceConfig;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
 import chat.presence.notify.Transitions;
@@ -14,8 +15,8 @@ import chat.protocol.bus.FailureCodes;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -59,7 +60,7 @@ public final class PresenceVerticle extends VerticleBase {
     bus = vertx.eventBus();
     pool = MirrorPool.create(vertx, "presence-mirror", config.dbUrl(), config.dbPoolSize());
     StateMirror mirror = new StateMirror(vertx, pool);
-    repairs = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
+    repairs = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(bus, store, mirror, config.requestTimeoutMs());
     return Future.all(List.of(
@@ -164,7 +165,7 @@ public final class PresenceVerticle extends VerticleBase {
 
   private boolean isMember(String nodeId) {
     return hazelcast.getCluster().getMembers().stream()
-        .anyMatch(m -> nodeId.equals(m.getAttribute(PresenceService.NODE_ATTRIBUTE)));
+        .anyMatch(m -> nodeId.equals(m.getAttribute(PresenceConfig.NODE_ATTRIBUTE)));
   }
 
   private void onDisconnect(Message<JsonObject> msg) {

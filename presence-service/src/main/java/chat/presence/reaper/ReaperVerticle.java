@@ -1,8 +1,7 @@
 package chat.presence.reaper;
 
-import chat.presence.PresenceConfig;
-import chat.presence.PresenceMetrics;
-import chat.presence.PresenceService;
+import chat.presence.config.PresenceConfig;
+import chat.presence.metrics.PresenceMetrics;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
 import chat.presence.notify.Transitions;
@@ -50,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Nothing here runs while {@code maySweep} says no (this side of a split lost its quorum) or
  * while this process has just woken from a pause. Blocking scans run on the
- * {@value PresenceService#REPAIR_POOL} pool, never the default worker pool.
+ * {@value PresenceConfig#REPAIR_POOL} pool, never the default worker pool.
  */
 public final class ReaperVerticle extends VerticleBase {
 
@@ -60,7 +59,7 @@ public final class ReaperVerticle extends VerticleBase {
 
   private final PresenceConfig config;
   private final HazelcastInstance hazelcast;
-  private final PauseDetector pauses;
+  private final PauseSignal pauses;
   private final BooleanSupplier maySweep;
   private final Map<String, Set<Integer>> liveByNode = new ConcurrentHashMap<>();
   private PresenceStore store;
@@ -74,7 +73,7 @@ public final class ReaperVerticle extends VerticleBase {
   private boolean sweeping;
   private boolean reconciling;
 
-  public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast, PauseDetector pauses,
+  public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast, PauseSignal pauses,
                         BooleanSupplier maySweep) {
     this.config = config;
     this.hazelcast = hazelcast;
@@ -86,7 +85,7 @@ public final class ReaperVerticle extends VerticleBase {
   public Future<?> start() {
     pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 4);
     StateMirror mirror = new StateMirror(vertx, pool);
-    repairs = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
+    repairs = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(vertx.eventBus(), store, mirror, config.requestTimeoutMs());
     digests = new DigestRepair(store, transitions, vertx.eventBus());
@@ -102,7 +101,7 @@ public final class ReaperVerticle extends VerticleBase {
       public void memberRemoved(MembershipEvent event) {
         long detectedAt = System.currentTimeMillis();
         Member member = event.getMember();
-        String nodeId = member.getAttribute(PresenceService.NODE_ATTRIBUTE);
+        String nodeId = member.getAttribute(PresenceConfig.NODE_ATTRIBUTE);
         long heardAt = lastHeard.forget(member.getUuid());
         LOG.warn("cluster member {} (node {}) left; removing its sessions", member.getUuid(),
             nodeId);
@@ -207,7 +206,7 @@ public final class ReaperVerticle extends VerticleBase {
 
   private Set<String> liveNodes() {
     return hazelcast.getCluster().getMembers().stream()
-        .map(member -> member.getAttribute(PresenceService.NODE_ATTRIBUTE))
+        .map(member -> member.getAttribute(PresenceConfig.NODE_ATTRIBUTE))
         .filter(Objects::nonNull)
         .collect(Collectors.toSet());
   }

@@ -1,4 +1,4 @@
-package chat.presence;
+package chat.presence.config;
 
 import io.vertx.core.json.JsonObject;
 import java.util.Objects;
@@ -21,6 +21,15 @@ import java.util.Objects;
  */
 public record PresenceConfig(String nodeId, String dbUrl, int dbPoolSize, long kickTimeoutMs,
                              long sweepIntervalMs, int repairSeconds, long requestTimeoutMs) {
+
+  /**
+   * The Hazelcast member attribute holding a member's node id: the id gateways record in
+   * their sessions. A session whose node id no member carries belongs to a departed node.
+   */
+  public static final String NODE_ATTRIBUTE = "chat.node";
+
+  /** The worker pool of sweeps and repairs: never the default one, where passwords are hashed. */
+  public static final String REPAIR_POOL = "chat-presence-repair";
 
   public PresenceConfig {
     Objects.requireNonNull(nodeId, "nodeId");
