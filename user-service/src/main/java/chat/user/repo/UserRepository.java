@@ -1,7 +1,7 @@
 package chat.user.repo;
 
 import chat.protocol.bus.FailureCodes;
-import chat.user.UserServiceException;
+import chat.protocol.bus.ServiceFailure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
@@ -108,7 +108,7 @@ public final class UserRepository {
         .map(UserRepository::lastInsertedId)
         .recover(err -> Future.failedFuture(
             isError(err, ER_DUP_ENTRY)
-                ? new UserServiceException(FailureCodes.NAME_TAKEN, "name already taken")
+                ? new ServiceFailure(FailureCodes.NAME_TAKEN, "name already taken")
                 : err));
   }
 
@@ -143,7 +143,7 @@ public final class UserRepository {
         .<Void>mapEmpty()
         .recover(err -> Future.failedFuture(
             isError(err, ER_NO_REFERENCED_ROW)
-                ? new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user")
+                ? new ServiceFailure(FailureCodes.NO_SUCH_USER, "no such user")
                 : err));
   }
 
@@ -183,11 +183,11 @@ public final class UserRepository {
         .recover(err -> {
           if (isError(err, ER_DUP_ENTRY)) {
             return Future.failedFuture(
-                new UserServiceException(FailureCodes.NAME_TAKEN, "group name already taken"));
+                new ServiceFailure(FailureCodes.NAME_TAKEN, "group name already taken"));
           }
           if (isError(err, ER_NO_REFERENCED_ROW)) {
             return Future.failedFuture(
-                new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user"));
+                new ServiceFailure(FailureCodes.NO_SUCH_USER, "no such user"));
           }
           return Future.failedFuture(err);
         });
@@ -206,8 +206,8 @@ public final class UserRepository {
     return pool.preparedQuery(SqlQueries.SELECT_GROUP_EXISTS)
         .execute(Tuple.of(groupId))
         .compose(rows -> Future.failedFuture(rows.size() == 0
-            ? new UserServiceException(FailureCodes.NO_SUCH_GROUP, "no such group")
-            : new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user")));
+            ? new ServiceFailure(FailureCodes.NO_SUCH_GROUP, "no such group")
+            : new ServiceFailure(FailureCodes.NO_SUCH_USER, "no such user")));
   }
 
   /** The member ids of the group, ascending; empty when the group does not exist. */
