@@ -1,10 +1,9 @@
 package chat.gateway;
 
+import chat.protocol.bus.LoginPolicy;
 import io.vertx.core.json.JsonObject;
 import java.time.ZoneId;
-import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * Settings of a gateway node. Built from a JSON object whose keys are listed in
@@ -45,15 +44,10 @@ public record GatewayConfig(
     int loginFailuresPerAccount,
     int loginFailuresPerAddress) {
 
-  private static final Set<String> POLICIES = Set.of("kick", "reject", "multi");
-
   public GatewayConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(timezone, "timezone");
-    if (!POLICIES.contains(loginConflict)) {
-      throw new IllegalArgumentException("login conflict policy must be one of " + POLICIES
-          + ", was " + loginConflict);
-    }
+    LoginPolicy.parse(loginConflict);
     if (tcpPort < 0 || tcpPort > 65535 || httpPort < 0 || httpPort > 65535
         || internalPort < -1 || internalPort > 65535) {
       throw new IllegalArgumentException("ports must be within 0..65535");
@@ -86,7 +80,7 @@ public record GatewayConfig(
         json.getInteger("keepAliveIdleSeconds", 60),
         json.getInteger("keepAliveIntervalSeconds", 5),
         json.getInteger("keepAliveCount", 3),
-        json.getString("loginConflict", "kick").toLowerCase(Locale.ROOT),
+        LoginPolicy.parse(json.getString("loginConflict", LoginPolicy.KICK.wireName())).wireName(),
         json.getLong("requestTimeoutMs", 5000L),
         json.getInteger("rateLimitPerSecond", 200),
         ZoneId.of(json.getString("timezone", "UTC")),
@@ -107,6 +101,11 @@ public record GatewayConfig(
         json.getInteger("internalPort", -1),
         json.getInteger("loginFailuresPerAccount", 5),
         json.getInteger("loginFailuresPerAddress", 100));
+  }
+
+  /** What a login does when the account already has a live session (CHAT_LOGIN_CONFLICT). */
+  public LoginPolicy loginPolicy() {
+    return LoginPolicy.parse(loginConflict);
   }
 
   /** Whether the client listeners (TCP and HTTP) accept TLS only. */

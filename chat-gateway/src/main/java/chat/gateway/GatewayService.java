@@ -1,9 +1,9 @@
 package chat.gateway;
 
 import chat.gateway.bus.NodeBusVerticle;
+import chat.gateway.bus.ServiceClient;
 import chat.gateway.bus.SessionDigestReporter;
 import chat.gateway.bus.SessionEndReporter;
-import chat.gateway.bus.ServiceClient;
 import chat.gateway.handler.Delivery;
 import chat.gateway.handler.MessageStore;
 import chat.gateway.handler.Requests;
@@ -14,6 +14,7 @@ import chat.gateway.session.UniqueIds;
 import chat.gateway.tcp.TcpGatewayVerticle;
 import chat.gateway.ws.WebSocketAcceptor;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.LoginPolicy;
 import chat.protocol.wire.Replies;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -62,7 +63,7 @@ public final class GatewayService {
     MessageStore store = new MessageStore(services, 2 * config.requestTimeoutMs(),
         vertx.getOrCreateContext(), config.historyDays() > 0);
     Delivery delivery = new Delivery(vertx.eventBus(), services, store,
-        config.requestTimeoutMs(), "multi".equals(config.loginConflict()));
+        config.requestTimeoutMs(), config.loginPolicy() == LoginPolicy.MULTI);
     Requests requests = new Requests(config, services, delivery);
     reporter = new SessionEndReporter(vertx, config.nodeId(), config.requestTimeoutMs());
     digests = new SessionDigestReporter(vertx, config.nodeId(), registry, config.repairSeconds());
