@@ -1,7 +1,7 @@
 package chat.node;
 
 import chat.gateway.GatewayConfig;
-import chat.gateway.GatewayService;
+import chat.gateway.node.GatewayService;
 import chat.gateway.session.CloseReason;
 import chat.presence.PresenceService;
 import chat.presence.config.PresenceConfig;

@@ -2,7 +2,7 @@ package chat.gateway.handler;
 
 import chat.gateway.GatewayConfig;
 import chat.gateway.bus.ServiceClient;
-import chat.gateway.bus.SessionDigestReporter;
+import chat.gateway.report.SessionDigestReporter;
 import chat.gateway.session.Session;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;

@@ -1,13 +1,14 @@
-package chat.gateway;
+package chat.gateway.node;
 
-import chat.gateway.bus.NodeBusVerticle;
+import chat.gateway.GatewayConfig;
+import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
-import chat.gateway.bus.SessionDigestReporter;
-import chat.gateway.bus.SessionEndReporter;
 import chat.gateway.handler.Delivery;
 import chat.gateway.handler.MessageStore;
 import chat.gateway.handler.Requests;
 import chat.gateway.http.HttpGatewayVerticle;
+import chat.gateway.report.SessionDigestReporter;
+import chat.gateway.report.SessionEndReporter;
 import chat.gateway.session.CloseReason;
 import chat.gateway.session.SessionRegistry;
 import chat.gateway.session.UniqueIds;
@@ -70,7 +71,7 @@ public final class GatewayService {
     UniqueIds connectionIds = new UniqueIds(config.nodeId(), ':');
     WebSocketAcceptor webSockets = new WebSocketAcceptor(vertx, config, registry, connectionIds,
         requests, reporter);
-    GatewayMetrics.create(vertx, metrics, registry);
+    GatewayMetrics.create(vertx, metrics, registry::userSessions, registry::users);
     AtomicReference<TcpGatewayVerticle> tcp = new AtomicReference<>();
     return record(vertx.deployVerticle(new NodeBusVerticle(config.nodeId(), registry, requests)))
         .compose(v -> record(vertx.deployVerticle(() -> {
