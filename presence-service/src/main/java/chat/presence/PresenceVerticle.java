@@ -48,6 +48,7 @@ public final class PresenceVerticle extends VerticleBase {
   private WorkerExecutor repairs;
   private Transitions transitions;
   private Pool pool;
+  private StateMirror mirror;
   private EventBus bus;
 
   public PresenceVerticle(PresenceConfig config, HazelcastInstance hazelcast) {
@@ -59,7 +60,7 @@ public final class PresenceVerticle extends VerticleBase {
   public Future<?> start() {
     bus = vertx.eventBus();
     pool = MirrorPool.create(vertx, "presence-mirror", config.dbUrl(), config.dbPoolSize());
-    StateMirror mirror = new StateMirror(vertx, pool);
+    mirror = new StateMirror(vertx, pool);
     repairs = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(bus, store, mirror, config.requestTimeoutMs());
@@ -77,7 +78,8 @@ public final class PresenceVerticle extends VerticleBase {
     if (repairs != null) {
       repairs.close();
     }
-    return pool == null ? Future.succeededFuture() : pool.close();
+    return pool == null ? Future.succeededFuture()
+        : mirror.settled(StateMirror.SETTLE_AT_STOP_MS).eventually(() -> pool.close());
   }
 
   private void onConnect(Message<JsonObject> msg) {

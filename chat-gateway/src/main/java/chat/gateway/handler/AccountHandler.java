@@ -15,9 +15,13 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** LOGIN, REG and LOGINOUT: the visitor → user → visitor life of a connection. */
 final class AccountHandler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AccountHandler.class);
 
   private final GatewayConfig config;
   private final ServiceClient services;
@@ -39,10 +43,16 @@ final class AccountHandler {
     return services.request(Addresses.USER_REGISTER,
             new JsonObject().put("name", name).put("password", password),
             config.passwordTimeoutMs())
-        .map(reply -> regAck(0, null, seq).put("id", reply.getInteger("id")))
+        .map(reply -> {
+          LOG.info("register {} name {} user {}", session.connectionId(), name,
+              reply.getInteger("id"));
+          return regAck(0, null, seq).put("id", reply.getInteger("id"));
+        })
         .recover(err -> {
           int code = ServiceClient.failureCode(err);
           if (code == FailureCodes.NAME_TAKEN || code == FailureCodes.INVALID_INPUT) {
+            LOG.info("register {} name {} refused: {}", session.connectionId(), name,
+                err.getMessage());
             return Future.succeededFuture(regAck(1, err.getMessage(), seq));
           }
           return Future.failedFuture(err);
@@ -81,13 +91,22 @@ final class AccountHandler {
         : services.request(Addresses.USER_LOGIN, credentials, config.passwordTimeoutMs()));
     return checked
         .compose(user -> enter(session, request, user, seq),
-            err -> ServiceClient.failureCode(err) == FailureCodes.BAD_CREDENTIALS
-                ? session.send(loginAck(1, "invalid id or password", seq))
-                : Future.failedFuture(err));
+            err -> {
+              if (ServiceClient.failureCode(err) != FailureCodes.BAD_CREDENTIALS) {
+                return Future.failedFuture(err);
+              }
+              if (token != null) {
+                // Failed passwords are logged by the throttle, which counts them.
+                LOG.info("login {} {} {} refused: invalid token", session.connectionId(),
+                    id != null ? "user" : "name", id != null ? id : name);
+              }
+              return session.send(loginAck(1, "invalid id or password", seq));
+            });
   }
 
   Future<Void> logout(Session session, JsonObject request) {
     int userId = session.userId();
+    LOG.info("logout {} user {} session {}", session.connectionId(), userId, session.sessionId());
     session.logout();
     // Acknowledged once every earlier token of the user is revoked.
     return services.request(Addresses.USER_LOGOUT, new JsonObject().put("userId", userId))
@@ -117,6 +136,7 @@ final class AccountHandler {
         .recover(err -> {
           session.abortLogin();
           if (ServiceClient.failureCode(err) == FailureCodes.ALREADY_ONLINE) {
+            LOG.info("login {} user {} refused: already online", session.connectionId(), userId);
             return session.send(loginAck(2, "this account is already online", seq));
           }
           return Future.failedFuture(err);

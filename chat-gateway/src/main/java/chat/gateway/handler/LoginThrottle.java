@@ -73,7 +73,8 @@ public final class LoginThrottle {
     }
     return check.get().onFailure(err -> {
       if (ServiceClient.failureCode(err) == FailureCodes.BAD_CREDENTIALS) {
-        LOG.info("failed login on node {}: {} from {}", nodeName, account, address);
+        LOG.info("failed login on node {}: {} from {} on {}", nodeName, account, address,
+            session.connectionId());
         failed(accounts, account, perAccount);
         failed(addresses, address, perAddress);
       }

@@ -104,6 +104,7 @@ public final class Requests implements RequestHandler {
       case MsgId.OFFLINE_ACK:
       case MsgId.HISTORY:
         if (session.state() != Session.State.USER) {
+          LOG.info("request {} on {} refused: not logged in", msgid, session.connectionId());
           throw new ProtocolException(ErrorCode.NOT_LOGGED_IN, "log in first");
         }
         return asUser(session, request, msgid);

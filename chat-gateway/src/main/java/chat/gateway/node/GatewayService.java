@@ -66,7 +66,8 @@ public final class GatewayService {
     Delivery delivery = new Delivery(vertx.eventBus(), services, store,
         config.requestTimeoutMs(), config.loginPolicy() == LoginPolicy.MULTI);
     Requests requests = new Requests(config, services, delivery);
-    reporter = new SessionEndReporter(vertx, config.nodeId(), config.requestTimeoutMs());
+    reporter = new SessionEndReporter(vertx, services, config.nodeId(),
+        config.requestTimeoutMs());
     digests = new SessionDigestReporter(vertx, config.nodeId(), registry, config.repairSeconds());
     UniqueIds connectionIds = new UniqueIds(config.nodeId(), ':');
     WebSocketAcceptor webSockets = new WebSocketAcceptor(vertx, config, registry, connectionIds,

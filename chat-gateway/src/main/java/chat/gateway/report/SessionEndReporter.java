@@ -1,11 +1,11 @@
 package chat.gateway.report;
 
+import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.SessionEvents;
 import chat.protocol.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -14,9 +14,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Reports what is left when a user session ends:
  * <ul>
- *   <li>the end itself, to the presence service. The report names the session, so a late
- *   report never removes a newer session of the same user; it is retried with backoff until
- *   presence confirms it, so no end is lost while this node lives;</li>
+ *   <li>the end itself, to the presence service (the one in this process first, when there is
+ *   one). The report names the session, so a late report never removes a newer session of
+ *   the same user; it is retried with backoff until presence confirms it, so no end is lost
+ *   while this node lives. Right after a node dies the cluster may still route a request to
+ *   that node's consumers for a moment, and such a request ends only with its timeout: the
+ *   first try waits {@value #FIRST_TRY_MS} ms, each next one twice as long, up to the request
+ *   timeout (a report is idempotent: presence remembers ended sessions);</li>
  *   <li>chat messages accepted for the user but never written to the socket (the client was
  *   too slow, or the connection broke), stored in order as offline messages.</li>
  * </ul>
@@ -25,16 +29,19 @@ public final class SessionEndReporter implements SessionEvents {
 
   private static final Logger LOG = LoggerFactory.getLogger(SessionEndReporter.class);
   private static final long MAX_BACKOFF_MS = 5_000;
+  static final long FIRST_TRY_MS = 1_000;
 
   private final Vertx vertx;
+  private final ServiceClient services;
   private final String nodeId;
-  private final DeliveryOptions options;
+  private final long timeoutMs;
   private final AtomicInteger unconfirmed = new AtomicInteger();
 
-  public SessionEndReporter(Vertx vertx, String nodeId, long timeoutMs) {
+  public SessionEndReporter(Vertx vertx, ServiceClient services, String nodeId, long timeoutMs) {
     this.vertx = vertx;
+    this.services = services;
     this.nodeId = nodeId;
-    this.options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    this.timeoutMs = timeoutMs;
   }
 
   @Override
@@ -42,7 +49,7 @@ public final class SessionEndReporter implements SessionEvents {
     JsonObject report = new JsonObject().put("userId", userId).put("sessionId", sessionId)
         .put("nodeId", nodeId).put("reason", why);
     unconfirmed.incrementAndGet();
-    send(report, 100);
+    send(report, Math.min(FIRST_TRY_MS, timeoutMs), 100);
   }
 
   /**
@@ -70,14 +77,14 @@ public final class SessionEndReporter implements SessionEvents {
     }
   }
 
-  private void send(JsonObject report, long backoffMs) {
-    vertx.eventBus().request(Addresses.PRESENCE_DISCONNECT, report, options)
+  private void send(JsonObject report, long tryMs, long backoffMs) {
+    services.request(Addresses.PRESENCE_DISCONNECT, report, tryMs)
         .onSuccess(reply -> unconfirmed.decrementAndGet())
         .onFailure(err -> {
           LOG.warn("end of session {} not yet confirmed by presence ({}); retry in {} ms",
               report.getString("sessionId"), err.getMessage(), backoffMs);
-          vertx.setTimer(backoffMs,
-              t -> send(report, Math.min(backoffMs * 2, MAX_BACKOFF_MS)));
+          vertx.setTimer(backoffMs, t -> send(report, Math.min(tryMs * 2, timeoutMs),
+              Math.min(backoffMs * 2, MAX_BACKOFF_MS)));
         });
   }
 }

@@ -287,6 +287,11 @@ public final class Session {
     return state;
   }
 
+  /** This connection's id, as the node's log lines name it. */
+  public String connectionId() {
+    return connectionId;
+  }
+
   public int userId() {
     return userId;
   }

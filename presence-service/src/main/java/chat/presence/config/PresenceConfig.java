@@ -28,6 +28,9 @@ public record PresenceConfig(String nodeId, String dbUrl, int dbPoolSize, long k
    */
   public static final String NODE_ATTRIBUTE = "chat.node";
 
+  /** The Hazelcast member attribute holding a member's node name (CHAT_NODE_ID), for logs. */
+  public static final String NODE_NAME_ATTRIBUTE = "chat.node.name";
+
   /** The worker pool of sweeps and repairs: never the default one, where passwords are hashed. */
   public static final String REPAIR_POOL = "chat-presence-repair";
 

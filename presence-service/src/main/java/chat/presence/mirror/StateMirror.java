@@ -120,6 +120,32 @@ public final class StateMirror {
     return pending.size() + inFlight.size();
   }
 
+  /** How long a stopping service waits for its writes before it closes its pool. */
+  public static final long SETTLE_AT_STOP_MS = 2_000;
+
+  /**
+   * Completes once no write is waiting for the database, or after {@code boundMs}: a service
+   * that stops closes its pool only then, so a write just begun is not cut off.
+   */
+  public Future<Void> settled(long boundMs) {
+    Promise<Void> done = Promise.promise();
+    long deadline = System.nanoTime() + boundMs * 1_000_000;
+    checkSettled(deadline, done);
+    return done.future();
+  }
+
+  private void checkSettled(long deadlineNanos, Promise<Void> done) {
+    if (backlog() == 0) {
+      done.complete();
+    } else if (System.nanoTime() > deadlineNanos) {
+      LOG.warn("{} user.state writes still unanswered at stop; the database reconciliation"
+          + " completes them", backlog());
+      done.complete();
+    } else {
+      vertx.setTimer(20, t -> checkSettled(deadlineNanos, done));
+    }
+  }
+
   private void flush(int userId) {
     if (inFlight.contains(userId) || retryScheduled) {
       return;

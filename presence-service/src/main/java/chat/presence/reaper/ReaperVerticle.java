@@ -68,6 +68,7 @@ public final class ReaperVerticle extends VerticleBase {
   private DbReconciler reconciler;
   private LastHeard lastHeard;
   private Pool pool;
+  private StateMirror mirror;
   private WorkerExecutor repairs;
   private UUID membershipRegistration;
   private boolean sweeping;
@@ -84,7 +85,7 @@ public final class ReaperVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 4);
-    StateMirror mirror = new StateMirror(vertx, pool);
+    mirror = new StateMirror(vertx, pool);
     repairs = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(vertx.eventBus(), store, mirror, config.requestTimeoutMs());
@@ -102,10 +103,12 @@ public final class ReaperVerticle extends VerticleBase {
         long detectedAt = System.currentTimeMillis();
         Member member = event.getMember();
         String nodeId = member.getAttribute(PresenceConfig.NODE_ATTRIBUTE);
+        String node = member.getAttribute(PresenceConfig.NODE_NAME_ATTRIBUTE) + " (" + nodeId
+            + ")";
         long heardAt = lastHeard.forget(member.getUuid());
-        LOG.warn("cluster member {} (node {}) left; removing its sessions", member.getUuid(),
-            nodeId);
-        context.runOnContext(v -> nodeLost(nodeId, heardAt, detectedAt));
+        LOG.warn("node {} left the cluster (member {}); removing its sessions", node,
+            member.getUuid());
+        context.runOnContext(v -> nodeLost(nodeId, node, heardAt, detectedAt));
       }
     });
     vertx.setPeriodic(250, t -> lastHeard.sample());
@@ -134,7 +137,8 @@ public final class ReaperVerticle extends VerticleBase {
     if (repairs != null) {
       repairs.close();
     }
-    return pool == null ? Future.succeededFuture() : pool.close();
+    return pool == null ? Future.succeededFuture()
+        : mirror.settled(StateMirror.SETTLE_AT_STOP_MS).eventually(() -> pool.close());
   }
 
   /** Whether this side may act on other nodes' sessions now. */
@@ -156,16 +160,16 @@ public final class ReaperVerticle extends VerticleBase {
     return hazelcast.getCluster().getMembers().iterator().next().localMember();
   }
 
-  private void nodeLost(String nodeId, long heardAt, long detectedAt) {
+  private void nodeLost(String nodeId, String node, long heardAt, long detectedAt) {
     liveByNode.remove(nodeId);
     if (!mayAct("node-loss sweep")) {
       return;
     }
-    measuredSweep(nodeId, heardAt, detectedAt, "at once");
+    measuredSweep(node, heardAt, detectedAt, "at once");
     for (long delay : RESWEEP_MS) {
       vertx.setTimer(delay, t -> {
         if (mayAct("node-loss sweep")) {
-          measuredSweep(nodeId, heardAt, detectedAt, "after " + delay + " ms");
+          measuredSweep(node, heardAt, detectedAt, "after " + delay + " ms");
         }
       });
     }
@@ -175,7 +179,7 @@ public final class ReaperVerticle extends VerticleBase {
    * One local sweep after a node loss, logged with its parts: last heartbeat → detection →
    * sessions removed → rows written and friends told.
    */
-  private void measuredSweep(String nodeId, long heardAt, long detectedAt, String when) {
+  private void measuredSweep(String node, long heardAt, long detectedAt, String when) {
     long sweepStart = System.currentTimeMillis();
     store.dropLocalOutside(liveNodes())
         .compose(changes -> {
@@ -194,7 +198,7 @@ public final class ReaperVerticle extends VerticleBase {
             long finished = System.currentTimeMillis();
             LOG.info("node loss {}: {} users offline (sweep {}); last heartbeat→detected {} ms,"
                     + " detected→swept {} ms, swept→written and told {} ms; total {} ms"
-                    + " since last heartbeat", nodeId, done.size(), when,
+                    + " since last heartbeat", node, done.size(), when,
                 heardAt > 0 ? detectedAt - heardAt : -1, swept - detectedAt, finished - swept,
                 heardAt > 0 ? finished - heardAt : -1);
             return Future.succeededFuture();
