@@ -4,7 +4,7 @@ import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusFields;
 import chat.protocol.bus.FailureCodes;
 import chat.protocol.bus.ServiceFailure;
-import chat.user.repo.DbUrl;
+import chat.protocol.config.DbUrl;
 import chat.user.repo.MessageStore.Append;
 import chat.user.repo.MessageStore.AppendResult;
 import chat.user.repo.MessageStore.Pending;

@@ -1,5 +1,6 @@
 package chat.presence.config;
 
+import chat.protocol.config.DbUrl;
 import io.vertx.core.json.JsonObject;
 import java.util.Objects;
 
@@ -8,6 +9,7 @@ import java.util.Objects;
  *
  * @param nodeId           this cluster member's id
  * @param dbUrl            {@code mysql://user:pass@host:port/db}, for the user.state mirror
+ *                         (read with {@link DbUrl}, as every service reads it)
  * @param dbPoolSize       connections for the mirror
  * @param kickTimeoutMs    how long a kicking login waits for the old session to be gone
  *                         (CHAT_KICK_TIMEOUT_MS)
@@ -37,6 +39,7 @@ public record PresenceConfig(String nodeId, String dbUrl, int dbPoolSize, long k
   public PresenceConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(dbUrl, "dbUrl");
+    DbUrl.parse(dbUrl);
     positive(dbPoolSize, "dbPoolSize");
     positive(kickTimeoutMs, "kickTimeoutMs");
     positive(sweepIntervalMs, "sweepIntervalMs");

@@ -2,11 +2,13 @@ package chat.user.repo;
 
 import chat.protocol.bus.FailureCodes;
 import chat.protocol.bus.ServiceFailure;
+import chat.protocol.config.DbUrl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.mysqlclient.MySQLBuilder;
 import io.vertx.mysqlclient.MySQLClient;
+import io.vertx.mysqlclient.MySQLConnectOptions;
 import io.vertx.mysqlclient.MySQLException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
@@ -81,9 +83,16 @@ public final class UserRepository {
             .setConnectionTimeout(10)
             .setConnectionTimeoutUnit(TimeUnit.SECONDS))
         .with(new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS))
-        .connectingTo(url.connectOptions())
+        .connectingTo(connectOptions(url))
         .using(vertx)
         .build();
+  }
+
+  /** Connect options for the database at {@code url} (utf8mb4), caching prepared statements. */
+  private static MySQLConnectOptions connectOptions(DbUrl url) {
+    return new MySQLConnectOptions(url.connectOptions())
+        .setCachePreparedStatements(true)
+        .setPreparedStatementCacheMaxSize(128);
   }
 
   /** The pool, for the other stores of the service. */
