@@ -3,6 +3,8 @@ package chat.gateway.report;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.SessionEvents;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
+import chat.protocol.bus.presence.Disconnect;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -46,8 +48,7 @@ public final class SessionEndReporter implements SessionEvents {
 
   @Override
   public void userSessionEnded(int userId, String sessionId, String why) {
-    JsonObject report = new JsonObject().put("userId", userId).put("sessionId", sessionId)
-        .put("nodeId", nodeId).put("reason", why);
+    JsonObject report = BusJson.toJson(new Disconnect(userId, sessionId, nodeId, why));
     unconfirmed.incrementAndGet();
     send(report, Math.min(FIRST_TRY_MS, timeoutMs), 100);
   }
