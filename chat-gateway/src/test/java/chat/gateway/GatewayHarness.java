@@ -2,6 +2,7 @@ package chat.gateway;
 
 import chat.gateway.node.GatewayService;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +24,12 @@ final class GatewayHarness implements AutoCloseable {
   }
 
   static GatewayHarness start(JsonObject settings) throws Exception {
-    Vertx vertx = Vertx.vertx();
+    return start(settings, false);
+  }
+
+  /** With {@code nativeTransport}, on Netty's epoll transport (as a node runs), if it loads. */
+  static GatewayHarness start(JsonObject settings, boolean nativeTransport) throws Exception {
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(nativeTransport));
     FakeServices services = new FakeServices(vertx);
     String nodeId = UUID.randomUUID().toString();
     JsonObject json = new JsonObject().put("nodeId", nodeId).put("tcpPort", 0).put("httpPort", 0)

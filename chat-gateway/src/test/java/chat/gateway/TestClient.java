@@ -33,10 +33,15 @@ final class TestClient implements AutoCloseable {
     this.socket = socket;
     this.out = socket.getOutputStream();
     if (reading) {
-      Thread reader = new Thread(this::readLoop, "test-client-reader");
-      reader.setDaemon(true);
-      reader.start();
+      startReading();
     }
+  }
+
+  /** Starts reading (for a client connected without a reader: once it reads again). */
+  void startReading() {
+    Thread reader = new Thread(this::readLoop, "test-client-reader");
+    reader.setDaemon(true);
+    reader.start();
   }
 
   static TestClient connect(int port) {

@@ -31,10 +31,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Seeded: the seed is logged first ({@code chaos seed=...}); {@code -Dchaos.seed=N}
  * replays the same choices (the timing of a real cluster still varies).
- * {@code -Dchaos.minutes=M} (default 1), {@code -Dchaos.users=N} (default 30). Runs in the
- * {@code chaos} profile: {@code mvn -P chaos verify}.
+ * {@code -Dchaos.minutes=M} (default 1), {@code -Dchaos.users=N} (default 30). Runs for a
+ * minute in every build, and in the {@code chaos} profile ({@code mvn -P chaos verify}).
  */
-@Tag("chaos")
+@Tag("randomized")
 @ExtendWith(TestDatabase.Extension.class)
 class ChaosTest {
 

@@ -32,6 +32,12 @@ class InboundMemoryTest {
   private static final long RUN_MS = 20_000;
   /** Far below what 1,000 × unbounded queues of 64 KiB requests would take. */
   private static final long HEAP_BOUND = 768L * 1024 * 1024;
+  /**
+   * What one connection may hold: CHAT_INBOUND_MAX_BYTES (default 2 × 64 KiB) of unhandled
+   * requests plus the read that crossed it (64 KiB), as bytes and again as parsed requests,
+   * and the frame being read (64 KiB): 448 KiB, and room for the objects around them.
+   */
+  private static final long PER_CONNECTION_BOUND = 640 * 1024;
 
   @Test
   void aThousandConnectionsSendingMaxSizeRequestsWithoutReadingKeepTheHeapBounded(
@@ -79,13 +85,16 @@ class InboundMemoryTest {
       }
       long open = channels.stream().filter(SocketChannel::isOpen).count();
       LOG.info("{} connections, {} MiB sent in {} s, {} still open: heap after GC {} MiB at "
-              + "start, {} MiB at the peak", CONNECTIONS, sent >> 20, RUN_MS / 1000, open,
-          baseline >> 20, peak >> 20);
+              + "start, {} MiB at the peak, {} KiB per connection", CONNECTIONS, sent >> 20,
+          RUN_MS / 1000, open, baseline >> 20, peak >> 20, (peak - baseline) / CONNECTIONS >> 10);
       for (SocketChannel channel : channels) {
         channel.close();
       }
       assertTrue(sent > 64L * CONNECTIONS * 1024, "the clients did send: " + sent);
       assertTrue(peak < HEAP_BOUND, "heap after GC peaked at " + (peak >> 20) + " MiB");
+      // Bounded by the settings, not only by a round figure.
+      assertTrue(peak - baseline < (long) CONNECTIONS * PER_CONNECTION_BOUND, "heap grew by "
+          + ((peak - baseline) >> 20) + " MiB for " + CONNECTIONS + " connections");
     }
   }
 

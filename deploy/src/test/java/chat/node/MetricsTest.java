@@ -73,7 +73,8 @@ class MetricsTest {
         "jvm_threads_live_threads", "jvm_classes_loaded_classes", "process_cpu_usage",
         "process_uptime_seconds", "process_files_open_files", "system_cpu_count",
         "netty_allocator_memory_used", "netty_direct_memory_used_bytes", "chat_build_info",
-        "chat_cluster_members", "chat_sessions_online", "vertx_eventbus_handlers"}) {
+        "chat_cluster_members", "chat_sessions_online", "vertx_eventbus_handlers",
+        "chat_presence_mirror_backlog", "chat_presence_users_online"}) {
       assertTrue(scrape.has(name), name + " missing from /metrics: " + scrape.names());
     }
     assertEquals(1.0, scrape.value("chat_cluster_members", "node", "n1"));
@@ -149,6 +150,51 @@ class MetricsTest {
     try (TcpTestClient back = TcpTestClient.lines(node.tcpPort())) {
       moves(2, "chat_offline_messages_delivered_total", labels(),
           () -> assertEquals(2, back.loginOk(away, "pw").getJsonArray("offlinemsg").size()));
+    }
+  }
+
+  @Test
+  void theUsersTheMapShowsOnlineAreCounted() {
+    // Counted every 5 s by a scan of this member's entries; the other tests' users are gone.
+    Duration scan = Duration.ofSeconds(12);
+    Eventually.within(scan, () -> assertEquals(0.0,
+        Scrape.of(http).value("chat_presence_users_online")));
+    try (TcpTestClient client = TcpTestClient.lines(node.tcpPort())) {
+      int me = client.register(TestNodes.unique("m-counted"), "pw");
+      client.loginOk(me, "pw");
+      Eventually.within(scan, () -> assertEquals(1.0,
+          Scrape.of(http).value("chat_presence_users_online")));
+    }
+    Eventually.within(scan, () -> assertEquals(0.0,
+        Scrape.of(http).value("chat_presence_users_online")));
+  }
+
+  @Test
+  void acknowledgedOfflinePagesAreCounted() {
+    int away;
+    try (TcpTestClient absent = TcpTestClient.lines(node.tcpPort())) {
+      away = absent.register(TestNodes.unique("m-acks"), "pw");
+    }
+    try (TcpTestClient sender = TcpTestClient.lines(node.tcpPort())) {
+      int me = sender.register(TestNodes.unique("m-acker"), "pw");
+      sender.loginOk(me, "pw");
+      sender.send(new JsonObject().put("msgid", 6).put("toid", away).put("msg", "kept")
+          .put("seq", 1));
+      sender.expect(105);
+    }
+    try (TcpTestClient back = TcpTestClient.lines(node.tcpPort())) {
+      back.send(new JsonObject().put("msgid", 1).put("id", away).put("password", "pw")
+          .put("offline", "ack"));
+      JsonObject login = back.expect(2);
+      assertEquals(0, login.getInteger("errno"), login::encode);
+      String msgno = new JsonObject(login.getJsonArray("offlinemsg").getString(0))
+          .getString("msgno");
+      moves(1, "chat_offline_acks_total", labels(), () -> {
+        back.send(new JsonObject().put("msgid", 109).put("upto", msgno));
+        JsonObject ack = back.expect(105);
+        assertEquals(109, ack.getInteger("ref"), ack::encode);
+        assertEquals(false, ack.getBoolean("offline_more"), ack::encode);
+      });
     }
   }
 

@@ -1,6 +1,7 @@
 package chat.presence;
 
 import chat.presence.config.PresenceConfig;
+import chat.presence.metrics.PresenceMetrics;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
 import chat.presence.notify.Transitions;
@@ -56,6 +57,7 @@ public final class PresenceVerticle extends VerticleBase {
   private Transitions transitions;
   private Pool pool;
   private StateMirror mirror;
+  private Runnable unwatchMirror = () -> { };
   private EventBus bus;
 
   public PresenceVerticle(PresenceConfig config, HazelcastInstance hazelcast) {
@@ -68,6 +70,7 @@ public final class PresenceVerticle extends VerticleBase {
     bus = vertx.eventBus();
     pool = MirrorPool.create(vertx, "presence-mirror", config.dbUrl(), config.dbPoolSize());
     mirror = new StateMirror(vertx, pool);
+    unwatchMirror = PresenceMetrics.current().mirror(mirror::backlog);
     repairs = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(bus, store, mirror, config.requestTimeoutMs());
@@ -86,7 +89,10 @@ public final class PresenceVerticle extends VerticleBase {
       repairs.close();
     }
     return pool == null ? Future.succeededFuture()
-        : mirror.settled(StateMirror.SETTLE_AT_STOP_MS).eventually(() -> pool.close());
+        : mirror.settled(StateMirror.SETTLE_AT_STOP_MS).eventually(() -> {
+          unwatchMirror.run();
+          return pool.close();
+        });
   }
 
   private void onConnect(Message<JsonObject> msg) {

@@ -19,10 +19,13 @@ import org.slf4j.LoggerFactory;
  *   <li>the end itself, to the presence service (the one in this process first, when there is
  *   one). The report names the session, so a late report never removes a newer session of
  *   the same user; it is retried with backoff until presence confirms it, so no end is lost
- *   while this node lives. Right after a node dies the cluster may still route a request to
- *   that node's consumers for a moment, and such a request ends only with its timeout: the
- *   first try waits {@value #FIRST_TRY_MS} ms, each next one twice as long, up to the request
- *   timeout (a report is idempotent: presence remembers ended sessions);</li>
+ *   while this node lives. Presence answers once the user's transition is done (row written,
+ *   friends told), and a stopping node waits for those answers before it stops its
+ *   services. Each try waits the whole request timeout: a retry is answered at once (the
+ *   session is already ended), maybe before the first try's transition is done. So a report
+ *   that the cluster routes to a node that has just died (its consumers are still listed
+ *   for a moment) is retried only after that timeout; the node's next session digest
+ *   repairs the map sooner;</li>
  *   <li>chat messages accepted for the user but never written to the socket (the client was
  *   too slow, or the connection broke), stored in order as offline messages.</li>
  * </ul>
@@ -31,7 +34,6 @@ public final class SessionEndReporter implements SessionEvents {
 
   private static final Logger LOG = LoggerFactory.getLogger(SessionEndReporter.class);
   private static final long MAX_BACKOFF_MS = 5_000;
-  static final long FIRST_TRY_MS = 1_000;
 
   private final Vertx vertx;
   private final ServiceClient services;
@@ -50,7 +52,7 @@ public final class SessionEndReporter implements SessionEvents {
   public void userSessionEnded(int userId, String sessionId, String why) {
     JsonObject report = BusJson.toJson(new Disconnect(userId, sessionId, nodeId, why));
     unconfirmed.incrementAndGet();
-    send(report, Math.min(FIRST_TRY_MS, timeoutMs), 100);
+    send(report, 100);
   }
 
   /**
@@ -78,14 +80,13 @@ public final class SessionEndReporter implements SessionEvents {
     }
   }
 
-  private void send(JsonObject report, long tryMs, long backoffMs) {
-    services.request(Addresses.PRESENCE_DISCONNECT, report, tryMs)
+  private void send(JsonObject report, long backoffMs) {
+    services.request(Addresses.PRESENCE_DISCONNECT, report, timeoutMs)
         .onSuccess(reply -> unconfirmed.decrementAndGet())
         .onFailure(err -> {
           LOG.warn("end of session {} not yet confirmed by presence ({}); retry in {} ms",
               report.getString("sessionId"), err.getMessage(), backoffMs);
-          vertx.setTimer(backoffMs, t -> send(report, Math.min(tryMs * 2, timeoutMs),
-              Math.min(backoffMs * 2, MAX_BACKOFF_MS)));
+          vertx.setTimer(backoffMs, t -> send(report, Math.min(backoffMs * 2, MAX_BACKOFF_MS)));
         });
   }
 }

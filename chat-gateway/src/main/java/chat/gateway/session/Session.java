@@ -37,6 +37,12 @@ public final class Session {
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
   /** How many recently written chat msgnos a session remembers to drop a repeated one. */
   private static final int RECENT_MSGNOS = 1024;
+  /**
+   * A connection being closed (last message, FIN, linger) that has not closed after this long
+   * is closed at once: a client that does not read would otherwise hold it (and its user
+   * online) for as long as its socket stays open.
+   */
+  static final long CLOSE_BOUND_MS = 3_000;
 
   /** Where the session is in its life. */
   public enum State { VISITOR, LOGGING_IN, USER, ENDED }
@@ -80,6 +86,12 @@ public final class Session {
   private final LinkedHashSet<String> recentMsgnos = new LinkedHashSet<>();
   /** Stores of chats this session will never write; later refusals wait for them. */
   private Future<Void> kept = Future.succeededFuture();
+  /**
+   * Completes once the last chat handed to the socket is written, or stored because it never
+   * will be: a refusal waits for it, so nothing the session took before it comes after it.
+   */
+  private Future<Void> lastChatSettled = Future.succeededFuture();
+  private long closeBoundTimer = -1;
   private Object attachment;
   private long slowCheckTimer = -1;
   /** Bytes handed to the socket whose write has not completed (the socket did not take them). */
@@ -98,8 +110,8 @@ public final class Session {
   private boolean heartbeat;
   private long heartbeatTimer = -1;
   private long authTimer = -1;
-  /** Chat messages handed to the socket but not yet written, by write number. */
-  private final Map<Long, JsonObject> unwrittenChats = new LinkedHashMap<>();
+  /** Chat messages handed to the socket but not yet written, by write number, oldest first. */
+  private final Map<Long, Unwritten> unwrittenChats = new LinkedHashMap<>();
   private long writes;
   private CloseReason closeReason;
 
@@ -253,6 +265,7 @@ public final class Session {
       return;
     }
     closeReason = CloseReason.TOO_LARGE;
+    boundClose();
     JsonObject error = Replies.error(ErrorCode.TOO_LARGE,
         "message larger than " + config.maxFrameBytes() + " bytes", null, null);
     connection.writeAndClose(error.encode(), (short) 1009);
@@ -489,10 +502,20 @@ public final class Session {
           && (state == State.USER || state == State.LOGGING_IN)) {
         accepted.complete(accept(payload));
       } else {
-        kept.onComplete(ar -> accepted.complete(false));
+        refuseAfterEarlierChats(accepted);
       }
     });
     return accepted.future();
+  }
+
+  /**
+   * A delivery this session will not take is refused only once every chat it took before is
+   * written or stored: the sender then stores the refused chat behind them. At the cut of a
+   * slow consumer the refusal waits for the transport to report the close (the writes the
+   * socket did not take fail by then) and for their store.
+   */
+  private void refuseAfterEarlierChats(Promise<Boolean> refused) {
+    lastChatSettled.eventually(() -> kept).onComplete(ar -> refused.complete(false));
   }
 
   private boolean accept(JsonObject payload) {
@@ -523,7 +546,12 @@ public final class Session {
     }
   }
 
-  /** Another login took over this user session: KICKED, then the connection closes. */
+  /**
+   * Another login took over this user session: KICKED, then the connection closes. Confirmed
+   * once KICKED is written (every chat before it then is), or, for a client that does not
+   * read it within the slow-consumer grace (cut off then), once the chats it was not given
+   * are stored: the new login finds them among its stored messages.
+   */
   public Future<Void> kick(String kickedSessionId) {
     Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
@@ -535,7 +563,10 @@ public final class Session {
       // The presence map no longer holds this session: its end is not reported again.
       presenceRegistration = Future.failedFuture("replaced");
       closeReason = CloseReason.KICKED;
-      connection.writeAndClose(Replies.kicked().encode(), (short) 1000)
+      boundClose();
+      Future<Void> written = connection.writeAndClose(Replies.kicked().encode(), (short) 1000);
+      cutIfNotDoneInGrace(written);
+      written.transform(ar -> lastChatSettled.eventually(() -> kept))
           .onComplete(ar -> done.complete());
     });
     return done.future();
@@ -564,9 +595,11 @@ public final class Session {
       if (closeReason == null) {
         closeReason = reason;
       }
+      boundClose();
       Future<Void> closing = lastMessage == null
           ? connection.close()
           : connection.writeAndClose(lastMessage.encode(), (short) 1001);
+      cutIfNotDoneInGrace(closing);
       closing.onComplete(ar -> done.complete());
     });
     return done.future();
@@ -603,7 +636,9 @@ public final class Session {
     long writeNumber = ++writes;
     int forUser = userId;
     if (chat) {
-      unwrittenChats.put(writeNumber, message);
+      Promise<Void> settled = Promise.promise();
+      unwrittenChats.put(writeNumber, new Unwritten(message, forUser, settled));
+      lastChatSettled = settled.future();
       remember(message.getString("msgno"));
     }
     int size = text.length();
@@ -613,11 +648,14 @@ public final class Session {
       if (ar.succeeded()) {
         completedBytes += size;
       }
-      if (chat && ar.succeeded() && unwrittenChats.remove(writeNumber) != null) {
+      Unwritten unwritten = chat && ar.succeeded() ? unwrittenChats.remove(writeNumber) : null;
+      if (unwritten != null) {
         handler.written(this, forUser, message);
+        unwritten.settled().complete();
       }
       if (ar.failed() && closeReason == null) {
         closeReason = CloseReason.WRITE_FAILED;
+        boundClose();
         connection.close();
       }
     });
@@ -659,7 +697,10 @@ public final class Session {
 
   /**
    * A slow consumer: closed at once (the process waits for no flush), its unwritten chats
-   * kept for the next login.
+   * kept for the next login. What the socket took before the cut is a prefix of the chats it
+   * was handed; the writes still queued fail, and exactly those are stored, in order, once
+   * the transport reports the close ({@link #closed}); deliveries refused meanwhile wait for
+   * that store.
    */
   private void cutOff(long pending) {
     if (closeReason != null) {
@@ -725,18 +766,65 @@ public final class Session {
    * login, oldest first; refusals of later deliveries wait until they are stored.
    */
   private void keepUndelivered() {
-    if (userId < 0 || (unwrittenChats.isEmpty() && heldDuringLogin.isEmpty())) {
+    if (unwrittenChats.isEmpty() && heldDuringLogin.isEmpty()) {
       return;
     }
-    List<JsonObject> undelivered = new ArrayList<>(unwrittenChats.values());
-    heldDuringLogin.stream().filter(Session::isChat).forEach(undelivered::add);
+    // Each for the user it was taken for (the connection may have logged in as another since),
+    // in the order it was taken.
+    List<Unwritten> undelivered = new ArrayList<>(unwrittenChats.values());
     unwrittenChats.clear();
-    heldDuringLogin.clear();
-    if (!undelivered.isEmpty()) {
-      Future<Void> before = kept;
-      Future<Void> stored = handler.keep(this, userId, undelivered);
-      kept = Future.join(before, stored).mapEmpty();
+    if (userId >= 0) {
+      heldDuringLogin.stream().filter(Session::isChat)
+          .forEach(m -> undelivered.add(new Unwritten(m, userId, Promise.promise())));
     }
+    heldDuringLogin.clear();
+    Map<Integer, List<Unwritten>> byUser = new LinkedHashMap<>();
+    undelivered.forEach(u -> byUser.computeIfAbsent(u.forUser(), k -> new ArrayList<>()).add(u));
+    List<Future<Void>> stores = new ArrayList<>();
+    stores.add(kept);
+    byUser.forEach((user, chats) -> {
+      List<JsonObject> messages = chats.stream().map(Unwritten::message).toList();
+      Future<Void> stored = user < 0 ? Future.succeededFuture()
+          : handler.keep(this, user, messages);
+      stored.onComplete(ar -> chats.forEach(u -> u.settled().tryComplete()));
+      stores.add(stored);
+    });
+    kept = Future.join(stores).mapEmpty();
+  }
+
+  /** A chat handed to the socket and not yet written: for whom, and when it is settled. */
+  private record Unwritten(JsonObject message, int forUser, Promise<Void> settled) {
+  }
+
+  /**
+   * A close that writes (its last message, or the flush before the close) to a client that
+   * does not take it within the slow-consumer grace: the client is not reading, and is cut off
+   * at once like a slow consumer, not left open until its socket times out.
+   */
+  private void cutIfNotDoneInGrace(Future<Void> closing) {
+    long timer = vertx.setTimer(Math.max(1, config.slowConsumerGraceMs()), t -> {
+      if (!closing.isComplete() && state != State.ENDED) {
+        LOG.warn("session {} user {} is not reading its last message ({}): closing at once",
+            connectionId, userId < 0 ? "-" : userId, closeReason);
+        connection.closeNow();
+      }
+    });
+    closing.onComplete(ar -> vertx.cancelTimer(timer));
+  }
+
+  /** A close has begun: if the transport has not reported it within the bound, close at once. */
+  private void boundClose() {
+    if (closeBoundTimer >= 0 || state == State.ENDED) {
+      return;
+    }
+    closeBoundTimer = vertx.setTimer(CLOSE_BOUND_MS, t -> {
+      closeBoundTimer = -1;
+      if (state != State.ENDED) {
+        LOG.info("session {} user {} did not close within {} ms ({}): closing at once",
+            connectionId, userId < 0 ? "-" : userId, CLOSE_BOUND_MS, closeReason);
+        connection.closeNow();
+      }
+    });
   }
 
   /** ONE_CHAT or GROUP_CHAT. */
@@ -804,6 +892,10 @@ public final class Session {
     if (slowCheckTimer >= 0) {
       vertx.cancelTimer(slowCheckTimer);
       slowCheckTimer = -1;
+    }
+    if (closeBoundTimer >= 0) {
+      vertx.cancelTimer(closeBoundTimer);
+      closeBoundTimer = -1;
     }
     if (heartbeatTimer >= 0) {
       vertx.cancelTimer(heartbeatTimer);

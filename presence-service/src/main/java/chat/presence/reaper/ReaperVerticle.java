@@ -56,6 +56,8 @@ public final class ReaperVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ReaperVerticle.class);
   /** After a member left: when to sweep again for entries promoted to this member. */
   private static final long[] RESWEEP_MS = {100, 300, 700, 1_500};
+  /** How often the users online in this member's entries are counted (a local scan). */
+  private static final long COUNT_ONLINE_MS = 5_000;
 
   private final PresenceConfig config;
   private final HazelcastInstance hazelcast;
@@ -69,6 +71,7 @@ public final class ReaperVerticle extends VerticleBase {
   private LastHeard lastHeard;
   private Pool pool;
   private StateMirror mirror;
+  private Runnable unwatchMirror = () -> { };
   private WorkerExecutor repairs;
   private UUID membershipRegistration;
   private boolean sweeping;
@@ -86,6 +89,7 @@ public final class ReaperVerticle extends VerticleBase {
   public Future<?> start() {
     pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 4);
     mirror = new StateMirror(vertx, pool);
+    unwatchMirror = PresenceMetrics.current().mirror(mirror::backlog);
     repairs = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(vertx.eventBus(), store, mirror, config.requestTimeoutMs());
@@ -122,6 +126,8 @@ public final class ReaperVerticle extends VerticleBase {
         .onSuccess(v -> {
           vertx.setPeriodic(config.sweepIntervalMs(), t -> sweep());
           vertx.setPeriodic(config.repairRoundMs(), t -> reconcile());
+          vertx.setPeriodic(COUNT_ONLINE_MS, t -> store.countLocalOnline()
+              .onSuccess(PresenceMetrics.current()::usersOnline));
         });
   }
 
@@ -138,7 +144,10 @@ public final class ReaperVerticle extends VerticleBase {
       repairs.close();
     }
     return pool == null ? Future.succeededFuture()
-        : mirror.settled(StateMirror.SETTLE_AT_STOP_MS).eventually(() -> pool.close());
+        : mirror.settled(StateMirror.SETTLE_AT_STOP_MS).eventually(() -> {
+          unwatchMirror.run();
+          return pool.close();
+        });
   }
 
   /** Whether this side may act on other nodes' sessions now. */

@@ -220,6 +220,19 @@ public final class HazelcastPresenceStore implements PresenceStore {
     return promise.future();
   }
 
+  @Override
+  public Future<Integer> countLocalOnline() {
+    return scans.executeBlocking(() -> map.localKeySet(new Online()).size(), false);
+  }
+
+  /** Entries with at least one session. */
+  record Online() implements Predicate<Integer, UserSessions> {
+    @Override
+    public boolean apply(Map.Entry<Integer, UserSessions> entry) {
+      return entry.getValue().online();
+    }
+  }
+
   /** Entries with at least one session on the given node. */
   record HeldBy(String nodeId) implements Predicate<Integer, UserSessions> {
     @Override

@@ -54,6 +54,12 @@ public interface PresenceStore {
   /** Whether this member owns the user's entry. */
   boolean ownedHere(int userId);
 
+  /**
+   * How many users the entries this member owns show online (summed over the members: the
+   * users the whole cluster shows online). A local scan, off the event loop.
+   */
+  Future<Integer> countLocalOnline();
+
   /** One database row's presence columns. */
   record Row(boolean online, long version) {
   }
