@@ -214,4 +214,35 @@ class ChatLanesTest {
     }
     assertEquals(List.of(0), services.mailbox(bob).stream().map(ChatLanesTest::indexOf).toList());
   }
+
+  @Test
+  void aChatIsLoggedBeforeItIsDeliveredAndOneTheLogRefusesIsNeverDelivered() {
+    int alice = services.user("alice");
+    int bob = services.user("bob");
+    services.online(bob, FAR, "bob-1");
+    List<Boolean> loggedAtDelivery = new CopyOnWriteArrayList<>();
+    List<Integer> delivered = new CopyOnWriteArrayList<>();
+    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR), msg -> {
+      JsonObject payload = msg.body().getJsonObject("payload");
+      loggedAtDelivery.add(services.inLog(payload.getString("msgno")));
+      delivered.add(indexOf(payload));
+      msg.reply(new JsonObject().put("delivered", 1));
+    });
+    try (TestClient client = TestClient.connect(harness.port())) {
+      client.login(alice);
+      client.send(chat(bob, 0));
+      assertEquals(0, client.expect(105).getInteger("errno"));
+      services.failAppends.set(1_000);
+      client.send(chat(bob, 1));
+      JsonObject error = client.expect(104);
+      assertEquals(503, error.getInteger("errno"), error.encode());
+      assertEquals(1, error.getInteger("seq"));
+      assertTrue(error.getLong("retry_after_ms") >= 500, error.encode());
+      services.failAppends.set(0);
+      client.send(chat(bob, 2));
+      assertEquals(0, client.expect(105).getInteger("errno"));
+    }
+    assertEquals(List.of(0, 2), delivered, "the chat the log refused was not delivered");
+    assertEquals(List.of(true, true), loggedAtDelivery, "in the log before delivery");
+  }
 }

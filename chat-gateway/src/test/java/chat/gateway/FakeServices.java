@@ -229,12 +229,22 @@ final class FakeServices {
         appendedMessages.incrementAndGet();
         JsonObject message = item.getJsonObject("message");
         String msgno = message.getString("msgno");
-        if (logged.add(msgno)) {
-          log.add(message);
-        }
         JsonArray stored = new JsonArray();
         JsonArray full = new JsonArray();
         JsonArray missing = new JsonArray();
+        for (Object t : item.getJsonArray("to", new JsonArray())) {
+          if (!names.containsKey((Integer) t)) {
+            missing.add(t);
+          }
+        }
+        if (!missing.isEmpty()) {
+          results.add(new JsonObject().put("stored", stored).put("full", full)
+              .put("missing", missing));
+          continue;
+        }
+        if (logged.add(msgno)) {
+          log.add(message);
+        }
         for (Object p : item.getJsonArray("pending", new JsonArray())) {
           int user = (Integer) p;
           java.util.Set<String> seen = had.computeIfAbsent(user, k -> new java.util.HashSet<>());
@@ -257,6 +267,11 @@ final class FakeServices {
           had.computeIfAbsent(user, k -> new java.util.HashSet<>()).add(msgno);
           pending.computeIfAbsent(user, k -> new LinkedHashMap<>()).remove(msgno);
         }
+        if (item.getBoolean("refusable", false) && stored.isEmpty()
+            && item.getJsonArray("delivered", new JsonArray()).isEmpty()) {
+          logged.remove(msgno);
+          log.removeIf(l -> msgno.equals(l.getString("msgno")));
+        }
         results.add(new JsonObject().put("stored", stored).put("full", full)
             .put("missing", missing));
       }
@@ -272,6 +287,11 @@ final class FakeServices {
     if (logged.add(msgno)) {
       log.add(message);
     }
+  }
+
+  /** Whether a message with this msgno is in the log. */
+  synchronized boolean inLog(String msgno) {
+    return logged.contains(msgno);
   }
 
   /** The user's pending messages, in order. */

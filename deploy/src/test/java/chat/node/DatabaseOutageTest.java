@@ -1,6 +1,7 @@
 package chat.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chat.node.TestDatabase.FreshDatabase;
 import io.vertx.core.json.JsonArray;
@@ -14,8 +15,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * MySQL unreachable for a while: presence and chat between online users keep working, and
- * the user.state mirror converges once the database is back.
+ * MySQL unreachable for a while: presence keeps working; a chat, which must be in the message
+ * log before anyone gets it, is refused with ERROR 503 and {@code retry_after_ms} and not
+ * delivered, and goes through once the database is back; the user.state mirror converges.
  */
 @ExtendWith(TestDatabase.Extension.class)
 @Timeout(90)
@@ -43,7 +45,7 @@ class DatabaseOutageTest {
 
 
   @Test
-  void presenceAndChatCarryOnAndTheMirrorConvergesWhenTheDatabaseReturns() {
+  void presenceCarriesOnChatsAreRefused503AndTheMirrorConvergesWhenTheDatabaseReturns() {
     try (TcpTestClient leaving = TcpTestClient.classic(node.tcpPort());
          TcpTestClient a = TcpTestClient.classic(node.tcpPort());
          TcpTestClient b = TcpTestClient.lines(node.tcpPort())) {
@@ -64,13 +66,29 @@ class DatabaseOutageTest {
             a.expect(105).getJsonObject("states").getString(String.valueOf(leavingId)));
       });
       assertEquals("online", db.state(leavingId));
-      a.chat(bId, "the database is down and we still talk");
-      assertEquals("the database is down and we still talk", b.expect(6).getString("msg"));
+      a.send(new JsonObject().put("msgid", 6).put("toid", bId).put("msg", "not now")
+          .put("seq", "down"));
+      JsonObject refused = a.expect(m -> "down".equals(m.getValue("seq")), "the answer",
+          Duration.ofSeconds(30));
+      assertEquals(104, refused.getInteger("msgid"), refused::encode);
+      assertEquals(503, refused.getInteger("errno"), refused::encode);
+      assertTrue(refused.getLong("retry_after_ms") > 0, refused::encode);
 
       proxy.restore();
-      Eventually.within(Duration.ofSeconds(15), () -> assertEquals("offline", db.state(leavingId)));
-      assertEquals("online", db.state(aId));
-      assertEquals("online", db.state(bId));
+      Eventually.within(Duration.ofSeconds(30), () -> {
+        a.send(new JsonObject().put("msgid", 6).put("toid", bId).put("msg", "back again")
+            .put("seq", "up"));
+        JsonObject answer = a.expect(m -> "up".equals(m.getValue("seq")), "the answer",
+            Duration.ofSeconds(30));
+        assertEquals(105, answer.getInteger("msgid"), answer::encode);
+      });
+      assertEquals("back again", b.expect(6).getString("msg"), "the refused chat never came");
+      // the rows catch up within the repair interval (the outage lasted the chat's retries)
+      Eventually.within(Duration.ofSeconds(15), () -> {
+        assertEquals("offline", db.state(leavingId));
+        assertEquals("online", db.state(aId));
+        assertEquals("online", db.state(bId));
+      });
     }
   }
 }

@@ -385,12 +385,17 @@ public final class UserVerticle extends VerticleBase {
       }
       List<Integer> pending = BusFields.ids(item, "pending");
       List<Integer> delivered = BusFields.ids(item, "delivered");
-      users += pending.size() + delivered.size();
+      List<Integer> to = BusFields.ids(item, "to");
+      Object refusable = item.getValue("refusable");
+      if (refusable != null && !(refusable instanceof Boolean)) {
+        throw BusFields.invalid("refusable must be true or false");
+      }
+      users += pending.size() + delivered.size() + to.size();
       if (users > MAX_APPEND_USERS) {
         throw BusFields.invalid("at most " + MAX_APPEND_USERS + " users per append");
       }
       appends.add(new Append(msgno, conversationOf(message), BusFields.id(message, "id"), encoded,
-          pending, delivered));
+          pending, delivered, to, Boolean.TRUE.equals(refusable)));
     }
     return messages.append(appends, clock.millis(), config.historyDays() > 0, config.offlineMax())
         .map(results -> {

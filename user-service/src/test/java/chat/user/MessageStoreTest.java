@@ -105,6 +105,82 @@ class MessageStoreTest {
         "SELECT COUNT(*) FROM mailbox WHERE userid = ? AND pending = 1", userId)).longValue();
   }
 
+  /** A sender's accept: the log row only, its recipients must exist. */
+  static JsonObject accepted(JsonObject message, List<Integer> to) {
+    return new JsonObject().put("message", message).put("to", new JsonArray(to));
+  }
+
+  static long logRows(String msgno) throws Exception {
+    return ((Number) DB.queryValue("SELECT COUNT(*) FROM message WHERE msgno = ?", msgno))
+        .longValue();
+  }
+
+  static long logId(JsonObject message) throws Exception {
+    return ((Number) DB.queryValue("SELECT id FROM message WHERE msgno = ?",
+        message.getString("msgno"))).longValue();
+  }
+
+  /**
+   * Chats logged at accept, then stored for the recipient in another order (a closed
+   * session's unwritten ones after a newer one): the mailbox gives them in log order, each
+   * logged once, and the accept of a chat to nobody logs nothing.
+   */
+  @Test
+  void chatsLoggedAtAcceptAreStoredLaterInTheirLogOrder() throws Exception {
+    int alice = register();
+    int bob = register();
+    List<JsonObject> chats = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      chats.add(chat(alice, bob, "accepted " + i));
+    }
+    JsonObject toNobody = chat(alice, 999_999_999, "to nobody");
+    JsonArray accepts = append(accepted(chats.get(0), List.of(bob)),
+        accepted(chats.get(1), List.of(bob)), accepted(toNobody, List.of(999_999_999)),
+        accepted(chats.get(2), List.of(bob)), accepted(chats.get(3), List.of(bob)),
+        accepted(chats.get(4), List.of(bob)));
+    assertEquals(result(List.of(), List.of(), List.of(999_999_999)), accepts.getJsonObject(2));
+    assertEquals(result(List.of(), List.of(), List.of()), accepts.getJsonObject(0));
+    assertEquals(0, logRows(toNobody.getString("msgno")), "a chat to nobody is not logged");
+    for (int i = 1; i < chats.size(); i++) {
+      assertTrue(logId(chats.get(i - 1)) < logId(chats.get(i)), "log order = accept order");
+    }
+    assertEquals(0, pendingRows(bob), "logged, pending for nobody yet");
+    // stored later, newest first
+    for (int i = chats.size() - 1; i >= 0; i--) {
+      assertEquals(new JsonArray().add(result(List.of(bob), List.of(), List.of())),
+          append(item(chats.get(i), List.of(bob), List.of())));
+    }
+    // the accept sent again (a lost answer) changes nothing
+    append(accepted(chats.get(0), List.of(bob)));
+    List<String> expected = chats.stream().map(c -> c.getString("msgno")).toList();
+    assertEquals(expected, msgnos(page(bob, 10)), "pending in log order");
+    for (JsonObject c : chats) {
+      assertEquals(1, logRows(c.getString("msgno")));
+    }
+  }
+
+  /** A refusable store nobody takes (mailbox full) leaves the log; one that is taken stays. */
+  @Test
+  void aRefusedChatLeavesTheLog() throws Exception {
+    int alice = register();
+    int bob = register();
+    for (int i = 0; i < OFFLINE_MAX; i++) {
+      append(item(chat(alice, bob, "fill " + i), List.of(bob), List.of()));
+    }
+    JsonObject refused = chat(alice, bob, "one too many");
+    append(accepted(refused, List.of(bob)));
+    assertEquals(1, logRows(refused.getString("msgno")));
+    JsonObject store = item(refused, List.of(bob), List.of()).put("refusable", true);
+    assertEquals(new JsonArray().add(result(List.of(), List.of(bob), List.of())), append(store));
+    assertEquals(0, logRows(refused.getString("msgno")), "refused: out of history");
+    JsonObject kept = chat(alice, bob, "kept");
+    append(accepted(kept, List.of(bob)));
+    ack(bob, msgnos(page(bob, 1)));
+    assertEquals(new JsonArray().add(result(List.of(bob), List.of(), List.of())),
+        append(item(kept, List.of(bob), List.of()).put("refusable", true)));
+    assertEquals(1, logRows(kept.getString("msgno")));
+  }
+
   @Test
   void storedMessagesComeBackInOrderAsDelivered() {
     int alice = register();

@@ -8,6 +8,7 @@ import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Fields;
 import chat.protocol.wire.ProtocolException;
 import chat.protocol.wire.Replies;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -26,6 +27,13 @@ import org.slf4j.LoggerFactory;
  * The chats of one session in flight, in one ordered lane per target (a user, or a group).
  * Everything runs on the session's event loop.
  *
+ * <p>Every chat goes to the message log (through the node's one sequential writer) before it
+ * is delivered, stored or answered, so its place in history is its accept order. A user lane
+ * hands each chat to the log as soon as it is accepted, without waiting for earlier chats'
+ * deliveries, and takes them on in order as they are logged; a chat the log did not take is
+ * answered 503 (with {@code retry_after_ms}) and is neither delivered nor logged. Storing a
+ * logged chat later only adds mailbox rows to its log entry.
+ *
  * <p>A user lane finds the target's sessions once, then sends its chats to them without
  * waiting for the previous one's answer (up to a window): the event bus keeps one sender's
  * messages to one node in order, and each delivery names the session it is for. When a
@@ -36,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * stored something for them is first told to deliver what is stored, and only then gets new
  * chats live: stored ones come first.
  *
- * <p>A group lane takes its chats one at a time: members, their sessions, live deliveries,
- * one store for the members not reached.
+ * <p>A group lane takes its chats one at a time: members, the log, their sessions, live
+ * deliveries, one store for the members not reached.
  *
  * <p>Each chat is answered once: ACK when delivered to a session or stored for its recipient,
  * ERROR 404 (no such user), 507 (mailbox full) or 503 (the store did not take it).
@@ -73,6 +81,8 @@ final class ChatLanes {
     final Runnable release;
     /** 0 in flight, 1 delivered, 2 refused. */
     int result;
+    /** The log's answer (null while the log append is in flight). */
+    AsyncResult<MessageStore.Outcome> logged;
 
     Chat(JsonObject message, JsonObject request, Runnable release) {
       this.message = message;
@@ -153,6 +163,10 @@ final class ChatLanes {
 
   private final class UserLane implements Lane {
     private final int userId;
+    /** Accepted, being logged, in accept order. */
+    private final ArrayDeque<Chat> logging = new ArrayDeque<>();
+    /** A chat to this user was logged: the user exists (users are never deleted). */
+    private boolean exists;
     private final ArrayDeque<Chat> waiting = new ArrayDeque<>();
     private final ArrayDeque<Chat> inFlight = new ArrayDeque<>();
     private final List<Chat> refusedLive = new ArrayList<>();
@@ -170,11 +184,31 @@ final class ChatLanes {
 
     @Override
     public boolean idle() {
-      return !busy && !probe && waiting.isEmpty() && inFlight.isEmpty();
+      return !busy && !probe && logging.isEmpty() && waiting.isEmpty() && inFlight.isEmpty();
     }
 
     void add(Chat chat) {
-      waiting.add(chat);
+      logging.add(chat);
+      List<Integer> mustExist = exists ? List.of() : List.of(userId);
+      delivery.store().log(chat.message, mustExist).onComplete(ar -> {
+        chat.logged = ar;
+        takeLogged();
+      });
+    }
+
+    /** Chats logged, in accept order, go on to delivery; a chat not logged is answered now. */
+    private void takeLogged() {
+      while (!logging.isEmpty() && logging.peek().logged != null) {
+        Chat chat = logging.poll();
+        if (chat.logged.failed()) {
+          failed(chat, chat.logged.cause());
+        } else if (chat.logged.result().missing().contains(userId)) {
+          refused(chat, ErrorCode.NOT_FOUND, "no such user");
+        } else {
+          exists = true;
+          waiting.add(chat);
+        }
+      }
       pump();
     }
 
@@ -283,6 +317,18 @@ final class ChatLanes {
       pump();
     }
 
+    private void answerStore(Chat chat, Future<MessageStore.Outcome> append) {
+      if (append.failed()) {
+        failed(chat, append.cause());
+      } else if (append.result().full().contains(userId)) {
+        refused(chat, ErrorCode.MAILBOX_FULL, "the recipient's mailbox is full");
+      } else if (append.result().missing().contains(userId)) {
+        refused(chat, ErrorCode.NOT_FOUND, "no such user");
+      } else {
+        delivered(chat);
+      }
+    }
+
     private void store() {
       busy = true;
       List<Chat> batch = new ArrayList<>();
@@ -291,23 +337,21 @@ final class ChatLanes {
       }
       markStored(userId);
       List<Future<MessageStore.Outcome>> appends = new ArrayList<>(batch.size());
+      int[] answered = {0};
       for (Chat chat : batch) {
-        appends.add(delivery.store().append(chat.message, List.of(userId), List.of()));
+        Future<MessageStore.Outcome> append =
+            delivery.store().append(chat.message, List.of(userId), true);
+        appends.add(append);
+        // each answered as soon as it and every earlier one of the batch are stored
+        append.onComplete(ar -> {
+          while (answered[0] < batch.size() && appends.size() > answered[0]
+              && appends.get(answered[0]).isComplete()) {
+            answerStore(batch.get(answered[0]), appends.get(answered[0]));
+            answered[0]++;
+          }
+        });
       }
       Future.join(appends).onComplete(all -> {
-        for (int i = 0; i < batch.size(); i++) {
-          Chat chat = batch.get(i);
-          Future<MessageStore.Outcome> append = appends.get(i);
-          if (append.failed()) {
-            failed(chat, append.cause());
-          } else if (append.result().full().contains(userId)) {
-            refused(chat, ErrorCode.MAILBOX_FULL, "the recipient's mailbox is full");
-          } else if (append.result().missing().contains(userId)) {
-            refused(chat, ErrorCode.NOT_FOUND, "no such user");
-          } else {
-            delivered(chat);
-          }
-        }
         busy = false;
         if (waiting.isEmpty() || System.nanoTime() - lastLocate > RELOCATE_MS * 1_000_000) {
           mode = Mode.UNKNOWN;
@@ -368,12 +412,11 @@ final class ChatLanes {
             others.add(member);
           }
         }
-        if (others.isEmpty()) {
-          return Future.succeededFuture();
-        }
-        return delivery.locate(others)
-            .otherwise(err -> Map.of())
-            .compose(located -> reach(chat, others, located));
+        return delivery.store().log(chat.message, List.of()).compose(logged -> others.isEmpty()
+            ? Future.<Void>succeededFuture()
+            : delivery.locate(others)
+                .otherwise(err -> Map.<Integer, List<Target>>of())
+                .compose(located -> reach(chat, others, located)));
       });
     }
 
@@ -395,7 +438,7 @@ final class ChatLanes {
           return Future.succeededFuture();
         }
         notReached.forEach(ChatLanes.this::markStored);
-        return delivery.store().append(chat.message, notReached, List.of()).map(outcome -> {
+        return delivery.store().append(chat.message, notReached, false).map(outcome -> {
           if (!outcome.full().isEmpty()) {
             LOG.warn("group chat {} not stored for members {}: mailbox full",
                 chat.message.getString("msgno"), outcome.full());

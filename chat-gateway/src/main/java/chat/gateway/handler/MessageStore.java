@@ -18,30 +18,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's one sequential writer of the message store: every chat this node stores (for a
- * user who is offline, or one its sessions will never write) and every chat it wrote to a
- * socket (for history) goes through it. At most one append is in flight; whatever queued
- * meanwhile goes in the next one, as one batch. Stores (someone waits for them: a sender's
- * ACK, a closing session) go in the order they were handed over, so one sender's messages
- * are stored in the order they were accepted; history-only appends of chats already written
- * follow, in their order, in whatever room a batch has left, so a history backlog never
- * holds up a sender's ACK (while the store lags, such a chat may take its place in history
- * after chats stored later). An append is idempotent by msgno, so a batch whose answer was
- * lost is simply sent again (a bounded number of times, with backoff) before its entries fail.
+ * The node's one sequential writer of the message store. Every chat this node accepts goes
+ * to the message log through it before it is delivered or answered ({@link #log}), and every
+ * chat it stores for users who will get it later ({@link #append}: a recipient offline, a
+ * delivery refused, a closing session's unwritten chats, group members not reached). At most
+ * one append is in flight; whatever was handed over meanwhile goes in the next one, as one
+ * batch, in the order handed over. So the log order of this node's chats is their accept
+ * order, and a chat accepted (and answered) before another one, on whatever node, is before
+ * it in the log. An append is idempotent by msgno: storing an already logged chat for its
+ * pending users only adds their mailbox rows, which are read in log order. A batch whose
+ * answer was lost is simply sent again (a bounded number of times, with backoff) before its
+ * entries fail.
  */
 public final class MessageStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(MessageStore.class);
   /**
-   * Messages per append: the store writes them one after the other in one transaction, so a
-   * batch must stay well within the request timeout on a loaded database.
+   * Messages per append: the store writes those with pending users one after the other in one
+   * transaction, so a batch must stay well within the request timeout on a loaded database.
    */
   private static final int MAX_BATCH = 100;
-  /** Write-behind history appends are dropped (logged) beyond this backlog. */
-  private static final int MAX_BACKLOG = 100_000;
   private static final long[] BACKOFF_MS = {100, 400, 1_000, 2_000};
+  private static final Outcome NOTHING = new Outcome(Set.of(), Set.of(), Set.of());
 
-  /** What became of one message for its pending users. */
+  /** What became of one message for its pending users (or its recipients, when logged). */
   public record Outcome(Set<Integer> stored, Set<Integer> full, Set<Integer> missing) {
   }
 
@@ -53,13 +53,12 @@ public final class MessageStore {
   private final Context context;
   private final boolean history;
   private final ArrayDeque<Entry> queue = new ArrayDeque<>();
-  private final ArrayDeque<Entry> historyQueue = new ArrayDeque<>();
   private boolean writing;
 
   /**
    * @param timeoutMs how long one append may take (a batch: more than a single request)
    * @param context where the writer runs (its own event loop)
-   * @param history whether messages delivered live are appended to the log too
+   * @param history whether accepted chats are logged for history ({@code CHAT_HISTORY_DAYS} &gt; 0)
    */
   public MessageStore(ServiceClient services, long timeoutMs, Context context, boolean history) {
     this.services = services;
@@ -69,64 +68,62 @@ public final class MessageStore {
   }
 
   /**
-   * Stores a message as pending for these users (and as already had by {@code delivered}).
+   * Logs a chat this node has just accepted, before anyone gets it; {@code recipients} must
+   * exist (else it is not logged and they come back as missing). Completes on the caller's
+   * context; fails when the store did not answer after the retries (then it was not logged
+   * unless a lost answer hid it). Without history, completes at once and logs nothing.
+   */
+  public Future<Outcome> log(JsonObject message, List<Integer> recipients) {
+    if (!history) {
+      return Future.succeededFuture(NOTHING);
+    }
+    JsonObject item = new JsonObject().put("message", message)
+        .put("to", new JsonArray(new ArrayList<>(recipients)));
+    return enqueue(item);
+  }
+
+  /**
+   * Stores a message as pending for these users. With {@code refusable}, the sender has not
+   * been answered yet: when no user takes it (full, missing), it leaves the log again.
    * Completes on the caller's context with what became of each user; fails when the store
    * did not answer after the retries.
    */
-  public Future<Outcome> append(JsonObject message, List<Integer> pending, List<Integer> delivered) {
-    ContextInternal caller = ContextInternal.current();
-    Promise<Outcome> done = caller != null ? caller.promise() : Promise.promise();
+  public Future<Outcome> append(JsonObject message, List<Integer> pending, boolean refusable) {
     JsonObject item = new JsonObject().put("message", message)
-        .put("pending", new JsonArray(new ArrayList<>(pending)))
-        .put("delivered", new JsonArray(new ArrayList<>(delivered)));
-    context.runOnContext(v -> enqueue(new Entry(item, done)));
-    return done.future().onSuccess(o -> GatewayMetrics.current().offlineStored(o.stored().size()));
-  }
-
-  /** Write-behind: a message this node wrote to a user's socket goes to the history log. */
-  public void delivered(JsonObject message, int userId) {
-    if (!history) {
-      return;
+        .put("pending", new JsonArray(new ArrayList<>(pending)));
+    if (refusable) {
+      item.put("refusable", true);
     }
-    JsonObject item = new JsonObject().put("message", message)
-        .put("pending", new JsonArray()).put("delivered", new JsonArray().add(userId));
-    context.runOnContext(v -> {
-      if (historyQueue.size() >= MAX_BACKLOG) {
-        LOG.warn("message store backlog full: history of {} not kept",
-            message.getString("msgno"));
-        return;
-      }
-      historyQueue.add(new Entry(item, Promise.promise()));
-      if (!writing) {
-        writeNext();
-      }
-    });
+    return enqueue(item)
+        .onSuccess(o -> GatewayMetrics.current().offlineStored(o.stored().size()));
   }
 
   /** Messages waiting for the store (for metrics and tests). */
   public int backlog() {
-    return queue.size() + historyQueue.size();
+    return queue.size();
   }
 
-  private void enqueue(Entry entry) {
-    queue.add(entry);
-    if (!writing) {
-      writeNext();
-    }
+  private Future<Outcome> enqueue(JsonObject item) {
+    ContextInternal caller = ContextInternal.current();
+    Promise<Outcome> done = caller != null ? caller.promise() : Promise.promise();
+    context.runOnContext(v -> {
+      queue.add(new Entry(item, done));
+      if (!writing) {
+        writeNext();
+      }
+    });
+    return done.future();
   }
 
   private void writeNext() {
-    if (queue.isEmpty() && historyQueue.isEmpty()) {
+    if (queue.isEmpty()) {
       writing = false;
       return;
     }
     writing = true;
-    List<Entry> batch = new ArrayList<>(MAX_BATCH);
+    List<Entry> batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
     while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
       batch.add(queue.poll());
-    }
-    while (!historyQueue.isEmpty() && batch.size() < MAX_BATCH) {
-      batch.add(historyQueue.poll());
     }
     JsonArray messages = new JsonArray();
     batch.forEach(e -> messages.add(e.item()));

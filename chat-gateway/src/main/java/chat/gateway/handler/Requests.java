@@ -53,7 +53,7 @@ public final class Requests implements RequestHandler {
   private Future<Void> keep(int userId, List<JsonObject> messages, int round) {
     List<Future<MessageStore.Outcome>> appends = new ArrayList<>(messages.size());
     for (JsonObject message : messages) {
-      appends.add(store.append(message, List.of(userId), List.of()));
+      appends.add(store.append(message, List.of(userId), false));
     }
     return Future.join(appends).transform(all -> {
       List<JsonObject> again = new ArrayList<>();
@@ -74,11 +74,6 @@ public final class Requests implements RequestHandler {
       }
       return keep(userId, again, round + 1);
     });
-  }
-
-  @Override
-  public void written(Session session, int userId, JsonObject message) {
-    store.delivered(message, userId);
   }
 
   /** Stored messages for a user online here: the session delivers those it has not had. */

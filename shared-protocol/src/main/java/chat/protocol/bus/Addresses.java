@@ -21,9 +21,11 @@ public final class Addresses {
   /** {userId} → {friends:[{id,name}], groups:[{id,groupname,groupdesc,users:[{id,name,role}]}]} */
   public static final String USER_PROFILE = "chat.user.profile.get";
   /**
-   * {messages:[{message, pending:[userIds], delivered:[userIds]}]} →
-   * {results:[{stored:[userIds], full:[userIds], missing:[userIds]}]} ; appends to the message
-   * log (idempotent by msgno) and to each pending user's mailbox (never a second copy).
+   * {messages:[{message, pending:[userIds], delivered:[userIds], to?:[userIds], refusable?}]}
+   * → {results:[{stored:[userIds], full:[userIds], missing:[userIds]}]} ; appends to the
+   * message log (idempotent by msgno; not logged when a {@code to} user is missing) and to each
+   * pending user's mailbox (never a second copy); a {@code refusable} message no user took
+   * leaves the log again.
    */
   public static final String USER_MESSAGE_APPEND = "chat.user.message.append";
   /** {userId, limit} → {messages:[{msgno, message}], more} ; the oldest pending, in order. */

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.mysqlclient.MySQLClient;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.Tuple;
@@ -30,10 +31,27 @@ public final class MessageStore {
   static final int DEADLOCK_RETRIES = 3;
   /** Values in one IN (...) list at most. */
   static final int IN_LIST_MAX = 1_000;
+  /** Log rows in one multi-row insert at most, and their bodies' characters. */
+  static final int LOG_ROWS_PER_STATEMENT = 200;
+  static final long LOG_BYTES_PER_STATEMENT = 2L * 1024 * 1024;
 
-  /** One message to append: its log row and who is waiting for it or already has it. */
+  /**
+   * One message to append: its log row, who is waiting for it or already has it, the
+   * recipients that must exist for it to be logged at all ({@code to}), and whether it leaves
+   * the log again when nobody could take it ({@code refusable}: its sender is told so).
+   */
   public record Append(String msgno, String conv, int sender, String body,
-      List<Integer> pending, List<Integer> delivered) {
+      List<Integer> pending, List<Integer> delivered, List<Integer> to, boolean refusable) {
+
+    public Append(String msgno, String conv, int sender, String body, List<Integer> pending,
+        List<Integer> delivered) {
+      this(msgno, conv, sender, body, pending, delivered, List.of(), false);
+    }
+
+    /** Nobody waits for it nor has it yet: only its log row (the sender's accept). */
+    boolean logOnly() {
+      return pending.isEmpty() && delivered.isEmpty();
+    }
   }
 
   /** What became of one append, per pending user (and delivered users that do not exist). */
@@ -56,21 +74,37 @@ public final class MessageStore {
    * Appends the messages in one transaction, in the order given (so the log id order is the
    * order of the list). For each message: the log row is inserted unless its msgno is there
    * already (then it is reused; with {@code keepHistory} false a message nobody waits for is not
-   * logged); each pending user gets a pending mailbox row unless a row exists (pending or not),
-   * is refused as full at {@code offlineMax} pending rows, or is missing; each delivered user's
-   * row becomes not pending (delivered wins).
+   * logged); a message whose {@code to} users do not all exist is not logged at all (they are
+   * reported missing); each pending user gets a pending mailbox row unless a row exists
+   * (pending or not), is refused as full at {@code offlineMax} pending rows, or is missing; each
+   * delivered user's row becomes not pending (delivered wins). A {@code refusable} message that
+   * no user took and nobody has leaves the log again. Messages that only go to the log (nobody
+   * pending or delivered: a sender's accept) lock no mailbox and are inserted several rows per
+   * statement.
    */
   public Future<List<AppendResult>> append(List<Append> messages, long nowMillis,
       boolean keepHistory, int offlineMax) {
+    TreeSet<Integer> recipients = new TreeSet<>();
     TreeSet<Integer> users = new TreeSet<>();
     messages.forEach(m -> {
-      users.addAll(m.pending());
-      users.addAll(m.delivered());
+      recipients.addAll(m.pending());
+      recipients.addAll(m.delivered());
+      users.addAll(m.to());
     });
-    return existing(users)
-        .compose(found -> ensureMailboxLocks(found).map(found))
-        .compose(found -> retryOnDeadlock(() -> pool.withTransaction(
-            conn -> appendAll(conn, messages, found, nowMillis, keepHistory, offlineMax))));
+    users.addAll(recipients);
+    if (messages.stream().allMatch(Append::logOnly)) {
+      // log rows only (accepts): no transaction, each statement commits on its own (a retry
+      // finds what an earlier try committed), so an accept costs two round trips
+      return existing(users).compose(found -> retryOnDeadlock(
+          () -> appendLogOnly(pool, messages, found, nowMillis, keepHistory)));
+    }
+    return existing(users).compose(found -> {
+      TreeSet<Integer> mailboxes = new TreeSet<>(recipients);
+      mailboxes.retainAll(found);
+      return ensureMailboxLocks(mailboxes)
+          .compose(v -> retryOnDeadlock(() -> pool.withTransaction(conn -> appendAll(conn,
+              messages, found, mailboxes, nowMillis, keepHistory, offlineMax))));
+    });
   }
 
   /** Which of the users exist: a plain read, so no `user` row is ever locked by an append. */
@@ -100,29 +134,101 @@ public final class MessageStore {
   }
 
   private Future<List<AppendResult>> appendAll(SqlConnection conn, List<Append> messages,
-      TreeSet<Integer> found, long nowMillis, boolean keepHistory, int offlineMax) {
+      TreeSet<Integer> found, TreeSet<Integer> mailboxes, long nowMillis, boolean keepHistory,
+      int offlineMax) {
     // lock the recipients' mailboxes first, in id order: appends for the same user run one
     // after the other, so a later one can never commit before an earlier one (a reader would
     // see the higher id first), the pending count below is exact, and two appends never wait
     // for each other in a cycle
     Future<Void> locked = Future.succeededFuture();
-    for (List<Integer> chunk : chunks(found)) {
+    for (List<Integer> chunk : chunks(mailboxes)) {
       locked = locked.compose(v -> conn.preparedQuery(SqlQueries.lockMailboxes(chunk.size()))
           .execute(Tuple.from(chunk))
           .mapEmpty());
     }
-    return locked.compose(v -> pendingCounts(conn, found).compose(counts -> {
+    return locked.compose(v -> pendingCounts(conn, mailboxes).compose(counts -> {
       List<AppendResult> results = new ArrayList<>(messages.size());
       Future<Void> chain = Future.succeededFuture();
-      for (Append message : messages) {
-        chain = chain.compose(x -> appendOne(conn, message, found, counts, nowMillis,
-            keepHistory, offlineMax).map(result -> {
-              results.add(result);
-              return null;
-            }));
+      int i = 0;
+      while (i < messages.size()) {
+        if (messages.get(i).logOnly()) {
+          int end = i;
+          while (end < messages.size() && messages.get(end).logOnly()) {
+            end++;
+          }
+          List<Append> run = messages.subList(i, end);
+          chain = chain.compose(x -> appendLogOnly(conn, run, found, nowMillis, keepHistory)
+              .map(runResults -> {
+                results.addAll(runResults);
+                return null;
+              }));
+          i = end;
+        } else {
+          Append message = messages.get(i);
+          chain = chain.compose(x -> appendOne(conn, message, found, counts, nowMillis,
+              keepHistory, offlineMax).map(result -> {
+                results.add(result);
+                return null;
+              }));
+          i++;
+        }
       }
       return chain.map(x -> results);
     }));
+  }
+
+  /**
+   * Messages nobody waits for yet, in order: several log rows per statement (a msgno already
+   * there is left as it is), none for a message whose {@code to} users are missing.
+   */
+  private static Future<List<AppendResult>> appendLogOnly(SqlClient conn, List<Append> run,
+      Set<Integer> existing, long nowMillis, boolean keepHistory) {
+    List<AppendResult> results = new ArrayList<>(run.size());
+    List<List<Append>> statements = new ArrayList<>();
+    List<Append> current = new ArrayList<>();
+    long bytes = 0;
+    for (Append message : run) {
+      List<Integer> missing = missingOf(message.to(), existing);
+      results.add(new AppendResult(List.of(), List.of(), missing));
+      if (!missing.isEmpty() || !keepHistory) {
+        continue;
+      }
+      if (!current.isEmpty() && (current.size() == LOG_ROWS_PER_STATEMENT
+          || bytes + message.body().length() > LOG_BYTES_PER_STATEMENT)) {
+        statements.add(current);
+        current = new ArrayList<>();
+        bytes = 0;
+      }
+      current.add(message);
+      bytes += message.body().length();
+    }
+    if (!current.isEmpty()) {
+      statements.add(current);
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (List<Append> rows : statements) {
+      List<Object> values = new ArrayList<>(rows.size() * 5);
+      for (Append m : rows) {
+        values.add(m.msgno());
+        values.add(m.conv());
+        values.add(m.sender());
+        values.add(nowMillis);
+        values.add(m.body());
+      }
+      chain = chain.compose(v -> conn.preparedQuery(SqlQueries.insertMessages(rows.size()))
+          .execute(Tuple.from(values)).mapEmpty());
+    }
+    return chain.map(results);
+  }
+
+  private static List<Integer> missingOf(List<Integer> users, Set<Integer> existing) {
+    List<Integer> missing = new ArrayList<>();
+    for (Integer user : new LinkedHashSet<>(users)) {
+      if (!existing.contains(user)) {
+        missing.add(user);
+      }
+    }
+    return missing;
   }
 
   private static Future<Map<Integer, Integer>> pendingCounts(SqlConnection conn,
@@ -160,6 +266,10 @@ public final class MessageStore {
   private static Future<AppendResult> appendOne(SqlConnection conn, Append message,
       Set<Integer> existing, Map<Integer, Integer> counts, long nowMillis, boolean keepHistory,
       int offlineMax) {
+    List<Integer> missingTo = missingOf(message.to(), existing);
+    if (!missingTo.isEmpty()) {
+      return Future.succeededFuture(new AppendResult(List.of(), List.of(), missingTo));
+    }
     Set<Integer> delivered = new LinkedHashSet<>(message.delivered());
     List<Integer> stored = new ArrayList<>();
     List<Integer> full = new ArrayList<>();
@@ -200,7 +310,12 @@ public final class MessageStore {
             chain = chain.compose(v -> conn.preparedQuery(SqlQueries.UPSERT_DELIVERED)
                 .execute(Tuple.of(user, messageId)).mapEmpty());
           }
-          return chain;
+          // refused for every user (full or missing) and had by nobody: out of the log again,
+          // its sender is answered with an error
+          return chain.compose(v -> message.refusable() && stored.isEmpty() && delivered.isEmpty()
+              ? conn.preparedQuery(SqlQueries.DELETE_UNCLAIMED_MESSAGE)
+                  .execute(Tuple.of(messageId, messageId)).<Void>mapEmpty()
+              : Future.<Void>succeededFuture());
         })
         .map(v -> new AppendResult(stored, full, missing));
   }

@@ -76,6 +76,17 @@ public final class SqlQueries {
       "INSERT INTO message (msgno, conv, sender, created_at, body) VALUES (?, ?, ?, ?, ?)"
           + " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
 
+  /** {@code n} log rows in one statement, in order; a msgno already logged stays as it is. */
+  public static String insertMessages(int n) {
+    return "INSERT INTO message (msgno, conv, sender, created_at, body) VALUES "
+        + "(?, ?, ?, ?, ?), ".repeat(n - 1) + "(?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id";
+  }
+
+  /** A message out of the log again, unless some user has a mailbox row for it. */
+  public static final String DELETE_UNCLAIMED_MESSAGE =
+      "DELETE FROM message WHERE id = ? AND NOT EXISTS"
+          + " (SELECT 1 FROM mailbox b WHERE b.message_id = ?)";
+
   /** A pending entry unless the user already has a row for that message (pending or not). */
   public static final String INSERT_PENDING =
       "INSERT IGNORE INTO mailbox (userid, message_id, pending) VALUES (?, ?, 1)";
