@@ -1,10 +1,9 @@
 package chat.gateway;
 
+import chat.protocol.bus.LoginPolicy;
 import io.vertx.core.json.JsonObject;
 import java.time.ZoneId;
-import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * Settings of a gateway node. Built from a JSON object whose keys are listed in
@@ -28,7 +27,6 @@ public record GatewayConfig(
     int rateLimitPerSecond,
     ZoneId timezone,
     String adminToken,
-    int outboundMaxMessages,
     int outboundMaxBytes,
     long reconnectAfterMs,
     int tcpInstances,
@@ -46,15 +44,10 @@ public record GatewayConfig(
     int loginFailuresPerAccount,
     int loginFailuresPerAddress) {
 
-  private static final Set<String> POLICIES = Set.of("kick", "reject", "multi");
-
   public GatewayConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(timezone, "timezone");
-    if (!POLICIES.contains(loginConflict)) {
-      throw new IllegalArgumentException("login conflict policy must be one of " + POLICIES
-          + ", was " + loginConflict);
-    }
+    LoginPolicy.parse(loginConflict);
     if (tcpPort < 0 || tcpPort > 65535 || httpPort < 0 || httpPort > 65535
         || internalPort < -1 || internalPort > 65535) {
       throw new IllegalArgumentException("ports must be within 0..65535");
@@ -64,7 +57,7 @@ public record GatewayConfig(
     }
     if (maxFrameBytes < 64 || heartbeatTimeoutSeconds <= heartbeatIntervalSeconds
         || heartbeatIntervalSeconds <= 0 || authTimeoutSeconds <= 0 || rateLimitPerSecond <= 0
-        || outboundMaxMessages <= 0 || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0
+        || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0
         || inboundMaxBytes < maxFrameBytes || offlinePage <= 0 || offlineMax <= 0
         || historyDays < 0 || passwordTimeoutMs <= 0 || slowConsumerGraceMs < 0
         || repairSeconds <= 0) {
@@ -87,12 +80,11 @@ public record GatewayConfig(
         json.getInteger("keepAliveIdleSeconds", 60),
         json.getInteger("keepAliveIntervalSeconds", 5),
         json.getInteger("keepAliveCount", 3),
-        json.getString("loginConflict", "kick").toLowerCase(Locale.ROOT),
+        LoginPolicy.parse(json.getString("loginConflict", LoginPolicy.KICK.wireName())).wireName(),
         json.getLong("requestTimeoutMs", 5000L),
         json.getInteger("rateLimitPerSecond", 200),
         ZoneId.of(json.getString("timezone", "UTC")),
         json.getString("adminToken"),
-        json.getInteger("outboundMaxMessages", 1000),
         json.getInteger("outboundMaxBytes", Math.max(4 * 1024 * 1024, 2 * maxFrame)),
         json.getLong("reconnectAfterMs", 1000L),
         json.getInteger("tcpInstances", 1),
@@ -109,6 +101,11 @@ public record GatewayConfig(
         json.getInteger("internalPort", -1),
         json.getInteger("loginFailuresPerAccount", 5),
         json.getInteger("loginFailuresPerAddress", 100));
+  }
+
+  /** What a login does when the account already has a live session (CHAT_LOGIN_CONFLICT). */
+  public LoginPolicy loginPolicy() {
+    return LoginPolicy.parse(loginConflict);
   }
 
   /** Whether the client listeners (TCP and HTTP) accept TLS only. */

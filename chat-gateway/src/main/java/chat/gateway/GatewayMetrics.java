@@ -1,7 +1,6 @@
 package chat.gateway;
 
 import chat.gateway.session.CloseReason;
-import chat.gateway.session.SessionRegistry;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.MsgId;
 import io.micrometer.core.instrument.Counter;
@@ -20,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The gateway's application metrics (Prometheus names, see chat-gateway/README.md). Code on
@@ -61,12 +61,18 @@ public final class GatewayMetrics {
         .description("clients cut off for not reading their output").register(registry);
   }
 
-  /** Creates the metrics of the gateway on this Vert.x instance. */
-  public static GatewayMetrics create(Vertx vertx, MeterRegistry registry, SessionRegistry sessions) {
+  /**
+   * Creates the metrics of the gateway on this Vert.x instance.
+   *
+   * @param userSessions the logged-in user sessions on this node, read at each scrape
+   * @param users        the distinct users logged in on this node, read at each scrape
+   */
+  public static GatewayMetrics create(Vertx vertx, MeterRegistry registry,
+                                      Supplier<Number> userSessions, Supplier<Number> users) {
     GatewayMetrics metrics = new GatewayMetrics(registry == null ? new CompositeMeterRegistry() : registry);
-    Gauge.builder("chat_sessions_online", sessions, SessionRegistry::userSessions)
+    Gauge.builder("chat_sessions_online", userSessions)
         .description("logged-in user sessions on this node").register(metrics.registry);
-    Gauge.builder("chat_users", sessions, SessionRegistry::users)
+    Gauge.builder("chat_users", users)
         .description("distinct users logged in on this node").register(metrics.registry);
     BY_NODE.put(vertx, metrics);
     return metrics;

@@ -1,5 +1,6 @@
 package chat.gateway;
 
+import chat.gateway.node.GatewayService;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;

@@ -1,12 +1,11 @@
 package chat.node;
 
 import chat.gateway.GatewayConfig;
-import chat.gateway.GatewayService;
+import chat.gateway.node.GatewayService;
 import chat.gateway.session.CloseReason;
-import chat.presence.PresenceConfig;
-import chat.presence.PresenceMetrics;
 import chat.presence.PresenceService;
-import chat.presence.reaper.PauseDetector;
+import chat.presence.config.PresenceConfig;
+import chat.presence.metrics.PresenceMetrics;
 import chat.protocol.wire.Replies;
 import chat.user.UserConfig;
 import chat.user.UserVerticle;
@@ -108,9 +107,9 @@ public final class ChatNode {
       }
 
       Config clusterConfig = ClusterSetup.build(settings);
-      clusterConfig.getMemberAttributeConfig().setAttribute(PresenceService.NODE_ATTRIBUTE, nodeId);
+      clusterConfig.getMemberAttributeConfig().setAttribute(PresenceConfig.NODE_ATTRIBUTE, nodeId);
       clusterConfig.getMemberAttributeConfig()
-          .setAttribute(PresenceService.NODE_NAME_ATTRIBUTE, nodeName);
+          .setAttribute(PresenceConfig.NODE_NAME_ATTRIBUTE, nodeName);
       HazelcastClusterManager clusterManager = new HazelcastClusterManager(clusterConfig);
       PrometheusMeterRegistry metrics = NodeMetrics.create(nodeName);
       NodeMetrics.bindCluster(metrics, clusterManager);
@@ -332,7 +331,6 @@ public final class ChatNode {
       Map.entry("CHAT_KEEPALIVE_COUNT", "keepAliveCount"),
       Map.entry("CHAT_REQUEST_TIMEOUT_MS", "requestTimeoutMs"),
       Map.entry("CHAT_RATE_LIMIT", "rateLimitPerSecond"),
-      Map.entry("CHAT_OUTBOUND_MAX_MESSAGES", "outboundMaxMessages"),
       Map.entry("CHAT_OUTBOUND_MAX_BYTES", "outboundMaxBytes"),
       Map.entry("CHAT_RECONNECT_AFTER_MS", "reconnectAfterMs"),
       Map.entry("CHAT_TCP_INSTANCES", "tcpInstances"),

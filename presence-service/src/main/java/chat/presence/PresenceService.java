@@ -1,6 +1,8 @@
 package chat.presence;
 
-import chat.presence.reaper.PauseDetector;
+import chat.presence.config.PresenceConfig;
+import chat.presence.reaper.PauseSignal;
+import chat.presence.schema.PresenceSchema;
 import chat.presence.reaper.ReaperVerticle;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
@@ -8,29 +10,19 @@ import io.vertx.core.Vertx;
 import java.util.function.BooleanSupplier;
 
 /**
- * The presence role of a node. The reaper goes first: it clears what departed nodes and a
- * crashed cluster left behind before this node answers any presence request.
+ * The presence role of a node. Presence's own migrations go first (the columns of
+ * {@code user} it writes, see {@link PresenceSchema}; user-service's migration, which creates
+ * the table, must have run). Then the reaper: it clears what departed nodes and a crashed
+ * cluster left behind before this node answers any presence request.
  */
 public final class PresenceService {
-
-  /**
-   * The Hazelcast member attribute holding a member's node id: the id gateways record in
-   * their sessions. A session whose node id no member carries belongs to a departed node.
-   */
-  public static final String NODE_ATTRIBUTE = "chat.node";
-
-  /** The Hazelcast member attribute holding a member's node name (CHAT_NODE_ID), for logs. */
-  public static final String NODE_NAME_ATTRIBUTE = "chat.node.name";
-
-  /** The worker pool of sweeps and repairs: never the default one, where passwords are hashed. */
-  public static final String REPAIR_POOL = "chat-presence-repair";
 
   private PresenceService() {
   }
 
   /** Deploys presence on a node whose side of the cluster may always sweep (no quorum rule). */
   public static Future<Void> deploy(Vertx vertx, PresenceConfig config, HazelcastInstance hazelcast,
-                                    PauseDetector pauses) {
+                                    PauseSignal pauses) {
     return deploy(vertx, config, hazelcast, pauses, () -> true);
   }
 
@@ -44,8 +36,12 @@ public final class PresenceService {
    *                 its drain) are not gated.
    */
   public static Future<Void> deploy(Vertx vertx, PresenceConfig config, HazelcastInstance hazelcast,
-                                    PauseDetector pauses, BooleanSupplier maySweep) {
-    return vertx.deployVerticle(new ReaperVerticle(config, hazelcast, pauses, maySweep))
+                                    PauseSignal pauses, BooleanSupplier maySweep) {
+    return vertx.executeBlocking(() -> {
+          PresenceSchema.migrate(config.dbUrl());
+          return null;
+        })
+        .compose(v -> vertx.deployVerticle(new ReaperVerticle(config, hazelcast, pauses, maySweep)))
         .compose(id -> vertx.deployVerticle(new PresenceVerticle(config, hazelcast)))
         .mapEmpty();
   }

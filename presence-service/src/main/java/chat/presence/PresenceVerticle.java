@@ -1,30 +1,39 @@
 package chat.presence;
 
+import chat.presence.config.PresenceConfig;
+import chat.presence.metrics.PresenceMetrics;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
 import chat.presence.notify.Transitions;
 import chat.presence.store.HazelcastPresenceStore;
-import chat.presence.store.LoginPolicy;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.PresenceStore;
 import chat.presence.store.SessionRef;
 import chat.presence.store.UserSessions;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.presence.Connect;
+import chat.protocol.bus.presence.Disconnect;
+import chat.protocol.bus.presence.Located;
+import chat.protocol.bus.presence.SessionAt;
+import chat.protocol.bus.presence.States;
+import chat.protocol.bus.presence.UserIds;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -62,7 +71,7 @@ public final class PresenceVerticle extends VerticleBase {
     pool = MirrorPool.create(vertx, "presence-mirror", config.dbUrl(), config.dbPoolSize());
     mirror = new StateMirror(vertx, pool);
     unwatchMirror = PresenceMetrics.current().mirror(mirror::backlog);
-    repairs = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
+    repairs = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(bus, store, mirror, config.requestTimeoutMs());
     return Future.all(List.of(
@@ -87,18 +96,18 @@ public final class PresenceVerticle extends VerticleBase {
   }
 
   private void onConnect(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    int userId = body.getInteger("userId");
-    SessionRef session = new SessionRef(body.getString("sessionId"), body.getString("nodeId"),
-        body.getString("transport", "tcp"), System.currentTimeMillis(), body.getLong("seq", 0L));
-    LoginPolicy policy = LoginPolicy.parse(body.getString("policy", "kick"));
-    store.connect(userId, session, policy)
+    Connect request = BusJson.fromJson(msg.body(), Connect.class);
+    int userId = request.userId();
+    SessionRef session = new SessionRef(request.sessionId(), request.nodeId(),
+        request.transport(), System.currentTimeMillis(), request.seq());
+    store.connect(userId, session, request.loginPolicy())
         .compose(outcome -> afterConnect(userId, session, outcome))
+        .map(BusJson::toJson)
         .onSuccess(msg::reply)
         .onFailure(err -> fail(msg, err));
   }
 
-  private Future<JsonObject> afterConnect(int userId, SessionRef session, Connected outcome) {
+  private Future<Connect.Reply> afterConnect(int userId, SessionRef session, Connected outcome) {
     if (outcome.rejected()) {
       return Future.failedFuture(new Refused(FailureCodes.ALREADY_ONLINE, "already online"));
     }
@@ -109,11 +118,10 @@ public final class PresenceVerticle extends VerticleBase {
     if (outcome.wentOnline()) {
       transitions.transitioned(userId, true, outcome.version());
     }
-    JsonArray replaced = new JsonArray();
-    outcome.replaced().forEach(s ->
-        replaced.add(new JsonObject().put("sessionId", s.sessionId()).put("nodeId", s.nodeId())));
+    List<SessionAt> replaced = outcome.replaced().stream()
+        .map(s -> new SessionAt(s.sessionId(), s.nodeId())).toList();
     return kick(userId, outcome.replaced())
-        .map(v -> new JsonObject().put("replaced", replaced).put("v", outcome.version()))
+        .map(v -> new Connect.Reply(replaced, outcome.version()))
         .recover(err -> {
           // An old session may still be open on a live node: this login does not complete
           // (the client gets 503 and may try again; nothing of it stays).
@@ -171,13 +179,13 @@ public final class PresenceVerticle extends VerticleBase {
 
   private boolean isMember(String nodeId) {
     return hazelcast.getCluster().getMembers().stream()
-        .anyMatch(m -> nodeId.equals(m.getAttribute(PresenceService.NODE_ATTRIBUTE)));
+        .anyMatch(m -> nodeId.equals(m.getAttribute(PresenceConfig.NODE_ATTRIBUTE)));
   }
 
   private void onDisconnect(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    int userId = body.getInteger("userId");
-    store.disconnect(userId, body.getString("sessionId"))
+    Disconnect request = BusJson.fromJson(msg.body(), Disconnect.class);
+    int userId = request.userId();
+    store.disconnect(userId, request.sessionId())
         .compose(removed -> {
           // Answered once the transition is done (row written, friends told), within a
           // bound: a stopping node waits for these answers before it stops its services.
@@ -186,7 +194,7 @@ public final class PresenceVerticle extends VerticleBase {
               : Future.succeededFuture();
           return done.timeout(config.requestTimeoutMs() / 2, TimeUnit.MILLISECONDS)
               .otherwiseEmpty()
-              .map(v -> new JsonObject().put("wentOffline", removed.wentOffline()));
+              .map(v -> BusJson.toJson(new Disconnect.Reply(removed.wentOffline())));
         })
         .onSuccess(msg::reply)
         .onFailure(err -> fail(msg, err));
@@ -220,14 +228,10 @@ public final class PresenceVerticle extends VerticleBase {
   private void onLocate(Message<JsonObject> msg) {
     store.locate(ids(msg.body()))
         .onSuccess(located -> {
-          JsonObject sessions = new JsonObject();
-          located.forEach((id, list) -> {
-            JsonArray refs = new JsonArray();
-            list.forEach(s -> refs.add(
-                new JsonObject().put("sessionId", s.sessionId()).put("nodeId", s.nodeId())));
-            sessions.put(String.valueOf(id), refs);
-          });
-          msg.reply(new JsonObject().put("sessions", sessions));
+          Map<String, List<SessionAt>> sessions = new LinkedHashMap<>();
+          located.forEach((id, list) -> sessions.put(String.valueOf(id), list.stream()
+              .map(s -> new SessionAt(s.sessionId(), s.nodeId())).toList()));
+          msg.reply(BusJson.toJson(new Located(sessions)));
         })
         .onFailure(err -> fail(msg, err));
   }
@@ -236,25 +240,21 @@ public final class PresenceVerticle extends VerticleBase {
     Set<Integer> ids = ids(msg.body());
     store.read(ids)
         .onSuccess(entries -> {
-          JsonObject states = new JsonObject();
-          JsonObject versions = new JsonObject();
+          Map<String, String> states = new LinkedHashMap<>();
+          Map<String, Long> versions = new LinkedHashMap<>();
           ids.forEach(id -> {
             UserSessions entry = entries.get(id);
-            states.put(String.valueOf(id), entry != null && entry.online() ? "online" : "offline");
+            states.put(String.valueOf(id),
+                entry != null && entry.online() ? States.ONLINE : States.OFFLINE);
             versions.put(String.valueOf(id), UserSessions.visibleVersion(entry));
           });
-          msg.reply(new JsonObject().put("states", states).put("versions", versions));
+          msg.reply(BusJson.toJson(new States(states, versions)));
         })
         .onFailure(err -> fail(msg, err));
   }
 
   private static Set<Integer> ids(JsonObject body) {
-    JsonArray array = body.getJsonArray("ids", new JsonArray());
-    Set<Integer> ids = new LinkedHashSet<>();
-    for (int i = 0; i < array.size(); i++) {
-      ids.add(array.getInteger(i));
-    }
-    return ids;
+    return new LinkedHashSet<>(BusJson.fromJson(body, UserIds.class).ids());
   }
 
   private static void fail(Message<JsonObject> msg, Throwable err) {

@@ -5,12 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chat.presence.TestCluster.Stores;
-import chat.presence.reaper.PauseDetector;
-import chat.presence.store.LoginPolicy;
+import chat.presence.config.PresenceConfig;
+import chat.presence.reaper.PauseSignal;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.SessionRef;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.LoginPolicy;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -47,7 +48,7 @@ class PresenceServiceTest {
   private static void deploy(TestCluster cluster, int member, AtomicBoolean maySweep,
                              long sweepIntervalMs) {
     PresenceService.deploy(cluster.vertx, config(cluster, member, sweepIntervalMs),
-        cluster.members.get(member), new PauseDetector(), maySweep::get).await();
+        cluster.members.get(member), PauseSignal.NEVER, maySweep::get).await();
   }
 
   private static void friendsAreNobody(TestCluster cluster) {

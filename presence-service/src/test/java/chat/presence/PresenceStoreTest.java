@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chat.presence.TestCluster.Stores;
 import chat.presence.store.HazelcastPresenceStore;
-import chat.presence.store.LoginPolicy;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.SessionRef;
 import chat.presence.store.UserSessions;
+import chat.protocol.bus.LoginPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

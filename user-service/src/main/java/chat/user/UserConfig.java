@@ -1,6 +1,6 @@
 package chat.user;
 
-import chat.user.repo.DbUrl;
+import chat.protocol.config.DbUrl;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 

@@ -1,15 +1,17 @@
 package chat.user;
 
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusFields;
 import chat.protocol.bus.FailureCodes;
-import chat.user.repo.DbUrl;
-import chat.user.repo.MessageStore;
+import chat.protocol.bus.ServiceFailure;
+import chat.protocol.config.DbUrl;
 import chat.user.repo.MessageStore.Append;
 import chat.user.repo.MessageStore.AppendResult;
 import chat.user.repo.MessageStore.Pending;
-import chat.user.repo.UserRepository;
+import chat.user.repo.MessageStore;
 import chat.user.repo.UserRepository.Account;
 import chat.user.repo.UserRepository.Group;
+import chat.user.repo.UserRepository;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
@@ -206,7 +208,7 @@ public final class UserVerticle extends VerticleBase {
     try {
       Object body = msg.body();
       if (body != null && !(body instanceof JsonObject)) {
-        throw Fields.invalid("the request body must be a JSON object");
+        throw BusFields.invalid("the request body must be a JSON object");
       }
       result = handler.apply(body == null ? new JsonObject() : (JsonObject) body);
     } catch (RuntimeException e) {
@@ -218,7 +220,7 @@ public final class UserVerticle extends VerticleBase {
   }
 
   private static void replyFailure(String address, Message<Object> msg, Throwable err) {
-    if (err instanceof UserServiceException e) {
+    if (err instanceof ServiceFailure e) {
       LOG.debug("{} refused: {} {}", address, e.code(), e.getMessage());
       msg.fail(e.code(), e.getMessage());
     } else if (isUnavailable(err)) {
@@ -248,10 +250,10 @@ public final class UserVerticle extends VerticleBase {
   // ---- accounts ----
 
   private Future<JsonObject> register(JsonObject body) {
-    String name = Fields.name(body, "name", MAX_NAME_LENGTH);
-    String password = Fields.password(body, "password", MAX_PASSWORD_LENGTH);
+    String name = BusFields.name(body, "name", MAX_NAME_LENGTH);
+    String password = BusFields.password(body, "password", MAX_PASSWORD_LENGTH);
     if (password.codePointCount(0, password.length()) < config.passwordMinLength()) {
-      throw Fields.invalid("password too short");
+      throw BusFields.invalid("password too short");
     }
     if (!passwords.tryAdmit()) {
       return Future.failedFuture(overloaded());
@@ -267,10 +269,10 @@ public final class UserVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> login(JsonObject body) {
-    Integer id = Fields.optionalId(body, "id");
-    String name = id == null ? Fields.string(body, "name").strip() : null;
-    String password = Fields.optionalString(body, "password");
-    String token = password == null ? Fields.string(body, "token") : null;
+    Integer id = BusFields.optionalId(body, "id");
+    String name = id == null ? BusFields.string(body, "name").strip() : null;
+    String password = BusFields.optionalString(body, "password");
+    String token = password == null ? BusFields.string(body, "token") : null;
     if (password != null && password.length() > 2 * MAX_PASSWORD_LENGTH) {
       // longer than any registered password can be: no need to spend a hash on it
       return Future.failedFuture(badCredentials());
@@ -292,8 +294,8 @@ public final class UserVerticle extends VerticleBase {
     return id != null ? repo.findById(id) : repo.findByName(name);
   }
 
-  private static UserServiceException overloaded() {
-    return new UserServiceException(FailureCodes.OVERLOADED, "password checks are at capacity");
+  private static ServiceFailure overloaded() {
+    return new ServiceFailure(FailureCodes.OVERLOADED, "password checks are at capacity");
   }
 
   private Future<Account> checkPassword(Optional<Account> account, String password) {
@@ -322,12 +324,12 @@ public final class UserVerticle extends VerticleBase {
         .put("token", token);
   }
 
-  private static UserServiceException badCredentials() {
-    return new UserServiceException(FailureCodes.BAD_CREDENTIALS, BAD_CREDENTIALS_TEXT);
+  private static ServiceFailure badCredentials() {
+    return new ServiceFailure(FailureCodes.BAD_CREDENTIALS, BAD_CREDENTIALS_TEXT);
   }
 
   private Future<JsonObject> logout(JsonObject body) {
-    int userId = Fields.id(body, "userId");
+    int userId = BusFields.id(body, "userId");
     return repo.revokeTokens(userId, tokens.now())
         .map(found -> {
           LOG.debug("Tokens revoked for userId={} (found={})", userId, found);
@@ -338,7 +340,7 @@ public final class UserVerticle extends VerticleBase {
   // ---- profile ----
 
   private Future<JsonObject> profile(JsonObject body) {
-    int userId = Fields.id(body, "userId");
+    int userId = BusFields.id(body, "userId");
     var friends = repo.friends(userId);
     var groups = repo.groupsOf(userId);
     return Future.all(friends, groups)
@@ -365,34 +367,34 @@ public final class UserVerticle extends VerticleBase {
   // ---- message log: append, pending pages, acknowledgement, history ----
 
   private Future<JsonObject> append(JsonObject body) {
-    JsonArray items = Fields.array(body, "messages");
+    JsonArray items = BusFields.array(body, "messages");
     if (items.size() > MAX_APPEND_MESSAGES) {
-      throw Fields.invalid("at most " + MAX_APPEND_MESSAGES + " messages per append");
+      throw BusFields.invalid("at most " + MAX_APPEND_MESSAGES + " messages per append");
     }
     List<Append> appends = new ArrayList<>(items.size());
     int users = 0;
     for (Object entry : items) {
       if (!(entry instanceof JsonObject item)) {
-        throw Fields.invalid("messages must hold JSON objects");
+        throw BusFields.invalid("messages must hold JSON objects");
       }
-      JsonObject message = Fields.object(item, "message");
-      String msgno = Fields.token(message, "msgno", MAX_MSGNO_LENGTH);
+      JsonObject message = BusFields.object(item, "message");
+      String msgno = BusFields.token(message, "msgno", MAX_MSGNO_LENGTH);
       String encoded = message.encode();
       if (encoded.length() > MAX_MESSAGE_LENGTH) {
-        throw Fields.invalid("message too large");
+        throw BusFields.invalid("message too large");
       }
-      List<Integer> pending = Fields.ids(item, "pending");
-      List<Integer> delivered = Fields.ids(item, "delivered");
-      List<Integer> to = Fields.ids(item, "to");
+      List<Integer> pending = BusFields.ids(item, "pending");
+      List<Integer> delivered = BusFields.ids(item, "delivered");
+      List<Integer> to = BusFields.ids(item, "to");
       Object refusable = item.getValue("refusable");
       if (refusable != null && !(refusable instanceof Boolean)) {
-        throw Fields.invalid("refusable must be true or false");
+        throw BusFields.invalid("refusable must be true or false");
       }
       users += pending.size() + delivered.size() + to.size();
       if (users > MAX_APPEND_USERS) {
-        throw Fields.invalid("at most " + MAX_APPEND_USERS + " users per append");
+        throw BusFields.invalid("at most " + MAX_APPEND_USERS + " users per append");
       }
-      appends.add(new Append(msgno, conversationOf(message), Fields.id(message, "id"), encoded,
+      appends.add(new Append(msgno, conversationOf(message), BusFields.id(message, "id"), encoded,
           pending, delivered, to, Boolean.TRUE.equals(refusable)));
     }
     return messages.append(appends, clock.millis(), config.historyDays() > 0, config.offlineMax())
@@ -412,15 +414,15 @@ public final class UserVerticle extends VerticleBase {
   static String conversationOf(JsonObject message) {
     Object msgid = message.getValue("msgid");
     if (Integer.valueOf(6).equals(msgid)) {
-      int from = Fields.id(message, "id");
-      int to = Fields.id(message, "toid");
+      int from = BusFields.id(message, "id");
+      int to = BusFields.id(message, "toid");
       return oneToOne(from, to);
     }
     if (Integer.valueOf(10).equals(msgid)) {
-      Fields.id(message, "id");
-      return "g:" + Fields.id(message, "groupid");
+      BusFields.id(message, "id");
+      return "g:" + BusFields.id(message, "groupid");
     }
-    throw Fields.invalid("only chats (msgid 6 or 10) are stored");
+    throw BusFields.invalid("only chats (msgid 6 or 10) are stored");
   }
 
   private static String oneToOne(int a, int b) {
@@ -428,8 +430,8 @@ public final class UserVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> offlinePage(JsonObject body) {
-    int userId = Fields.id(body, "userId");
-    int limit = Math.min(Fields.positiveInt(body, "limit", MAX_PAGE), MAX_PAGE);
+    int userId = BusFields.id(body, "userId");
+    int limit = Math.min(BusFields.positiveInt(body, "limit", MAX_PAGE), MAX_PAGE);
     return messages.pendingPage(userId, limit).map(page -> {
       JsonArray json = new JsonArray();
       for (Pending p : page.items()) {
@@ -440,16 +442,16 @@ public final class UserVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> offlineAck(JsonObject body) {
-    int userId = Fields.id(body, "userId");
-    JsonArray list = Fields.array(body, "msgnos");
+    int userId = BusFields.id(body, "userId");
+    JsonArray list = BusFields.array(body, "msgnos");
     if (list.size() > MAX_PAGE) {
-      throw Fields.invalid("at most " + MAX_PAGE + " msgnos per acknowledgement");
+      throw BusFields.invalid("at most " + MAX_PAGE + " msgnos per acknowledgement");
     }
     Set<String> msgnos = new LinkedHashSet<>();
     for (Object value : list) {
       if (!(value instanceof String msgno) || msgno.isEmpty()
           || msgno.length() > MAX_MSGNO_LENGTH) {
-        throw Fields.invalid("msgnos must hold msgno strings");
+        throw BusFields.invalid("msgnos must hold msgno strings");
       }
       msgnos.add(msgno);
     }
@@ -457,21 +459,21 @@ public final class UserVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> history(JsonObject body) {
-    int userId = Fields.id(body, "userId");
-    Integer with = Fields.optionalId(body, "with");
-    Integer groupId = Fields.optionalId(body, "groupid");
+    int userId = BusFields.id(body, "userId");
+    Integer with = BusFields.optionalId(body, "with");
+    Integer groupId = BusFields.optionalId(body, "groupid");
     if ((with == null) == (groupId == null)) {
-      throw Fields.invalid("exactly one of with and groupid is required");
+      throw BusFields.invalid("exactly one of with and groupid is required");
     }
     String before = body.getValue("before") == null
-        ? null : Fields.token(body, "before", MAX_MSGNO_LENGTH);
+        ? null : BusFields.token(body, "before", MAX_MSGNO_LENGTH);
     int limit = Math.min(
-        Fields.nonNegativeInt(body, "limit", DEFAULT_HISTORY_LIMIT), MAX_HISTORY_LIMIT);
+        BusFields.nonNegativeInt(body, "limit", DEFAULT_HISTORY_LIMIT), MAX_HISTORY_LIMIT);
     Future<String> conv = with != null
         ? messages.userExists(with).compose(exists -> exists
             ? Future.succeededFuture(oneToOne(userId, with))
             : Future.failedFuture(
-                new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user")))
+                new ServiceFailure(FailureCodes.NO_SUCH_USER, "no such user")))
         : memberOf(userId, groupId).map("g:" + groupId);
     return conv.compose(c -> {
       if (config.historyDays() == 0) {
@@ -481,7 +483,7 @@ public final class UserVerticle extends VerticleBase {
           ? Future.succeededFuture(Long.MAX_VALUE)
           : messages.messageId(before, c).compose(found -> found
               .map(Future::succeededFuture)
-              .orElseGet(() -> Future.failedFuture(new UserServiceException(
+              .orElseGet(() -> Future.failedFuture(new ServiceFailure(
                   FailureCodes.NO_SUCH_MESSAGE, "no such message in this conversation"))));
       return beforeId.compose(id -> messages.history(c, id,
           MessageRetention.windowStart(clock, config.historyDays()), limit));
@@ -495,10 +497,10 @@ public final class UserVerticle extends VerticleBase {
   // ---- friends ----
 
   private Future<JsonObject> addFriend(JsonObject body) {
-    int userId = Fields.id(body, "userId");
-    int friendId = Fields.id(body, "friendId");
+    int userId = BusFields.id(body, "userId");
+    int friendId = BusFields.id(body, "friendId");
     if (userId == friendId) {
-      throw Fields.invalid("cannot befriend oneself");
+      throw BusFields.invalid("cannot befriend oneself");
     }
     return repo.addFriendship(userId, friendId)
         .compose(ignored -> Future.all(repo.findById(userId), repo.findById(friendId)))
@@ -514,16 +516,16 @@ public final class UserVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> listFriends(JsonObject body) {
-    int userId = Fields.id(body, "userId");
+    int userId = BusFields.id(body, "userId");
     return repo.friendIds(userId).map(ids -> new JsonObject().put("ids", new JsonArray(ids)));
   }
 
   // ---- groups ----
 
   private Future<JsonObject> createGroup(JsonObject body) {
-    int userId = Fields.id(body, "userId");
-    String groupname = Fields.name(body, "groupname", MAX_NAME_LENGTH);
-    String groupdesc = Fields.text(body, "groupdesc", MAX_GROUP_DESC_LENGTH);
+    int userId = BusFields.id(body, "userId");
+    String groupname = BusFields.name(body, "groupname", MAX_NAME_LENGTH);
+    String groupdesc = BusFields.text(body, "groupdesc", MAX_GROUP_DESC_LENGTH);
     return repo.createGroup(userId, groupname, groupdesc)
         .map(groupId -> {
           LOG.info("Group created groupId={} by userId={}", groupId, userId);
@@ -532,14 +534,14 @@ public final class UserVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> joinGroup(JsonObject body) {
-    int userId = Fields.id(body, "userId");
-    int groupId = Fields.id(body, "groupid");
+    int userId = BusFields.id(body, "userId");
+    int groupId = BusFields.id(body, "groupid");
     return repo.joinGroup(userId, groupId).map(ignored -> new JsonObject());
   }
 
   private Future<JsonObject> groupMembers(JsonObject body) {
-    int userId = Fields.id(body, "userId");
-    int groupId = Fields.id(body, "groupid");
+    int userId = BusFields.id(body, "userId");
+    int groupId = BusFields.id(body, "groupid");
     return memberOf(userId, groupId)
         .map(members -> new JsonObject().put("members", new JsonArray(members)));
   }
@@ -549,11 +551,11 @@ public final class UserVerticle extends VerticleBase {
     return repo.groupMemberIds(groupId).compose(members -> {
       if (members.isEmpty()) {
         return Future.failedFuture(
-            new UserServiceException(FailureCodes.NO_SUCH_GROUP, "no such group"));
+            new ServiceFailure(FailureCodes.NO_SUCH_GROUP, "no such group"));
       }
       if (!members.get().contains(userId)) {
         return Future.failedFuture(
-            new UserServiceException(FailureCodes.NOT_A_MEMBER, "not a member of the group"));
+            new ServiceFailure(FailureCodes.NOT_A_MEMBER, "not a member of the group"));
       }
       return Future.succeededFuture(members.get());
     });

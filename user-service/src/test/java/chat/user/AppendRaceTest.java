@@ -10,6 +10,7 @@ import static chat.user.MessageStoreTest.result;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chat.protocol.config.DbUrl;
 import chat.user.repo.SchemaMigration;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -78,7 +79,7 @@ class AppendRaceTest {
   void aLaterAppendForTheSameUserWaitsForAnEarlierOne() throws Exception {
     int alice = register();
     int bob = register();
-    chat.user.repo.DbUrl url = chat.user.repo.DbUrl.parse(DB.url());
+    DbUrl url = DbUrl.parse(DB.url());
     JsonObject a1 = chat(alice, bob, "A1");
     JsonObject a2 = chat(alice, bob, "A2");
     JsonObject b = chat(alice, bob, "B");
@@ -137,7 +138,7 @@ class AppendRaceTest {
     }
   }
 
-  private static java.sql.Connection connect(chat.user.repo.DbUrl url) throws Exception {
+  private static java.sql.Connection connect(DbUrl url) throws Exception {
     return java.sql.DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
   }
 

@@ -3,7 +3,7 @@ package chat.user;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import chat.user.repo.DbUrl;
+import chat.protocol.config.DbUrl;
 import chat.user.repo.SchemaMigration;
 import io.vertx.core.json.JsonObject;
 import org.flywaydb.core.Flyway;

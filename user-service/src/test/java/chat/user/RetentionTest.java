@@ -9,7 +9,7 @@ import static chat.user.MessageStoreTest.page;
 import static chat.user.MessageStoreTest.register;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import chat.user.repo.DbUrl;
+import chat.protocol.config.DbUrl;
 import chat.user.repo.MessageStore;
 import chat.user.repo.SchemaMigration;
 import chat.user.repo.UserRepository;

@@ -2,10 +2,13 @@ package chat.gateway.handler;
 
 import chat.gateway.GatewayConfig;
 import chat.gateway.bus.ServiceClient;
-import chat.gateway.bus.SessionDigestReporter;
+import chat.gateway.report.SessionDigestReporter;
 import chat.gateway.session.Session;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.presence.Connect;
+import chat.protocol.bus.presence.UserIds;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Fields;
 import chat.protocol.wire.MsgId;
@@ -15,6 +18,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,13 +128,9 @@ final class AccountHandler {
   private Future<Void> enter(Session session, JsonObject request, JsonObject user, Object seq) {
     int userId = user.getInteger("id");
     String sessionId = session.beginLogin(userId, user.getString("name"));
-    Future<JsonObject> registration = services.request(Addresses.PRESENCE_CONNECT, new JsonObject()
-        .put("userId", userId)
-        .put("sessionId", sessionId)
-        .put("nodeId", config.nodeId())
-        .put("transport", session.transport())
-        .put("policy", config.loginConflict())
-        .put("seq", SessionDigestReporter.nextConnectSeq()));
+    Future<JsonObject> registration = services.request(Addresses.PRESENCE_CONNECT,
+        BusJson.toJson(new Connect(userId, sessionId, config.nodeId(), session.transport(),
+            config.loginConflict(), SessionDigestReporter.nextConnectSeq())));
     session.registering(registration.otherwiseEmpty());
     return registration
         .compose(registered -> profileAck(session, request, user, seq))
@@ -185,7 +186,16 @@ final class AccountHandler {
     if (ids.isEmpty()) {
       return Future.succeededFuture(new JsonObject());
     }
-    return services.request(Addresses.PRESENCE_QUERY, new JsonObject().put("ids", ids));
+    return services.request(Addresses.PRESENCE_QUERY, BusJson.toJson(userIds(ids)));
+  }
+
+  /** The ids of a JSON array (the people of a login's profile), as presence is asked for them. */
+  static UserIds userIds(JsonArray ids) {
+    List<Integer> list = new ArrayList<>(ids.size());
+    for (int i = 0; i < ids.size(); i++) {
+      list.add(ids.getInteger(i));
+    }
+    return new UserIds(list);
   }
 
   private JsonObject heartbeatSettings() {

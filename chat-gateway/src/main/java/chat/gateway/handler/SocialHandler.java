@@ -3,6 +3,9 @@ package chat.gateway.handler;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.Session;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
+import chat.protocol.bus.presence.States;
+import chat.protocol.bus.presence.UserIds;
 import chat.protocol.wire.Fields;
 import chat.protocol.wire.MsgId;
 import chat.protocol.wire.ProtocolException;
@@ -10,6 +13,7 @@ import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,8 +57,8 @@ final class SocialHandler {
   private Future<Void> tellBoth(int userId, String userName, int friendId, JsonObject reply) {
     Future<String> friendName = nameOf(userId, friendId, reply.getJsonObject("friend"));
     String ownName = userName(reply.getJsonObject("user"), userName);
-    JsonObject query = new JsonObject().put("ids", new JsonArray().add(userId).add(friendId));
-    Future<JsonObject> presence = services.request(Addresses.PRESENCE_QUERY, query);
+    Future<JsonObject> presence = services.request(Addresses.PRESENCE_QUERY,
+        BusJson.toJson(UserIds.of(userId, friendId)));
     return Future.all(friendName, presence).compose(all -> {
       JsonObject states = presence.result().getJsonObject("states", new JsonObject());
       JsonObject versions = presence.result().getJsonObject("versions", new JsonObject());
@@ -128,12 +132,10 @@ final class SocialHandler {
   }
 
   Future<Void> presenceQuery(Session session, JsonObject request) {
-    JsonArray ids = new JsonArray();
-    for (int id : Fields.ids(request, "ids", MAX_QUERY_IDS)) {
-      ids.add(id);
-    }
-    return services.request(Addresses.PRESENCE_QUERY, new JsonObject().put("ids", ids))
+    UserIds ids = UserIds.of(Fields.ids(request, "ids", MAX_QUERY_IDS));
+    return services.request(Addresses.PRESENCE_QUERY, BusJson.toJson(ids))
+        .map(reply -> BusJson.fromJson(reply, States.class))
         .compose(reply -> session.send(Replies.ack(MsgId.PRESENCE_QUERY, Fields.seq(request))
-            .put("states", reply.getJsonObject("states", new JsonObject()))));
+            .put("states", new JsonObject(new LinkedHashMap<>(reply.states())))));
   }
 }

@@ -6,6 +6,9 @@ import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.SessionRegistry;
 import chat.gateway.ws.WebSocketAcceptor;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
+import chat.protocol.bus.presence.States;
+import chat.protocol.bus.presence.UserIds;
 import chat.protocol.wire.Replies;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -16,7 +19,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.web.Router;
@@ -214,9 +216,10 @@ public final class HttpGatewayVerticle extends VerticleBase {
       json(rc, 400, new JsonObject().put("error", "id must be a non-negative integer"));
       return;
     }
-    services.request(Addresses.PRESENCE_QUERY, new JsonObject().put("ids", new JsonArray().add(id)))
+    services.request(Addresses.PRESENCE_QUERY, BusJson.toJson(UserIds.of(id)))
+        .map(reply -> BusJson.fromJson(reply, States.class))
         .onSuccess(reply -> json(rc, 200, new JsonObject().put("id", id)
-            .put("state", reply.getJsonObject("states").getString(String.valueOf(id), "offline"))))
+            .put("state", reply.stateOf(id))))
         .onFailure(err -> json(rc, 503, new JsonObject().put("error", "presence unavailable")));
   }
 

@@ -1,5 +1,6 @@
 package chat.presence.mirror;
 
+import chat.protocol.config.DbUrl;
 import io.vertx.core.Vertx;
 import io.vertx.mysqlclient.MySQLBuilder;
 import io.vertx.mysqlclient.MySQLConnectOptions;
@@ -12,14 +13,20 @@ public final class MirrorPool {
   private MirrorPool() {
   }
 
+  /** A pool shared under {@code name} by the verticle's instances. */
   public static Pool create(Vertx vertx, String name, String dbUrl, int size) {
-    MySQLConnectOptions connect = MySQLConnectOptions.fromUri(dbUrl)
-        .setCharset("utf8mb4")
-        .setReconnectAttempts(0);
     return MySQLBuilder.pool()
         .with(new PoolOptions().setMaxSize(size).setName(name).setShared(true))
-        .connectingTo(connect)
+        .connectingTo(connectOptions(DbUrl.parse(dbUrl)))
         .using(vertx)
         .build();
+  }
+
+  /**
+   * Connect options for the database at {@code url}: utf8mb4, and no reconnect of its own (a
+   * failed write is retried by the mirror, which knows what to write again).
+   */
+  public static MySQLConnectOptions connectOptions(DbUrl url) {
+    return new MySQLConnectOptions(url.connectOptions()).setReconnectAttempts(0);
   }
 }

@@ -1,10 +1,10 @@
 package chat.presence.reaper;
 
-import chat.presence.PresenceMetrics;
+import chat.presence.metrics.PresenceMetrics;
 import chat.presence.mirror.StateMirror;
 import chat.presence.store.Outcomes.Aligned;
-import chat.presence.store.PresenceStore;
 import chat.presence.store.PresenceStore.Row;
+import chat.presence.store.PresenceStore;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package chat.presence.reaper;
 
-import chat.presence.PresenceMetrics;
+import chat.presence.metrics.PresenceMetrics;
 import chat.presence.notify.Transitions;
 import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.PresenceStore;

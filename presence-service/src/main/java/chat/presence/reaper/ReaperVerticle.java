@@ -1,8 +1,7 @@
 package chat.presence.reaper;
 
-import chat.presence.PresenceConfig;
-import chat.presence.PresenceMetrics;
-import chat.presence.PresenceService;
+import chat.presence.config.PresenceConfig;
+import chat.presence.metrics.PresenceMetrics;
 import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
 import chat.presence.notify.Transitions;
@@ -53,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Nothing here runs while {@code maySweep} says no (this side of a split lost its quorum) or
  * while this process has just woken from a pause. Blocking scans run on the
- * {@value PresenceService#REPAIR_POOL} pool, never the default worker pool.
+ * {@value PresenceConfig#REPAIR_POOL} pool, never the default worker pool.
  */
 public final class ReaperVerticle extends VerticleBase {
 
@@ -73,7 +72,7 @@ public final class ReaperVerticle extends VerticleBase {
 
   private final PresenceConfig config;
   private final HazelcastInstance hazelcast;
-  private final PauseDetector pauses;
+  private final PauseSignal pauses;
   private final BooleanSupplier maySweep;
   private final Map<String, Set<Integer>> liveByNode = new ConcurrentHashMap<>();
   private PresenceStore store;
@@ -95,7 +94,7 @@ public final class ReaperVerticle extends VerticleBase {
   private boolean sweeping;
   private boolean reconciling;
 
-  public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast, PauseDetector pauses,
+  public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast, PauseSignal pauses,
                         BooleanSupplier maySweep) {
     this.config = config;
     this.hazelcast = hazelcast;
@@ -108,7 +107,7 @@ public final class ReaperVerticle extends VerticleBase {
     pool = MirrorPool.create(vertx, "presence-reaper", config.dbUrl(), 4);
     mirror = new StateMirror(vertx, pool);
     unwatchMirror = PresenceMetrics.current().mirror(mirror::backlog);
-    repairs = vertx.createSharedWorkerExecutor(PresenceService.REPAIR_POOL, 2);
+    repairs = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(vertx.eventBus(), store, mirror, config.requestTimeoutMs());
     digests = new DigestRepair(store, transitions, vertx.eventBus());
@@ -124,8 +123,8 @@ public final class ReaperVerticle extends VerticleBase {
       public void memberRemoved(MembershipEvent event) {
         long detectedAt = System.currentTimeMillis();
         Member member = event.getMember();
-        String nodeId = member.getAttribute(PresenceService.NODE_ATTRIBUTE);
-        String node = member.getAttribute(PresenceService.NODE_NAME_ATTRIBUTE) + " (" + nodeId
+        String nodeId = member.getAttribute(PresenceConfig.NODE_ATTRIBUTE);
+        String node = member.getAttribute(PresenceConfig.NODE_NAME_ATTRIBUTE) + " (" + nodeId
             + ")";
         long heardAt = lastHeard.forget(member.getUuid());
         LOG.warn("node {} left the cluster (member {}); removing its sessions", node,
@@ -275,7 +274,7 @@ public final class ReaperVerticle extends VerticleBase {
 
   private Set<String> liveNodes() {
     return hazelcast.getCluster().getMembers().stream()
-        .map(member -> member.getAttribute(PresenceService.NODE_ATTRIBUTE))
+        .map(member -> member.getAttribute(PresenceConfig.NODE_ATTRIBUTE))
         .filter(Objects::nonNull)
         .collect(Collectors.toSet());
   }

@@ -4,6 +4,7 @@ import chat.presence.store.Outcomes.Aligned;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.Outcomes.Restored;
+import chat.protocol.bus.LoginPolicy;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;

@@ -4,6 +4,7 @@ import chat.presence.store.Outcomes.Aligned;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.Outcomes.Restored;
+import chat.protocol.bus.LoginPolicy;
 import com.hazelcast.map.EntryProcessor;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package chat.user.repo;
 
+import chat.protocol.config.DbUrl;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;

@@ -1,12 +1,14 @@
 package chat.user.repo;
 
 import chat.protocol.bus.FailureCodes;
-import chat.user.UserServiceException;
+import chat.protocol.bus.ServiceFailure;
+import chat.protocol.config.DbUrl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.mysqlclient.MySQLBuilder;
 import io.vertx.mysqlclient.MySQLClient;
+import io.vertx.mysqlclient.MySQLConnectOptions;
 import io.vertx.mysqlclient.MySQLException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
@@ -81,9 +83,16 @@ public final class UserRepository {
             .setConnectionTimeout(10)
             .setConnectionTimeoutUnit(TimeUnit.SECONDS))
         .with(new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS))
-        .connectingTo(url.connectOptions())
+        .connectingTo(connectOptions(url))
         .using(vertx)
         .build();
+  }
+
+  /** Connect options for the database at {@code url} (utf8mb4), caching prepared statements. */
+  private static MySQLConnectOptions connectOptions(DbUrl url) {
+    return new MySQLConnectOptions(url.connectOptions())
+        .setCachePreparedStatements(true)
+        .setPreparedStatementCacheMaxSize(128);
   }
 
   /** The pool, for the other stores of the service. */
@@ -108,7 +117,7 @@ public final class UserRepository {
         .map(UserRepository::lastInsertedId)
         .recover(err -> Future.failedFuture(
             isError(err, ER_DUP_ENTRY)
-                ? new UserServiceException(FailureCodes.NAME_TAKEN, "name already taken")
+                ? new ServiceFailure(FailureCodes.NAME_TAKEN, "name already taken")
                 : err));
   }
 
@@ -143,7 +152,7 @@ public final class UserRepository {
         .<Void>mapEmpty()
         .recover(err -> Future.failedFuture(
             isError(err, ER_NO_REFERENCED_ROW)
-                ? new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user")
+                ? new ServiceFailure(FailureCodes.NO_SUCH_USER, "no such user")
                 : err));
   }
 
@@ -183,11 +192,11 @@ public final class UserRepository {
         .recover(err -> {
           if (isError(err, ER_DUP_ENTRY)) {
             return Future.failedFuture(
-                new UserServiceException(FailureCodes.NAME_TAKEN, "group name already taken"));
+                new ServiceFailure(FailureCodes.NAME_TAKEN, "group name already taken"));
           }
           if (isError(err, ER_NO_REFERENCED_ROW)) {
             return Future.failedFuture(
-                new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user"));
+                new ServiceFailure(FailureCodes.NO_SUCH_USER, "no such user"));
           }
           return Future.failedFuture(err);
         });
@@ -206,8 +215,8 @@ public final class UserRepository {
     return pool.preparedQuery(SqlQueries.SELECT_GROUP_EXISTS)
         .execute(Tuple.of(groupId))
         .compose(rows -> Future.failedFuture(rows.size() == 0
-            ? new UserServiceException(FailureCodes.NO_SUCH_GROUP, "no such group")
-            : new UserServiceException(FailureCodes.NO_SUCH_USER, "no such user")));
+            ? new ServiceFailure(FailureCodes.NO_SUCH_GROUP, "no such group")
+            : new ServiceFailure(FailureCodes.NO_SUCH_USER, "no such user")));
   }
 
   /** The member ids of the group, ascending; empty when the group does not exist. */

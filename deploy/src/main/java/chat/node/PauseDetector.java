@@ -1,5 +1,6 @@
-package chat.presence.reaper;
+package chat.node;
 
+import chat.presence.reaper.PauseSignal;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
@@ -10,12 +11,14 @@ import org.slf4j.LoggerFactory;
  * that was frozen for longer than the failure detector allows has been declared dead by the
  * others, who have already removed its sessions; when it wakes up it sees them as the ones
  * that vanished. Until it has rejoined, it must neither remove their sessions nor write
- * their users offline: the reaper asks {@link #recentlyPaused()} before acting.
+ * their users offline: presence's reaper asks {@link #recentlyPaused()} before acting. After a
+ * pause long enough to have lost its membership, the node restarts its cluster side
+ * ({@link #onPause}).
  *
  * <p>A plain daemon thread ticks every {@value #TICK_MS} ms; a tick that comes much later
  * than due means the process was paused.
  */
-public final class PauseDetector implements AutoCloseable {
+public final class PauseDetector implements PauseSignal, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(PauseDetector.class);
   private static final long TICK_MS = 200;
@@ -43,6 +46,7 @@ public final class PauseDetector implements AutoCloseable {
    * True while the process is paused or woke from a pause within the last 30 s: its view of
    * the cluster is not to be trusted for removing others.
    */
+  @Override
   public boolean recentlyPaused() {
     long now = System.nanoTime();
     return now - lastTickNanos > PAUSE_MS * 1_000_000

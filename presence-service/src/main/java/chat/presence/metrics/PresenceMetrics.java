@@ -1,4 +1,4 @@
-package chat.presence;
+package chat.presence.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

@@ -1,7 +1,10 @@
-package chat.gateway.bus;
+package chat.gateway.report;
 
+import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.SessionEvents;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
+import chat.protocol.bus.presence.Disconnect;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -47,8 +50,7 @@ public final class SessionEndReporter implements SessionEvents {
 
   @Override
   public void userSessionEnded(int userId, String sessionId, String why) {
-    JsonObject report = new JsonObject().put("userId", userId).put("sessionId", sessionId)
-        .put("nodeId", nodeId).put("reason", why);
+    JsonObject report = BusJson.toJson(new Disconnect(userId, sessionId, nodeId, why));
     unconfirmed.incrementAndGet();
     send(report, 100);
   }

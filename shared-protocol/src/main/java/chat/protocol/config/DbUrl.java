@@ -1,6 +1,6 @@
-package chat.user.repo;
+package chat.protocol.config;
 
-import io.vertx.mysqlclient.MySQLConnectOptions;
+import io.vertx.core.json.JsonObject;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -9,9 +9,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A database address of the form {@code mysql://user:pass@host:port/db}. The user name and
- * password may be percent-encoded; the port defaults to 3306; the database may be omitted
- * (empty) where none is needed. {@link #toString()} hides the password.
+ * A database address of the form {@code mysql://user:pass@host:port/db} (CHAT_DB_URL): the one
+ * parser every service reads it with, so a URL that starts one service starts them all.
+ *
+ * <ul>
+ *   <li>The scheme is {@code mysql} or {@code mariadb}; the port defaults to 3306; the database
+ *       may be omitted (empty) where none is needed; a {@code ?query} is ignored.</li>
+ *   <li>The user name and the password may be percent-encoded ({@code %40} for {@code @},
+ *       {@code %2F} for {@code /}, {@code %25} for {@code %}); a {@code +} is a plus sign, not a
+ *       space; a {@code :} after the first one belongs to the password; an empty or missing
+ *       password is the empty password.</li>
+ * </ul>
+ *
+ * <p>It carries plain fields (and {@link #connectOptions()} as plain JSON): each service builds
+ * its own client options from them.
+ * {@link #toString()} hides the password.
  */
 public record DbUrl(String user, String password, String host, int port, String database) {
 
@@ -69,18 +81,21 @@ public record DbUrl(String user, String password, String host, int port, String 
     return "jdbc:mariadb://" + h + ":" + port + "/" + database;
   }
 
-  /** Connect options for the Vert.x MySQL client, with utf8mb4 so every character round-trips. */
-  public MySQLConnectOptions connectOptions() {
-    MySQLConnectOptions options = new MySQLConnectOptions()
-        .setHost(host)
-        .setPort(port)
-        .setUser(user)
-        .setPassword(password)
-        .setCharset("utf8mb4")
-        .setCachePreparedStatements(true)
-        .setPreparedStatementCacheMaxSize(128);
+  /**
+   * Connect options as JSON, in the form the Vert.x MySQL client reads them
+   * ({@code new MySQLConnectOptions(json)}): host, port, user, password, the database when
+   * one is named, and the utf8mb4 character set so every character round-trips. Each service
+   * adds its own client settings.
+   */
+  public JsonObject connectOptions() {
+    JsonObject options = new JsonObject()
+        .put("host", host)
+        .put("port", port)
+        .put("user", user)
+        .put("password", password)
+        .put("charset", "utf8mb4");
     if (!database.isEmpty()) {
-      options.setDatabase(database);
+      options.put("database", database);
     }
     return options;
   }

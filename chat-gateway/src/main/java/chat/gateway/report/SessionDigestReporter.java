@@ -1,4 +1,4 @@
-package chat.gateway.bus;
+package chat.gateway.report;
 
 import chat.gateway.session.Session;
 import chat.gateway.session.SessionRegistry;

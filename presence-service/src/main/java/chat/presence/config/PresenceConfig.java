@@ -1,5 +1,6 @@
-package chat.presence;
+package chat.presence.config;
 
+import chat.protocol.config.DbUrl;
 import io.vertx.core.json.JsonObject;
 import java.util.Objects;
 
@@ -8,6 +9,7 @@ import java.util.Objects;
  *
  * @param nodeId           this cluster member's id
  * @param dbUrl            {@code mysql://user:pass@host:port/db}, for the user.state mirror
+ *                         (read with {@link DbUrl}, as every service reads it)
  * @param dbPoolSize       connections for the mirror
  * @param kickTimeoutMs    how long a kicking login waits for the old session to be gone
  *                         (CHAT_KICK_TIMEOUT_MS)
@@ -22,9 +24,22 @@ import java.util.Objects;
 public record PresenceConfig(String nodeId, String dbUrl, int dbPoolSize, long kickTimeoutMs,
                              long sweepIntervalMs, int repairSeconds, long requestTimeoutMs) {
 
+  /**
+   * The Hazelcast member attribute holding a member's node id: the id gateways record in
+   * their sessions. A session whose node id no member carries belongs to a departed node.
+   */
+  public static final String NODE_ATTRIBUTE = "chat.node";
+
+  /** The Hazelcast member attribute holding a member's node name (CHAT_NODE_ID), for logs. */
+  public static final String NODE_NAME_ATTRIBUTE = "chat.node.name";
+
+  /** The worker pool of sweeps and repairs: never the default one, where passwords are hashed. */
+  public static final String REPAIR_POOL = "chat-presence-repair";
+
   public PresenceConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(dbUrl, "dbUrl");
+    DbUrl.parse(dbUrl);
     positive(dbPoolSize, "dbPoolSize");
     positive(kickTimeoutMs, "kickTimeoutMs");
     positive(sweepIntervalMs, "sweepIntervalMs");

@@ -1,4 +1,4 @@
-package chat.gateway.bus;
+package chat.gateway.node;
 
 import chat.gateway.handler.Requests;
 import chat.gateway.session.Session;
@@ -6,11 +6,11 @@ import chat.gateway.session.SessionRegistry;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.Promise;
 import java.util.ArrayList;
 import java.util.List;
 

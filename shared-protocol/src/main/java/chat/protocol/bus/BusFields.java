@@ -1,19 +1,30 @@
-package chat.user;
+package chat.protocol.bus;
 
-import chat.protocol.bus.FailureCodes;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads typed fields from request bodies; anything missing or mistyped is INVALID_INPUT. */
-final class Fields {
+/**
+ * Reads typed fields from the bodies of event-bus requests between services; anything missing
+ * or mistyped is a {@link ServiceFailure} with {@link FailureCodes#INVALID_INPUT}.
+ *
+ * <p>The fields of client requests are read by {@link chat.protocol.wire.Fields} under the
+ * client protocol's rules, which differ on purpose:
+ * <ul>
+ *   <li>an id here is a database key, at least 1; on the wire any non-negative id is well
+ *       formed (the contract calls only strings, fractions and negative ids malformed), so an
+ *       id 0 a client sent is refused here, as INVALID_INPUT;</li>
+ *   <li>a refusal here is a bus failure code; there it is ERROR 400 to the client.</li>
+ * </ul>
+ */
+public final class BusFields {
 
-  private Fields() {
+  private BusFields() {
   }
 
   /** A positive integer id (JSON integer, not a string or a fraction). */
-  static int id(JsonObject body, String key) {
+  public static int id(JsonObject body, String key) {
     Integer id = optionalId(body, key);
     if (id == null) {
       throw invalid(key + " is required");
@@ -21,7 +32,7 @@ final class Fields {
     return id;
   }
 
-  static Integer optionalId(JsonObject body, String key) {
+  public static Integer optionalId(JsonObject body, String key) {
     Object value = body.getValue(key);
     if (value == null) {
       return null;
@@ -37,7 +48,7 @@ final class Fields {
   }
 
   /** A non-negative integer. */
-  static long nonNegativeLong(JsonObject body, String key) {
+  public static long nonNegativeLong(JsonObject body, String key) {
     Object value = body.getValue(key);
     if (!(value instanceof Integer || value instanceof Long)) {
       throw invalid(key + " must be an integer");
@@ -50,7 +61,7 @@ final class Fields {
   }
 
   /** An optional integer within 0..Integer.MAX_VALUE; {@code dflt} when absent. */
-  static int nonNegativeInt(JsonObject body, String key, int dflt) {
+  public static int nonNegativeInt(JsonObject body, String key, int dflt) {
     if (body.getValue(key) == null) {
       return dflt;
     }
@@ -58,7 +69,7 @@ final class Fields {
   }
 
   /** An optional integer of at least 1; {@code dflt} when absent. */
-  static int positiveInt(JsonObject body, String key, int dflt) {
+  public static int positiveInt(JsonObject body, String key, int dflt) {
     int n = nonNegativeInt(body, key, dflt);
     if (n < 1) {
       throw invalid(key + " must be positive");
@@ -66,7 +77,7 @@ final class Fields {
     return n;
   }
 
-  static JsonArray array(JsonObject body, String key) {
+  public static JsonArray array(JsonObject body, String key) {
     Object value = body.getValue(key);
     if (!(value instanceof JsonArray array)) {
       throw invalid(key + " must be a JSON array");
@@ -75,7 +86,7 @@ final class Fields {
   }
 
   /** An optional array of positive integer ids; empty when absent. */
-  static List<Integer> ids(JsonObject body, String key) {
+  public static List<Integer> ids(JsonObject body, String key) {
     if (body.getValue(key) == null) {
       return List.of();
     }
@@ -95,7 +106,7 @@ final class Fields {
   }
 
   /** A non-empty string of at most {@code max} characters without control characters. */
-  static String token(JsonObject body, String key, int max) {
+  public static String token(JsonObject body, String key, int max) {
     String value = string(body, key);
     if (value.isEmpty() || value.length() > max || hasControlCharacter(value)) {
       throw invalid(key + " must have 1 to " + max + " printable characters");
@@ -103,7 +114,7 @@ final class Fields {
     return value;
   }
 
-  static String string(JsonObject body, String key) {
+  public static String string(JsonObject body, String key) {
     String value = optionalString(body, key);
     if (value == null) {
       throw invalid(key + " is required");
@@ -111,7 +122,7 @@ final class Fields {
     return value;
   }
 
-  static String optionalString(JsonObject body, String key) {
+  public static String optionalString(JsonObject body, String key) {
     Object value = body.getValue(key);
     if (value != null && !(value instanceof String)) {
       throw invalid(key + " must be a string");
@@ -119,7 +130,7 @@ final class Fields {
     return (String) value;
   }
 
-  static JsonObject object(JsonObject body, String key) {
+  public static JsonObject object(JsonObject body, String key) {
     Object value = body.getValue(key);
     if (!(value instanceof JsonObject json)) {
       throw invalid(key + " must be a JSON object");
@@ -131,7 +142,7 @@ final class Fields {
    * A display name (user or group): trimmed, 1 to {@code max} characters (code points), no
    * control characters.
    */
-  static String name(JsonObject body, String key, int max) {
+  public static String name(JsonObject body, String key, int max) {
     String name = string(body, key).strip();
     int length = name.codePointCount(0, name.length());
     if (length == 0 || length > max) {
@@ -144,7 +155,7 @@ final class Fields {
   }
 
   /** Free text of at most {@code max} characters without control characters other than newline. */
-  static String text(JsonObject body, String key, int max) {
+  public static String text(JsonObject body, String key, int max) {
     String text = optionalString(body, key);
     if (text == null) {
       return "";
@@ -159,7 +170,7 @@ final class Fields {
   }
 
   /** A password: 1 to {@code max} characters, taken as given (not trimmed). */
-  static String password(JsonObject body, String key, int max) {
+  public static String password(JsonObject body, String key, int max) {
     String password = string(body, key);
     int length = password.codePointCount(0, password.length());
     if (length == 0 || length > max) {
@@ -168,12 +179,12 @@ final class Fields {
     return password;
   }
 
-  static boolean hasControlCharacter(String s) {
+  public static boolean hasControlCharacter(String s) {
     return s.chars().anyMatch(Character::isISOControl)
         || s.indexOf('\u2028') >= 0 || s.indexOf('\u2029') >= 0;
   }
 
-  static UserServiceException invalid(String message) {
-    return new UserServiceException(FailureCodes.INVALID_INPUT, message);
+  public static ServiceFailure invalid(String message) {
+    return new ServiceFailure(FailureCodes.INVALID_INPUT, message);
   }
 }

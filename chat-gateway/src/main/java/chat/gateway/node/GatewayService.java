@@ -1,19 +1,21 @@
-package chat.gateway;
+package chat.gateway.node;
 
-import chat.gateway.bus.NodeBusVerticle;
-import chat.gateway.bus.SessionDigestReporter;
-import chat.gateway.bus.SessionEndReporter;
+import chat.gateway.GatewayConfig;
+import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.handler.Delivery;
 import chat.gateway.handler.MessageStore;
 import chat.gateway.handler.Requests;
 import chat.gateway.http.HttpGatewayVerticle;
+import chat.gateway.report.SessionDigestReporter;
+import chat.gateway.report.SessionEndReporter;
 import chat.gateway.session.CloseReason;
 import chat.gateway.session.SessionRegistry;
 import chat.gateway.session.UniqueIds;
 import chat.gateway.tcp.TcpGatewayVerticle;
 import chat.gateway.ws.WebSocketAcceptor;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.LoginPolicy;
 import chat.protocol.wire.Replies;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -62,7 +64,7 @@ public final class GatewayService {
     MessageStore store = new MessageStore(services, 2 * config.requestTimeoutMs(),
         vertx.getOrCreateContext(), config.historyDays() > 0);
     Delivery delivery = new Delivery(vertx.eventBus(), services, store,
-        config.requestTimeoutMs(), "multi".equals(config.loginConflict()));
+        config.requestTimeoutMs(), config.loginPolicy() == LoginPolicy.MULTI);
     Requests requests = new Requests(config, services, delivery);
     reporter = new SessionEndReporter(vertx, services, config.nodeId(),
         config.requestTimeoutMs());
@@ -70,7 +72,7 @@ public final class GatewayService {
     UniqueIds connectionIds = new UniqueIds(config.nodeId(), ':');
     WebSocketAcceptor webSockets = new WebSocketAcceptor(vertx, config, registry, connectionIds,
         requests, reporter);
-    GatewayMetrics.create(vertx, metrics, registry);
+    GatewayMetrics.create(vertx, metrics, registry::userSessions, registry::users);
     AtomicReference<TcpGatewayVerticle> tcp = new AtomicReference<>();
     return record(vertx.deployVerticle(new NodeBusVerticle(config.nodeId(), registry, requests)))
         .compose(v -> record(vertx.deployVerticle(() -> {
