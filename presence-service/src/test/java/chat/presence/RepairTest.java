@@ -38,6 +38,9 @@ class RepairTest {
   private static DigestRepair[] repairs;
   private static DbReconciler reconciler;
   private static final List<JsonObject> kicks = new CopyOnWriteArrayList<>();
+  private static final List<JsonObject> delivered = new CopyOnWriteArrayList<>();
+  private static final Map<Integer, List<Integer>> FRIENDS =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   @BeforeAll
   static void start() {
@@ -45,7 +48,12 @@ class RepairTest {
     stores = new Stores[3];
     repairs = new DigestRepair[3];
     cluster.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_LIST,
-        msg -> msg.reply(new JsonObject().put("ids", new JsonArray())));
+        msg -> msg.reply(new JsonObject().put("ids",
+            new JsonArray(FRIENDS.getOrDefault(msg.body().getInteger("userId"), List.of())))));
+    cluster.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver("node-0"), msg -> {
+      delivered.add(msg.body());
+      msg.reply(new JsonObject().put("delivered", 1));
+    });
     cluster.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayKick("node-0"),
         msg -> kicks.add(msg.body()));
     for (int i = 0; i < 3; i++) {
@@ -133,6 +141,33 @@ class RepairTest {
         "the gateway is told to close the kicked session");
     TestCluster.eventually(java.time.Duration.ofSeconds(5),
         () -> cluster.row(lost).equals("online@4"), "the restored user's row is online, v 4");
+  }
+
+  @Test
+  void aSessionPutBackIsGivenItsFriendsCurrentStatesAgain() {
+    int lost = cluster.addUser("offline", 0);
+    int online = cluster.addUser("offline", 0);
+    int offline = cluster.addUser("offline", 0);
+    FRIENDS.put(lost, List.of(online, offline));
+    Connected connected =
+        stores[1].store().connect(online, session("node-1"), LoginPolicy.KICK).await();
+    delivered.clear();
+
+    // The map lost this session while its friend went online: it was told nothing.
+    applyEverywhere(Digest.parse(new JsonObject().put("nodeId", "node-0").put("upTo", SEQ.get())
+        .put("sessions", new JsonArray().add(listed(lost, session("node-0").sessionId(), true)))));
+
+    TestCluster.eventually(java.time.Duration.ofSeconds(5), () -> delivered.stream().anyMatch(d ->
+            d.getInteger("userId") == lost
+            && d.getJsonObject("payload").getInteger("id") == online
+            && "online".equals(d.getJsonObject("payload").getString("state"))
+            && d.getJsonObject("payload").getLong("v") == connected.version()),
+        "the friend who went online, with its version, given to the session put back");
+    TestCluster.eventually(java.time.Duration.ofSeconds(5), () -> delivered.stream().anyMatch(d ->
+            d.getInteger("userId") == lost
+            && d.getJsonObject("payload").getInteger("id") == offline
+            && "offline".equals(d.getJsonObject("payload").getString("state"))),
+        "the friend who is offline, too");
   }
 
   @Test

@@ -3,6 +3,7 @@ package chat.presence.notify;
 import chat.presence.mirror.StateMirror;
 import chat.presence.store.PresenceStore;
 import chat.presence.store.SessionRef;
+import chat.presence.store.UserSessions;
 import chat.protocol.bus.Addresses;
 import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
@@ -58,6 +59,29 @@ public final class Transitions {
     Future<Void> told = tellFriends(userId, online, version);
     Future<Boolean> written = mirror.write(userId, online, version);
     return Future.join(told, written).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  /**
+   * Gives a user's sessions on one node the current state of each friend (PRESENCE with its
+   * version): for sessions the map had lost and a repair put back, which missed whatever
+   * changed meanwhile. Clients keep the newest version of each friend, so a state they had
+   * already changes nothing.
+   */
+  public Future<Void> resendFriendStates(int userId, String nodeId) {
+    return friendsOf(userId, FRIEND_LIST_ATTEMPTS)
+        .compose(friends -> store.read(friends).compose(entries -> {
+          List<Future<?>> sent = new ArrayList<>();
+          for (int friendId : friends) {
+            UserSessions entry = entries.get(friendId);
+            sent.add(bus.request(Addresses.gatewayDeliver(nodeId), new JsonObject()
+                .put("userId", userId)
+                .put("payload", Replies.presence(friendId, entry != null && entry.online(),
+                    UserSessions.visibleVersion(entry))), friendListOptions));
+          }
+          return Future.join(sent).<Void>mapEmpty().otherwiseEmpty();
+        }))
+        .onFailure(err -> LOG.warn("friends' states not given again to user {}: {}", userId,
+            err.getMessage()));
   }
 
   private Future<Void> tellFriends(int userId, boolean online, long version) {

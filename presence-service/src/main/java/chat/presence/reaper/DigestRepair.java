@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a session of that node that the map holds, numbered up to the digest's {@code upTo},
  *   and missing from the list is gone (its end report was lost, or its login was abandoned
  *   after presence added it): removed, and its user set offline if it was the last;</li>
- *   <li>a logged-in session the map lacks is put back, unless the map ended it on purpose
- *   (kicked, or its node was swept): then the gateway is told to close it.</li>
+ *   <li>a logged-in session the map lacks is put back, and given its friends' current states
+ *   again (it missed what changed while the map lacked it), unless the map ended it on
+ *   purpose (kicked, or its node was swept): then the gateway is told to close it.</li>
  * </ul>
  * Sessions numbered after {@code upTo} connected after the list was taken: left alone until
  * the next digest. No clock is compared.
@@ -129,6 +130,8 @@ public final class DigestRepair {
         if (outcome.wentOnline()) {
           transitions.transitioned(userId, true, outcome.version());
         }
+        // While the map lacked them, these sessions were told nothing of their friends.
+        transitions.resendFriendStates(userId, nodeId);
       }
       outcome.toClose().forEach(sessionId -> {
         LOG.warn("session {} of user {} on node {} was ended by the cluster but is still open:"
