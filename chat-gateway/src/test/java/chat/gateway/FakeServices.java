@@ -290,6 +290,11 @@ final class FakeServices {
   }
 
   /** Whether a message with this msgno is in the log. */
+  /** The msg texts of the log, in log order. */
+  synchronized List<String> logTexts() {
+    return log.stream().map(m -> m.getString("msg")).toList();
+  }
+
   synchronized boolean inLog(String msgno) {
     return logged.contains(msgno);
   }

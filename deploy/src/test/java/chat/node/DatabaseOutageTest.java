@@ -7,7 +7,9 @@ import chat.node.TestDatabase.FreshDatabase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,9 +17,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * MySQL unreachable for a while: presence keeps working; a chat, which must be in the message
- * log before anyone gets it, is refused with ERROR 503 and {@code retry_after_ms} and not
- * delivered, and goes through once the database is back; the user.state mirror converges.
+ * MySQL unreachable for a while: presence keeps working; chat between online users goes on
+ * (a chat to a user the sender's lane already knows exists is delivered and logged once the
+ * database is back, in its place); a chat that needs the database (to a user not known yet,
+ * or to store) is refused with ERROR 503 and {@code retry_after_ms}; the user.state mirror
+ * converges.
  */
 @ExtendWith(TestDatabase.Extension.class)
 @Timeout(90)
@@ -45,7 +49,7 @@ class DatabaseOutageTest {
 
 
   @Test
-  void presenceCarriesOnChatsAreRefused503AndTheMirrorConvergesWhenTheDatabaseReturns() {
+  void presenceAndChatCarryOnAndHistoryAndTheMirrorCatchUpWhenTheDatabaseReturns() {
     try (TcpTestClient leaving = TcpTestClient.classic(node.tcpPort());
          TcpTestClient a = TcpTestClient.classic(node.tcpPort());
          TcpTestClient b = TcpTestClient.lines(node.tcpPort())) {
@@ -56,6 +60,11 @@ class DatabaseOutageTest {
       a.loginOk(aId, "pw");
       b.loginOk(bId, "pw");
       Eventually.within(Duration.ofSeconds(1), () -> assertEquals("online", db.state(leavingId)));
+      a.send(new JsonObject().put("msgid", 6).put("toid", bId).put("msg", "before")
+          .put("seq", "before"));
+      assertEquals(105, a.expect(m -> "before".equals(m.getValue("seq")), "the answer",
+          Duration.ofSeconds(10)).getInteger("msgid"));
+      assertEquals("before", b.expect(6).getString("msg"));
 
       proxy.cut();
       leaving.abort();
@@ -66,9 +75,16 @@ class DatabaseOutageTest {
             a.expect(105).getJsonObject("states").getString(String.valueOf(leavingId)));
       });
       assertEquals("online", db.state(leavingId));
-      a.send(new JsonObject().put("msgid", 6).put("toid", bId).put("msg", "not now")
+      a.send(new JsonObject().put("msgid", 6).put("toid", bId).put("msg", "no database")
           .put("seq", "down"));
-      JsonObject refused = a.expect(m -> "down".equals(m.getValue("seq")), "the answer",
+      JsonObject carried = a.expect(m -> "down".equals(m.getValue("seq")), "the answer",
+          Duration.ofSeconds(30));
+      assertEquals(105, carried.getInteger("msgid"), carried::encode);
+      assertEquals("no database", b.expect(6).getString("msg"));
+      // To a user this sender never wrote to (and who is away): needs the database.
+      a.send(new JsonObject().put("msgid", 6).put("toid", leavingId).put("msg", "not now")
+          .put("seq", "refused"));
+      JsonObject refused = a.expect(m -> "refused".equals(m.getValue("seq")), "the answer",
           Duration.ofSeconds(30));
       assertEquals(104, refused.getInteger("msgid"), refused::encode);
       assertEquals(503, refused.getInteger("errno"), refused::encode);
@@ -82,7 +98,19 @@ class DatabaseOutageTest {
             Duration.ofSeconds(30));
         assertEquals(105, answer.getInteger("msgid"), answer::encode);
       });
-      assertEquals("back again", b.expect(6).getString("msg"), "the refused chat never came");
+      assertEquals("back again", b.expect(6).getString("msg"), "the chat never came");
+      // The chat delivered during the outage took its place in history once it was back.
+      AtomicInteger reads = new AtomicInteger();
+      Eventually.within(Duration.ofSeconds(10), () -> {
+        String seq = "history-" + reads.incrementAndGet();
+        a.send(new JsonObject().put("msgid", 110).put("with", bId).put("seq", seq));
+        JsonObject history = a.expect(m -> seq.equals(m.getValue("seq")), "HISTORY",
+            Duration.ofSeconds(10));
+        List<String> texts = new java.util.ArrayList<>();
+        history.getJsonArray("messages")
+            .forEach(m -> texts.add(((JsonObject) m).getString("msg")));
+        assertEquals(List.of("before", "no database", "back again"), texts, history::encode);
+      });
       // the rows catch up within the repair interval (the outage lasted the chat's retries)
       Eventually.within(Duration.ofSeconds(15), () -> {
         assertEquals("offline", db.state(leavingId));

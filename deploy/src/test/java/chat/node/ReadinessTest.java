@@ -53,7 +53,7 @@ class ReadinessTest {
   }
 
   @Test
-  void aDatabaseOutageKeepsThePodReadyWhileLoginsGet503() {
+  void aDatabaseOutageKeepsThePodReadyWhileLoginsGet503AndChatGoesOn() {
     HttpResponse<String> healthy = ready(node.internalPort());
     assertEquals(200, healthy.statusCode(), healthy.body());
     assertEquals(new JsonObject().put("listeners", "up").put("cluster", "joined")
@@ -66,6 +66,8 @@ class ReadinessTest {
       int lateId = late.register(TestNodes.unique("r-late"), "pw");
       a.loginOk(aId, "pw");
       b.loginOk(bId, "pw");
+      a.chat(bId, "before");
+      assertEquals("before", b.expect(6).getString("msg"));
 
       proxy.cut();
       Eventually.within(Duration.ofSeconds(10), () -> assertTrue(
@@ -76,8 +78,8 @@ class ReadinessTest {
       }
       late.send(new JsonObject().put("msgid", 1).put("id", lateId).put("password", "pw"));
       assertEquals(503, late.expect(104).getInteger("errno"));
-      // Chats wait for the message log: DatabaseOutageTest shows them refused with 503 and
-      // going through again once the database is back.
+      a.chat(bId, "no database, still talking");
+      assertEquals("no database, still talking", b.expect(6).getString("msg"));
 
       proxy.restore();
       Eventually.within(Duration.ofSeconds(15),

@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * hands each chat to the log as soon as it is accepted, without waiting for earlier chats'
  * deliveries, and takes them on in order as they are logged; a chat the log did not take is
  * answered 503 (with {@code retry_after_ms}) and is neither delivered nor logged. Storing a
- * logged chat later only adds mailbox rows to its log entry.
+ * logged chat later only adds mailbox rows to its log entry. While the store is down (see
+ * {@link MessageStore}), a chat to a user this lane already knows exists goes on live and is
+ * logged once delivered and the store is back (so chat between online users carries on
+ * through a database outage; those chats take their place in history when they are logged).
  *
  * <p>A user lane finds the target's sessions once, then sends its chats to them without
  * waiting for the previous one's answer (up to a window): the event bus keeps one sender's
@@ -83,6 +86,8 @@ final class ChatLanes {
     int result;
     /** The log's answer (null while the log append is in flight). */
     AsyncResult<MessageStore.Outcome> logged;
+    /** Not logged because the store was down: logged once delivered and the store is back. */
+    boolean logLater;
 
     Chat(JsonObject message, JsonObject request, Runnable release) {
       this.message = message;
@@ -131,6 +136,9 @@ final class ChatLanes {
   // ---- answers ----
 
   private void delivered(Chat chat) {
+    if (chat.logLater) {
+      delivery.store().logLater(chat.message);
+    }
     chat.release.run();
     AccountHandler.ackIfAsked(session, chat.request);
   }
@@ -200,7 +208,11 @@ final class ChatLanes {
     private void takeLogged() {
       while (!logging.isEmpty() && logging.peek().logged != null) {
         Chat chat = logging.poll();
-        if (chat.logged.failed()) {
+        if (chat.logged.failed() && exists && ServiceClient.isRetryLater(chat.logged.cause())) {
+          // The store is down and the user is known: chat goes on, logged once it is back.
+          chat.logLater = true;
+          waiting.add(chat);
+        } else if (chat.logged.failed()) {
           failed(chat, chat.logged.cause());
         } else if (chat.logged.result().missing().contains(userId)) {
           refused(chat, ErrorCode.NOT_FOUND, "no such user");

@@ -3,9 +3,12 @@ package chat.gateway.handler;
 import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.FailureCodes;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,6 +32,12 @@ import org.slf4j.LoggerFactory;
  * pending users only adds their mailbox rows, which are read in log order. A batch whose
  * answer was lost is simply sent again (a bounded number of times, with backoff) before its
  * entries fail.
+ *
+ * <p>A batch that still fails after its retries marks the store down: for the next
+ * {@value #DOWN_MS} ms whatever is handed over fails at once (the callers answer 503 or, for
+ * a chat to a user known to exist, deliver it live: {@link #logLater}), then one batch is
+ * tried without retries, and so on until one succeeds. Chats delivered while the store was
+ * down are logged once it is back, in this node's accept order, before anything newer.
  */
 public final class MessageStore {
 
@@ -40,12 +49,19 @@ public final class MessageStore {
   private static final int MAX_BATCH = 100;
   private static final long[] BACKOFF_MS = {100, 400, 1_000, 2_000};
   private static final Outcome NOTHING = new Outcome(Set.of(), Set.of(), Set.of());
+  /** How long the store counts as down after a batch failed for good. */
+  static final long DOWN_MS = 1_000;
+  /** Chats delivered while the store was down and not yet logged, at most. */
+  private static final int MAX_DEFERRED = 100_000;
 
   /** What became of one message for its pending users (or its recipients, when logged). */
   public record Outcome(Set<Integer> stored, Set<Integer> full, Set<Integer> missing) {
   }
 
-  private record Entry(JsonObject item, Promise<Outcome> done) {
+  private record Entry(JsonObject item, Promise<Outcome> done, boolean deferred) {
+    Entry(JsonObject item, Promise<Outcome> done) {
+      this(item, done, false);
+    }
   }
 
   private final ServiceClient services;
@@ -53,7 +69,13 @@ public final class MessageStore {
   private final Context context;
   private final boolean history;
   private final ArrayDeque<Entry> queue = new ArrayDeque<>();
+  /** Chats delivered while the store was down, to log once it is back. */
+  private final ArrayDeque<Entry> deferred = new ArrayDeque<>();
   private boolean writing;
+  /** Until when (nanoTime) the store counts as down; meaningful while {@code down}. */
+  private long downUntil;
+  private boolean down;
+  private boolean probeScheduled;
 
   /**
    * @param timeoutMs how long one append may take (a batch: more than a single request)
@@ -98,9 +120,32 @@ public final class MessageStore {
         .onSuccess(o -> GatewayMetrics.current().offlineStored(o.stored().size()));
   }
 
+  /**
+   * Logs, once the store is back, a chat that was delivered while it was down (its log
+   * append failed): after the chats deferred before it, before anything handed over later.
+   * Beyond {@value #MAX_DEFERRED} such chats, they are delivered but not kept in history.
+   */
+  public void logLater(JsonObject message) {
+    if (!history) {
+      return;
+    }
+    JsonObject item = new JsonObject().put("message", message).put("to", new JsonArray());
+    context.runOnContext(v -> {
+      if (deferred.size() >= MAX_DEFERRED) {
+        LOG.warn("message store down: chat {} delivered but not kept in history",
+            message.getString("msgno"));
+        return;
+      }
+      deferred.add(new Entry(item, Promise.promise(), true));
+      if (!writing) {
+        writeNext();
+      }
+    });
+  }
+
   /** Messages waiting for the store (for metrics and tests). */
   public int backlog() {
-    return queue.size();
+    return queue.size() + deferred.size();
   }
 
   private Future<Outcome> enqueue(JsonObject item) {
@@ -116,23 +161,59 @@ public final class MessageStore {
   }
 
   private void writeNext() {
-    if (queue.isEmpty()) {
+    if (queue.isEmpty() && deferred.isEmpty()) {
       writing = false;
       return;
     }
+    if (down && System.nanoTime() < downUntil) {
+      // Nothing is sent meanwhile: what waits fails at once, the deferred chats wait.
+      while (!queue.isEmpty()) {
+        queue.poll().done().tryFail(unavailable());
+      }
+      writing = false;
+      scheduleProbe();
+      return;
+    }
     writing = true;
-    List<Entry> batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
+    List<Entry> batch = new ArrayList<>(MAX_BATCH);
+    while (!deferred.isEmpty() && batch.size() < MAX_BATCH) {
+      batch.add(deferred.poll());
+    }
     while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
       batch.add(queue.poll());
     }
     JsonArray messages = new JsonArray();
     batch.forEach(e -> messages.add(e.item()));
-    send(batch, new JsonObject().put("messages", messages), 0);
+    // While down, one try tells whether the store is back.
+    send(batch, new JsonObject().put("messages", messages), down ? BACKOFF_MS.length : 0);
+  }
+
+  private void scheduleProbe() {
+    if (probeScheduled) {
+      return;
+    }
+    probeScheduled = true;
+    long waitMs = Math.max(1, (downUntil - System.nanoTime()) / 1_000_000);
+    context.owner().setTimer(waitMs, t -> context.runOnContext(v -> {
+      probeScheduled = false;
+      if (!writing) {
+        writeNext();
+      }
+    }));
+  }
+
+  private static Throwable unavailable() {
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, FailureCodes.DATABASE_UNAVAILABLE,
+        "message store unavailable");
   }
 
   private void send(List<Entry> batch, JsonObject request, int attempt) {
     services.request(Addresses.USER_MESSAGE_APPEND, request, timeoutMs).onComplete(ar -> {
       if (ar.succeeded()) {
+        if (down) {
+          LOG.info("message store back; {} chats delivered meanwhile to log", deferred.size());
+          down = false;
+        }
         JsonArray results = ar.result().getJsonArray("results", new JsonArray());
         for (int i = 0; i < batch.size(); i++) {
           JsonObject result = i < results.size() ? results.getJsonObject(i) : new JsonObject();
@@ -145,8 +226,23 @@ public final class MessageStore {
             ar.cause().getMessage(), attempt + 1, BACKOFF_MS[attempt]);
         context.owner().setTimer(BACKOFF_MS[attempt], t -> send(batch, request, attempt + 1));
       } else {
-        LOG.error("message store failed {} messages: {}", batch.size(), ar.cause().getMessage());
-        batch.forEach(e -> e.done().tryFail(ar.cause()));
+        if (!down) {
+          LOG.error("message store failed {} messages: {}; down for {} ms", batch.size(),
+              ar.cause().getMessage(), DOWN_MS);
+        }
+        if (ServiceClient.isRetryLater(ar.cause())) {
+          down = true;
+          downUntil = System.nanoTime() + DOWN_MS * 1_000_000;
+        }
+        // Deferred chats go back where they were, in order; the others fail.
+        for (int i = batch.size() - 1; i >= 0; i--) {
+          Entry e = batch.get(i);
+          if (!e.deferred()) {
+            e.done().tryFail(ar.cause());
+          } else {
+            deferred.addFirst(e);
+          }
+        }
         writeNext();
       }
     });
