@@ -110,6 +110,7 @@ class MetricsTest {
         ws.loginOk(ids[1], "pw");
       });
       assertTrue(Scrape.of(http).value("chat_sessions_online") >= online + 2);
+      assertTrue(Scrape.of(http).value("chat_users") >= 2, "distinct users online");
       moves(1, "chat_messages_in_total", labels("type", "one_chat"), () -> {
         tcp.chat(ids[1], "hello");
         assertEquals("hello", ws.expect(6).getString("msg"));
@@ -167,6 +168,20 @@ class MetricsTest {
     }
     Eventually.within(scan, () -> assertEquals(0.0,
         Scrape.of(http).value("chat_presence_users_online")));
+  }
+
+  @Test
+  void aRowTheReconciliationRepairsIsCounted() {
+    int wrong;
+    try (TcpTestClient client = TcpTestClient.lines(node.tcpPort())) {
+      wrong = client.register(TestNodes.unique("m-row"), "pw");
+    }
+    // A row that says online for a user with no session: a ghost the reconciliation removes.
+    moves(1, "chat_presence_repairs_total", labels("kind", "db_row"), () -> {
+      new Db(dbUrl).update("UPDATE user SET state = 'online' WHERE id = ?", wrong);
+      Eventually.within(Duration.ofSeconds(15),
+          () -> assertEquals("offline", new Db(dbUrl).state(wrong)));
+    });
   }
 
   @Test
