@@ -1,5 +1,7 @@
 package chat.gateway;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import chat.gateway.node.GatewayService;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -34,10 +36,16 @@ final class GatewayHarness implements AutoCloseable {
     String nodeId = UUID.randomUUID().toString();
     JsonObject json = new JsonObject().put("nodeId", nodeId).put("tcpPort", 0).put("httpPort", 0)
         .put("bindHost", "127.0.0.1").put("requestTimeoutMs", 2000L).mergeIn(settings);
-    GatewayService gateway = GatewayService.deploy(vertx, GatewayConfig.from(json), null)
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    GatewayService gateway = GatewayService.deploy(vertx, GatewayConfig.from(json), metrics)
         .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    return new GatewayHarness(vertx, services, gateway, nodeId);
+    GatewayHarness harness = new GatewayHarness(vertx, services, gateway, nodeId);
+    harness.metrics = metrics;
+    return harness;
   }
+
+  /** The node's metrics registry, as /metrics would show it. */
+  PrometheusMeterRegistry metrics;
 
   int port() {
     return gateway.tcpPort();

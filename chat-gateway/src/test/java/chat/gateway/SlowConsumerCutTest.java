@@ -46,6 +46,8 @@ class SlowConsumerCutTest {
     for (int round = 0; round < rounds; round++) {
       oneRound(services, round);
     }
+    assertEquals(rounds, harness.metrics.counter("chat_slow_consumers").count(),
+        "each cut counted in chat_slow_consumers_total");
   }
 
   private void oneRound(FakeServices services, int round) throws Exception {

@@ -2,12 +2,14 @@ package chat.node;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Chat nodes started in this JVM, each with its own Hazelcast member, event bus and
@@ -79,7 +81,24 @@ final class TestNodes implements AutoCloseable {
     return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  /**
+   * A port free now, below the kernel's ephemeral range (32768 and up on Linux): a node
+   * restarted on the same port must find it free again, and a port from the ephemeral range
+   * may meanwhile be taken by any outgoing connection of this machine (seen: a chaos
+   * restart failed with "Port ... is already in use").
+   */
   static int freePort() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = 20_000 + random.nextInt(12_000);
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.setReuseAddress(false);
+        socket.bind(new InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (IOException e) {
+        // taken: try another
+      }
+    }
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     } catch (IOException e) {
