@@ -81,22 +81,32 @@ final class TestNodes implements AutoCloseable {
     return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  /** Ports this JVM handed out already: never handed out twice. */
+  private static final java.util.Set<Integer> GIVEN =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /**
-   * A port free now, below the kernel's ephemeral range (32768 and up on Linux): a node
-   * restarted on the same port must find it free again, and a port from the ephemeral range
-   * may meanwhile be taken by any outgoing connection of this machine (seen: a chaos
-   * restart failed with "Port ... is already in use").
+   * A port free now on every address, below the kernel's ephemeral range (32768 and up on
+   * Linux), and not handed out before by this JVM: a node restarted on the same port must
+   * find it free again, and a port from the ephemeral range may meanwhile be taken by any
+   * outgoing connection of this machine (seen: a chaos restart failed with "Port ... is
+   * already in use").
    */
   static int freePort() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    for (int attempt = 0; attempt < 200; attempt++) {
+    for (int attempt = 0; attempt < 500; attempt++) {
       int port = 20_000 + random.nextInt(12_000);
+      if (GIVEN.contains(port)) {
+        continue;
+      }
       try (ServerSocket socket = new ServerSocket()) {
         socket.setReuseAddress(false);
-        socket.bind(new InetSocketAddress("127.0.0.1", port));
-        return port;
+        socket.bind(new InetSocketAddress(port));
       } catch (IOException e) {
-        // taken: try another
+        continue;
+      }
+      if (GIVEN.add(port)) {
+        return port;
       }
     }
     try (ServerSocket socket = new ServerSocket(0)) {
