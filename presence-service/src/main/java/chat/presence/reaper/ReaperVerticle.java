@@ -67,6 +67,10 @@ public final class ReaperVerticle extends VerticleBase {
   private static final long[] RESWEEP_MS = {100, 300, 700, 1_000, 1_500, 2_000, 2_500, 3_000,
       4_000};
   private static final long SWEEP_AFTER_MIGRATION_NS = 30_000_000_000L;
+
+  /** A node loss: the node's label, its last heartbeat, its detection, when (nanoTime). */
+  private record Loss(String node, long heardAt, long detectedAt, long atNanos) {
+  }
   /** How often the users online in this member's entries are counted (a local scan). */
   private static final long COUNT_ONLINE_MS = 5_000;
 
@@ -86,11 +90,8 @@ public final class ReaperVerticle extends VerticleBase {
   private WorkerExecutor repairs;
   private UUID membershipRegistration;
   private UUID migrationRegistration;
-  /** The last node lost: its label, last heartbeat and detection time (nanoTime of it too). */
-  private volatile String lastLost;
-  private volatile long lastLostHeardAt;
-  private volatile long lastLostDetectedAt;
-  private volatile long lastLostNanos;
+  /** The last node lost (null before any): read together by the migration listener. */
+  private volatile Loss lastLoss;
   private boolean sweeping;
   private boolean reconciling;
 
@@ -130,10 +131,7 @@ public final class ReaperVerticle extends VerticleBase {
         LOG.warn("node {} left the cluster (member {}); removing its sessions", node,
             member.getUuid());
         // Before the partition table is repaired: its migration events find the loss.
-        lastLostHeardAt = heardAt;
-        lastLostDetectedAt = detectedAt;
-        lastLostNanos = System.nanoTime();
-        lastLost = node;
+        lastLoss = new Loss(node, heardAt, detectedAt, System.nanoTime());
         context.runOnContext(v -> nodeLost(nodeId, node, heardAt, detectedAt));
       }
     });
@@ -145,10 +143,11 @@ public final class ReaperVerticle extends VerticleBase {
 
           @Override
           public void migrationFinished(MigrationState state) {
-            if (lastLost != null && System.nanoTime() - lastLostNanos < SWEEP_AFTER_MIGRATION_NS) {
+            Loss loss = lastLoss;
+            if (loss != null && System.nanoTime() - loss.atNanos() < SWEEP_AFTER_MIGRATION_NS) {
               context.runOnContext(v -> {
                 if (mayAct("node-loss sweep")) {
-                  measuredSweep(lastLost, lastLostHeardAt, lastLostDetectedAt,
+                  measuredSweep(loss.node(), loss.heardAt(), loss.detectedAt(),
                       "after partition migration");
                 }
               });
