@@ -170,7 +170,7 @@ class SessionTest {
     int bob = services.user("bob");
     services.appendsHang = true;
     String pad = "p".repeat(30_000);
-    int count = 300;
+    int count = 600; // 18 MB: more than the kernel buffers of a loopback connection can take
     try (TestClient client = TestClient.connect(harness.port())) {
       client.login(alice);
       Session session = harness.gateway.sessions().sessionsOf(alice).get(0);
