@@ -205,9 +205,9 @@ class SingleNodeTest {
       client.loginOk(id, "pw");
       Eventually.within(Duration.ofSeconds(1), () -> assertEquals("online", db.state(id)));
       client.abort();
+      // The contract's bound: offline in the row within 1 s (Eventually fails after that).
       Duration took = Eventually.within(Duration.ofSeconds(1),
           () -> assertEquals("offline", db.state(id)));
-      assertTrue(took.toMillis() < 1000, "offline after " + took);
       LOG.info("measured: client reset -> user offline in the database after {} ms",
           took.toMillis());
     }

@@ -43,12 +43,41 @@ abstract class TestClient implements AutoCloseable {
     closed.countDown();
   }
 
-  /** The next message with this msgid; messages of other kinds before it are skipped. */
+  /** msgid of ERROR (see the contract's extensions table). */
+  static final int ERROR = 104;
+
+  /**
+   * The next message with this msgid; messages of other kinds before it are skipped, except an
+   * ERROR, which fails the test with its text (unless {@code msgid} is ERROR itself).
+   */
   JsonObject expect(int msgid) {
     return expect(m -> m.getInteger("msgid") == msgid, "msgid " + msgid, WAIT);
   }
 
+  /**
+   * The next message {@code wanted} accepts within {@code within}; other messages before it are
+   * skipped, except an ERROR {@code wanted} does not accept, which fails the test with its text.
+   */
   JsonObject expect(Predicate<JsonObject> wanted, String what, Duration within) {
+    return await(wanted, what, within, false);
+  }
+
+  /**
+   * Like {@link #expect(int)}, but ERRORs before the message are skipped too. Only for the
+   * few places where an ERROR is a legitimate answer to something sent earlier; each caller
+   * says why.
+   */
+  JsonObject expectAllowingErrors(int msgid) {
+    return expectAllowingErrors(m -> m.getInteger("msgid") == msgid, "msgid " + msgid, WAIT);
+  }
+
+  /** Like {@link #expect(Predicate, String, Duration)}, but ERRORs before it are skipped too. */
+  JsonObject expectAllowingErrors(Predicate<JsonObject> wanted, String what, Duration within) {
+    return await(wanted, what, within, true);
+  }
+
+  private JsonObject await(Predicate<JsonObject> wanted, String what, Duration within,
+      boolean errorsAllowed) {
     long deadline = System.nanoTime() + within.toNanos();
     try {
       while (true) {
@@ -59,6 +88,10 @@ abstract class TestClient implements AutoCloseable {
         }
         if (wanted.test(next)) {
           return next;
+        }
+        if (!errorsAllowed && Integer.valueOf(ERROR).equals(next.getValue("msgid"))) {
+          return fail("ERROR " + next.getValue("errno") + " \"" + next.getValue("errmsg")
+              + "\" while waiting for " + what + ": " + next);
         }
       }
     } catch (InterruptedException e) {
