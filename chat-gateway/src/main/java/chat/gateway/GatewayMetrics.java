@@ -1,6 +1,5 @@
 package chat.gateway;
 
-import chat.gateway.session.CloseReason;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.MsgId;
 import io.micrometer.core.instrument.Counter;

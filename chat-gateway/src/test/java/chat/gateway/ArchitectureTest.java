@@ -1,10 +1,7 @@
 package chat.gateway;
 
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.equivalentTo;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
-import chat.gateway.session.CloseReason;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -16,12 +13,8 @@ import org.junit.jupiter.api.Test;
  * the transports ({@code tcp}, {@code ws}) and {@code handler} sit on {@code session};
  * {@code handler} tells presence through {@code report}; {@code session} calls services
  * through {@code bus}; everything may use the root ({@code GatewayConfig},
- * {@code GatewayMetrics}, {@code TlsOptions}), which uses none of them.
- *
- * <p>One known exception: {@code GatewayMetrics.closed} counts closes by
- * {@link CloseReason}, which lives in {@code session}. It goes away when {@code CloseReason}
- * moves below {@code session} (next to the metrics), a change to the session package; no
- * other dependency from the root into {@code session} is allowed.
+ * {@code GatewayMetrics}, {@code CloseReason}, {@code TlsOptions}), which uses none of them.
+ * No exceptions.
  */
 class ArchitectureTest {
 
@@ -31,8 +24,6 @@ class ArchitectureTest {
 
   @Test
   void packagesHaveNoCycles() {
-    slices().matching("chat.(**)").should().beFreeOfCycles()
-        .ignoreDependency(belongToAnyOf(GatewayMetrics.class), equivalentTo(CloseReason.class))
-        .check(MAIN);
+    slices().matching("chat.(**)").should().beFreeOfCycles().check(MAIN);
   }
 }

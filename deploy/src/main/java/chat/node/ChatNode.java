@@ -2,7 +2,7 @@ package chat.node;
 
 import chat.gateway.GatewayConfig;
 import chat.gateway.node.GatewayService;
-import chat.gateway.session.CloseReason;
+import chat.gateway.CloseReason;
 import chat.presence.PresenceService;
 import chat.presence.config.PresenceConfig;
 import chat.presence.metrics.PresenceMetrics;

@@ -9,7 +9,7 @@ import chat.gateway.handler.Requests;
 import chat.gateway.http.HttpGatewayVerticle;
 import chat.gateway.report.SessionDigestReporter;
 import chat.gateway.report.SessionEndReporter;
-import chat.gateway.session.CloseReason;
+import chat.gateway.CloseReason;
 import chat.gateway.session.SessionRegistry;
 import chat.gateway.session.UniqueIds;
 import chat.gateway.tcp.TcpGatewayVerticle;

@@ -1,5 +1,6 @@
 package chat.gateway.session;
 
+import chat.gateway.CloseReason;
 import chat.gateway.GatewayConfig;
 import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;

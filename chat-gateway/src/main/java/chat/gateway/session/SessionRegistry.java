@@ -1,5 +1,6 @@
 package chat.gateway.session;
 
+import chat.gateway.CloseReason;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;

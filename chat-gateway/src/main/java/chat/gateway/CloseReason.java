@@ -1,4 +1,4 @@
-package chat.gateway.session;
+package chat.gateway;
 
 /** Why a client connection ended; logged with every disconnect. */
 public enum CloseReason {
