@@ -2,27 +2,23 @@ package chat.node;
 
 import chat.gateway.GatewayConfig;
 import chat.gateway.node.GatewayService;
-import chat.gateway.CloseReason;
 import chat.presence.PresenceService;
 import chat.presence.config.PresenceConfig;
 import chat.presence.metrics.PresenceMetrics;
-import chat.protocol.wire.Replies;
 import chat.user.UserConfig;
 import chat.user.UserVerticle;
 import chat.user.repo.SchemaMigration;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.LifecycleEvent;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -30,7 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One chat node: joins the cluster and runs the services named by CHAT_ROLES in one
- * process. {@link #stop()} is the graceful stop used on SIGTERM.
+ * process. This class only wires the parts together: {@link EnvironmentTable} says which
+ * CHAT_* variable goes where, {@link ClusterMembership} handles a node the cluster declared
+ * dead, cut off or merging back. {@link #stop()} is the graceful stop used on SIGTERM.
  */
 public final class ChatNode {
 
@@ -39,34 +37,28 @@ public final class ChatNode {
   private final String nodeId;
   private final String nodeName;
   private final Vertx vertx;
-  private final HazelcastInstance hazelcast;
   private final GatewayService gateway;
   private final EmbeddedDatabase embeddedDb;
-  private final PauseDetector pauses;
-  private final QuorumWatch quorum;
+  private final ClusterMembership membership;
 
-  private ChatNode(String nodeId, String nodeName, Vertx vertx, HazelcastInstance hazelcast,
-                   GatewayService gateway, EmbeddedDatabase embeddedDb, PauseDetector pauses,
-                   QuorumWatch quorum) {
+  private ChatNode(String nodeId, String nodeName, Vertx vertx, GatewayService gateway,
+                   EmbeddedDatabase embeddedDb, ClusterMembership membership) {
     this.nodeId = nodeId;
     this.nodeName = nodeName;
     this.vertx = vertx;
-    this.hazelcast = hazelcast;
     this.gateway = gateway;
     this.embeddedDb = embeddedDb;
-    this.pauses = pauses;
-    this.quorum = quorum;
+    this.membership = membership;
   }
 
   /** Starts a node and returns once every service of its roles is deployed. Blocking. */
   public static ChatNode start(Settings settings) {
-    Set<Roles> roles = Roles.parse(settings.get("CHAT_ROLES", "gateway,presence,user"));
-    boolean needsDb = roles.contains(Roles.USER) || roles.contains(Roles.PRESENCE);
     EmbeddedDatabase embeddedDb = null;
-    if (settings.get("CHAT_DB_URL", null) == null && needsDb) {
+    if (EnvironmentTable.databaseUrl(settings) == null
+        && EnvironmentTable.needsDatabase(EnvironmentTable.roles(settings))) {
       embeddedDb = EmbeddedDatabase.start(
-          Path.of(settings.get("CHAT_DATA_DIR", "data")).resolve("mariadb"),
-          settings.getInt("CHAT_DB_EMBEDDED_PORT", 3307));
+          Path.of(EnvironmentTable.dataDir(settings)).resolve("mariadb"),
+          EnvironmentTable.embeddedDatabasePort(settings));
     }
     try {
       return start(settings, embeddedDb);
@@ -93,16 +85,15 @@ public final class ChatNode {
    * waited (it has left again, and the caller starts a new member).
    */
   private static ChatNode startOnce(Settings settings, EmbeddedDatabase embeddedDb) {
-    Set<Roles> roles = Roles.parse(settings.get("CHAT_ROLES", "gateway,presence,user"));
+    Set<Roles> roles = EnvironmentTable.roles(settings);
     String nodeId = UUID.randomUUID().toString();
-    String nodeName = settings.get("CHAT_NODE_ID", "node-" + nodeId.substring(0, 8));
+    String nodeName = EnvironmentTable.nodeName(settings, nodeId);
     PauseDetector pauses = new PauseDetector();
     QuorumWatch quorum = null;
     Vertx vertx = null;
     try {
-      String dbUrl = embeddedDb != null ? embeddedDb.url() : settings.get("CHAT_DB_URL", null);
-      boolean needsDb = roles.contains(Roles.USER) || roles.contains(Roles.PRESENCE);
-      if (needsDb) {
+      String dbUrl = embeddedDb != null ? embeddedDb.url() : EnvironmentTable.databaseUrl(settings);
+      if (EnvironmentTable.needsDatabase(roles)) {
         SchemaMigration.migrate(dbUrl);
       }
 
@@ -117,13 +108,7 @@ public final class ChatNode {
           .setPreferNativeTransport(true)
           .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
               .setRegistryName(nodeId));
-      String clusterHost = settings.get("CHAT_CLUSTER_HOST", "127.0.0.1");
-      options.getEventBusOptions().setHost(clusterHost)
-          .setPort(settings.getInt("CHAT_EVENTBUS_PORT", 0));
-      String publicHost = settings.get("CHAT_CLUSTER_PUBLIC_HOST", null);
-      if (publicHost != null) {
-        options.getEventBusOptions().setClusterPublicHost(publicHost);
-      }
+      EnvironmentTable.eventBus(settings, options);
       vertx = Vertx.builder().with(options).withClusterManager(clusterManager)
           .withMetrics(new MicrometerMetricsFactory(metrics))
           .buildClustered().await();
@@ -144,32 +129,32 @@ public final class ChatNode {
       }
 
       if (roles.contains(Roles.USER)) {
-        UserConfig userConfig = UserConfig.from(
-            UserConfig.jsonFromEnv(settings.asMap()).put("dbUrl", dbUrl));
+        UserConfig userConfig = UserConfig.from(EnvironmentTable.user(settings, dbUrl));
         vertx.deployVerticle(() -> new UserVerticle(userConfig),
-            new io.vertx.core.DeploymentOptions().setInstances(2)).await();
+            new DeploymentOptions().setInstances(2)).await();
       }
       if (roles.contains(Roles.PRESENCE)) {
         // On the minority side of a cut (CHAT_CLUSTER_QUORUM) presence removes nobody.
         QuorumWatch sweepGate = quorum;
-        PresenceService.deploy(vertx, PresenceConfig.from(presenceSettings(settings, nodeId, dbUrl)),
+        PresenceService.deploy(vertx,
+            PresenceConfig.from(EnvironmentTable.presence(settings, nodeId, dbUrl)),
             hazelcast, pauses, () -> sweepGate == null || sweepGate.present()).await();
       }
       GatewayService gateway = null;
       if (roles.contains(Roles.GATEWAY)) {
         gateway = GatewayService.deploy(vertx,
-            GatewayConfig.from(gatewaySettings(settings, nodeId, nodeName)
+            GatewayConfig.from(EnvironmentTable.gateway(settings, nodeId, nodeName)
                 .put("servicesColocated",
                     roles.contains(Roles.PRESENCE) && roles.contains(Roles.USER))),
             metrics).await();
       }
-      ChatNode node = new ChatNode(nodeId, nodeName, vertx, hazelcast, gateway, embeddedDb, pauses,
-          quorum);
-      node.watchForSplit();
+      ClusterMembership membership =
+          new ClusterMembership(nodeName, hazelcast, pauses, quorum, gateway);
+      membership.watchForSplit();
       LOG.info("node {} ready: roles {}{}", nodeName, roles, gateway == null ? ""
           : ", TCP port " + gateway.tcpPort() + ", HTTP port " + gateway.httpPort()
           + ", internal port " + gateway.internalPort());
-      return node;
+      return new ChatNode(nodeId, nodeName, vertx, gateway, embeddedDb, membership);
     } catch (RuntimeException e) {
       pauses.close();
       if (quorum != null) {
@@ -223,10 +208,7 @@ public final class ChatNode {
             nodeName, (System.nanoTime() - started) / 1_000_000))
         .eventually(() -> vertx.close())
         .eventually(() -> {
-          pauses.close();
-          if (quorum != null) {
-            quorum.close();
-          }
+          membership.close();
           return Future.succeededFuture();
         })
         .eventually(() -> {
@@ -242,17 +224,10 @@ public final class ChatNode {
    * Calls {@code action} when this node has (very likely) been declared dead by the cluster:
    * it stood still about as long as the failure detector allows
    * ({@link ClusterSetup#detectorSeconds} of silence), so the other members have removed it and
-   * its sessions. The action is expected
-   * to {@link #restartAsNewMember} it.
+   * its sessions. The action is expected to {@link #restartAsNewMember} it.
    */
   public void onDeclaredDead(long nodeLossSeconds, Runnable action) {
-    pauses.onPause(gapMs -> {
-      if (gapMs >= ClusterSetup.detectorSeconds(nodeLossSeconds) * 1000L - 500) {
-        LOG.warn("node {} stood still for {} ms: the cluster has declared it dead", nodeName,
-            gapMs);
-        action.run();
-      }
-    });
+    membership.onDeclaredDead(nodeLossSeconds, action);
   }
 
   /**
@@ -262,9 +237,7 @@ public final class ChatNode {
    * only once the cut has healed.
    */
   public void onQuorumLost(Runnable action) {
-    if (quorum != null) {
-      quorum.onLost(action);
-    }
+    membership.onQuorumLost(action);
   }
 
   /**
@@ -272,113 +245,17 @@ public final class ChatNode {
    * CHAT_CLUSTER_QUORUM): whether it may remove other nodes' sessions.
    */
   public boolean hasQuorum() {
-    return quorum == null || quorum.present();
+    return membership.hasQuorum();
   }
 
   /**
-   * Leaves the cluster as a node the cluster declared dead: every client gets SERVER_CLOSING
-   * and is closed without reporting its end (the cluster already removed these sessions, and
-   * this node's view of the map is stale), then a new node starts in this process and joins
-   * as a new member. The embedded database, if any, keeps running.
+   * Leaves the cluster as a node the cluster declared dead ({@link ClusterMembership#leave}),
+   * then a new node starts in this process and joins as a new member. The embedded database,
+   * if any, keeps running.
    */
   public ChatNode restartAsNewMember(Settings settings) {
-    if (gateway != null) {
-      gateway.sessions().abandonAll(CloseReason.SERVER_CLOSING,
-          Replies.serverClosing(1000)).await();
-    }
-    if (quorum != null) {
-      quorum.close();
-    }
-    vertx.close().await();
-    pauses.close();
+    membership.leave(vertx);
     LOG.info("node {} left the cluster; starting again as a new member", nodeName);
     return start(settings, embeddedDb);
-  }
-
-  /**
-   * A node cut off from the others (without pausing) that finds the cluster again must not
-   * bring its sessions back either: when it merges into the other side it closes every
-   * client, and the online map's merge policy discards what it held.
-   */
-  private void watchForSplit() {
-    hazelcast.getLifecycleService().addLifecycleListener(event -> {
-      if (event.getState() == LifecycleEvent.LifecycleState.MERGING && gateway != null) {
-        LOG.warn("node {} was cut off from the cluster and is rejoining: closing all clients",
-            nodeName);
-        gateway.sessions().abandonAll(CloseReason.SERVER_CLOSING, Replies.serverClosing(1000));
-      } else if (event.getState() == LifecycleEvent.LifecycleState.MERGED && gateway != null) {
-        gateway.sessions().reopen();
-      }
-    });
-  }
-
-  /** CHAT_* variables of the presence service → PresenceConfig keys (defaults live there). */
-  private static final Map<String, String> PRESENCE_NUMBERS = Map.of(
-      "CHAT_KICK_TIMEOUT_MS", "kickTimeoutMs",
-      "CHAT_REQUEST_TIMEOUT_MS", "requestTimeoutMs",
-      "CHAT_REPAIR_S", "repairSeconds");
-
-  /** CHAT_* variables of the gateway → GatewayConfig keys (defaults live there). */
-  private static final Map<String, String> GATEWAY_NUMBERS = Map.ofEntries(
-      Map.entry("CHAT_TCP_PORT", "tcpPort"),
-      Map.entry("CHAT_HTTP_PORT", "httpPort"),
-      Map.entry("CHAT_MAX_FRAME", "maxFrameBytes"),
-      Map.entry("CHAT_AUTH_TIMEOUT_S", "authTimeoutSeconds"),
-      Map.entry("CHAT_HEARTBEAT_INTERVAL_S", "heartbeatIntervalSeconds"),
-      Map.entry("CHAT_HEARTBEAT_TIMEOUT_S", "heartbeatTimeoutSeconds"),
-      Map.entry("CHAT_KEEPALIVE_IDLE_S", "keepAliveIdleSeconds"),
-      Map.entry("CHAT_KEEPALIVE_INTERVAL_S", "keepAliveIntervalSeconds"),
-      Map.entry("CHAT_KEEPALIVE_COUNT", "keepAliveCount"),
-      Map.entry("CHAT_REQUEST_TIMEOUT_MS", "requestTimeoutMs"),
-      Map.entry("CHAT_RATE_LIMIT", "rateLimitPerSecond"),
-      Map.entry("CHAT_OUTBOUND_MAX_BYTES", "outboundMaxBytes"),
-      Map.entry("CHAT_RECONNECT_AFTER_MS", "reconnectAfterMs"),
-      Map.entry("CHAT_TCP_INSTANCES", "tcpInstances"),
-      Map.entry("CHAT_INBOUND_MAX_BYTES", "inboundMaxBytes"),
-      Map.entry("CHAT_OFFLINE_PAGE", "offlinePage"),
-      Map.entry("CHAT_OFFLINE_MAX", "offlineMax"),
-      Map.entry("CHAT_HISTORY_DAYS", "historyDays"),
-      Map.entry("CHAT_REPAIR_S", "repairSeconds"),
-      Map.entry("CHAT_INTERNAL_PORT", "internalPort"),
-      Map.entry("CHAT_LOGIN_THROTTLE_ACCOUNT", "loginFailuresPerAccount"),
-      Map.entry("CHAT_LOGIN_THROTTLE_ADDRESS", "loginFailuresPerAddress"));
-
-  /** CHAT_* variables of the gateway that are text. */
-  private static final Map<String, String> GATEWAY_TEXTS = Map.of(
-      "CHAT_TLS_CERT", "tlsCertPath",
-      "CHAT_TLS_KEY", "tlsKeyPath",
-      "CHAT_BIND", "bindHost",
-      "CHAT_LOGIN_CONFLICT", "loginConflict",
-      "CHAT_TIMEZONE", "timezone",
-      "CHAT_ADMIN_TOKEN", "adminToken");
-
-  private static JsonObject presenceSettings(Settings s, String nodeId, String dbUrl) {
-    JsonObject json = new JsonObject().put("nodeId", nodeId).put("dbUrl", dbUrl);
-    copyNumbers(s, PRESENCE_NUMBERS, json);
-    return json;
-  }
-
-  private static JsonObject gatewaySettings(Settings s, String nodeId, String nodeName) {
-    JsonObject json = new JsonObject().put("nodeId", nodeId).put("nodeName", nodeName);
-    copyNumbers(s, GATEWAY_NUMBERS, json);
-    GATEWAY_TEXTS.forEach((variable, key) -> {
-      String value = s.get(variable, null);
-      if (value != null) {
-        json.put(key, value);
-      }
-    });
-    return json;
-  }
-
-  /**
-   * Copies the variables that are set, as numbers (milliseconds as longs, the rest as ints,
-   * each checked by Settings); absent ones take the config's default.
-   */
-  private static void copyNumbers(Settings s, Map<String, String> names, JsonObject json) {
-    names.forEach((variable, key) -> {
-      if (s.get(variable, null) != null) {
-        json.put(key, key.endsWith("Ms") ? (Object) s.getLong(variable, 0) : s.getInt(variable, 0));
-      }
-    });
   }
 }

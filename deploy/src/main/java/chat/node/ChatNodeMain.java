@@ -61,7 +61,7 @@ public final class ChatNodeMain {
    * (CHAT_CLUSTER_QUORUM), comes back as a new member.
    */
   private static void watch(AtomicReference<ChatNode> current, Settings settings) {
-    long nodeLoss = settings.getInt("CHAT_NODE_LOSS_S", 5);
+    long nodeLoss = EnvironmentTable.nodeLossSeconds(settings);
     ChatNode watched = current.get();
     AtomicBoolean restarting = new AtomicBoolean();
     Runnable rejoin = () -> {

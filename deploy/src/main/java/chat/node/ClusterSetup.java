@@ -35,7 +35,7 @@ final class ClusterSetup {
   static Config build(Settings settings) {
     Config config = load(settings.get("CHAT_CLUSTER_CONFIG", null));
     config.setClusterName(settings.get("CHAT_CLUSTER_NAME", "chat"));
-    int nodeLoss = settings.getInt("CHAT_NODE_LOSS_S", 5);
+    int nodeLoss = EnvironmentTable.nodeLossSeconds(settings);
     if (nodeLoss < 2) {
       throw new IllegalArgumentException("CHAT_NODE_LOSS_S must be at least 2");
     }
@@ -54,13 +54,13 @@ final class ClusterSetup {
     }
 
     NetworkConfig network = config.getNetworkConfig();
-    String host = settings.get("CHAT_CLUSTER_HOST", "127.0.0.1");
+    String host = EnvironmentTable.clusterHost(settings);
     network.setPort(settings.getInt("CHAT_CLUSTER_PORT", 5701)).setPortAutoIncrement(false);
     network.getInterfaces().setEnabled(false);
     config.setProperty("hazelcast.local.localAddress", host);
     // Listen on that address only (Hazelcast's default listens on every interface).
     config.setProperty("hazelcast.socket.bind.any", "false");
-    String publicHost = settings.get("CHAT_CLUSTER_PUBLIC_HOST", null);
+    String publicHost = EnvironmentTable.clusterPublicHost(settings);
     if (publicHost != null) {
       network.setPublicAddress(publicHost + ":" + network.getPort());
     }
