@@ -13,9 +13,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -29,10 +32,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The allowance of each key lives in a cluster-wide map ({@link #MAP}), so every gateway
  * node sees the same counts; entries expire once idle long enough to be full again. The
- * check before a password login reads the map; only a failure writes it. Every map call is
- * bounded ({@link #MAP_TIMEOUT_MS}): when the map is slow or fails (a split, a migration)
- * the node answers from its own counts, which it always keeps as well, and logs that once
- * until the map answers again. Throttling never blocks or fails a login for want of the map.
+ * check before a password login reads the map; only a failure writes it. The waits for the
+ * map are bounded ({@link #MAP_TIMEOUT_MS}, {@link #RECORD_TIMEOUT_MS}), and so are the
+ * worker threads its writes may hold ({@link #MAX_WRITING}): when the map is slow or fails
+ * (a split, a migration) the node answers from its own counts, which it always keeps as
+ * well, and logs that once until the map answers again. Throttling never blocks or fails a
+ * login for want of the map.
  */
 public final class LoginThrottle {
 
@@ -47,6 +52,14 @@ public final class LoginThrottle {
   /** An entry idle this long is full again, as if it were absent. */
   private static final long TTL_MS = 2 * WINDOW_MS;
   private static final int MAX_ROUNDS = 8;
+  /**
+   * Vert.x runs the map's putIfAbsent and removeIfPresent on worker threads, where a call
+   * may block for long while partitions migrate: at most this many failures are being
+   * counted in the map at once, so the throttle never holds more worker threads.
+   */
+  static final int MAX_WRITING = 4;
+  /** Failures waiting for their turn beyond this are counted on this node only. */
+  static final int MAX_WAITING = 1000;
   private static final int MAX_KEYS = 100_000;
 
   /** Failures a key may still have ({@code left}), as computed at {@code atMs}. */
@@ -96,6 +109,8 @@ public final class LoginThrottle {
   private final Supplier<Future<AsyncMap<String, String>>> mapSource;
   private final AtomicReference<Future<AsyncMap<String, String>>> map = new AtomicReference<>();
   private final AtomicBoolean degraded = new AtomicBoolean();
+  private final AtomicInteger writing = new AtomicInteger();
+  private final Queue<Runnable> waiting = new ConcurrentLinkedQueue<>();
   private final Map<String, Allowance> accounts = new ConcurrentHashMap<>();
   private final Map<String, Allowance> addresses = new ConcurrentHashMap<>();
 
@@ -205,8 +220,39 @@ public final class LoginThrottle {
     if (limit <= 0) {
       return Future.succeededFuture();
     }
-    return map().compose(m ->
-        putBack(m, key, Allowance.oneFailure(limit, System.currentTimeMillis()), limit, 0));
+    if (waiting.size() >= MAX_WAITING) {
+      return Future.failedFuture(new IllegalStateException(
+          MAX_WAITING + " failures are waiting to be counted in the cluster map"));
+    }
+    Promise<Void> counted = Promise.promise();
+    waiting.add(() -> map()
+        .compose(m -> putBack(m, key, Allowance.oneFailure(limit, System.currentTimeMillis()),
+            limit, 0))
+        .onComplete(done -> {
+          counted.handle(done);
+          writing.decrementAndGet();
+          writeNext();
+        }));
+    writeNext();
+    return counted.future();
+  }
+
+  /** Starts waiting writes while fewer than {@link #MAX_WRITING} run. */
+  private void writeNext() {
+    while (!waiting.isEmpty()) {
+      int running = writing.get();
+      if (running >= MAX_WRITING) {
+        return;
+      }
+      if (writing.compareAndSet(running, running + 1)) {
+        Runnable next = waiting.poll();
+        if (next == null) {
+          writing.decrementAndGet();
+        } else {
+          next.run();
+        }
+      }
+    }
   }
 
   private Future<Void> putBack(AsyncMap<String, String> m, String key, Allowance held,
@@ -215,13 +261,13 @@ public final class LoginThrottle {
       return Future.failedFuture(new IllegalStateException(
           "entry " + key + " changed " + MAX_ROUNDS + " times while counting a failure"));
     }
-    return bounded(m.putIfAbsent(key, held.encode(), TTL_MS), MAP_TIMEOUT_MS)
+    return m.putIfAbsent(key, held.encode(), TTL_MS)
         .compose(present -> {
           if (present == null) {
             return Future.succeededFuture();
           }
           Allowance there = Allowance.decode(present);
-          return bounded(m.removeIfPresent(key, present), MAP_TIMEOUT_MS)
+          return m.removeIfPresent(key, present)
               .compose(removed -> putBack(m, key, !removed ? held : there == null ? held
                   : held.merge(there, limit, System.currentTimeMillis()), limit, round + 1));
         });

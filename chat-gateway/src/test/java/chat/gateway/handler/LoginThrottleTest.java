@@ -18,6 +18,7 @@ import io.vertx.core.shareddata.AsyncMap;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -156,6 +157,29 @@ class LoginThrottleTest {
     AsyncMap<String, String> broken = brokenMap(slow, calls);
     fallsBackToLocalCounts(throttle("a", 3, 0, () -> Future.succeededFuture(broken)));
     assertTrue(calls.get() > 0, "the map was asked");
+  }
+
+  @Test
+  void aStuckMapHoldsNoMoreThanAFewWorkerThreads() throws Exception {
+    List<String> calls = new CopyOnWriteArrayList<>();
+    @SuppressWarnings("unchecked")
+    AsyncMap<String, String> stuck = (AsyncMap<String, String>) Proxy.newProxyInstance(
+        LoginThrottleTest.class.getClassLoader(), new Class<?>[] {AsyncMap.class},
+        (proxy, method, args) -> {
+          calls.add(method.getName());
+          return Promise.promise().future();
+        });
+    LoginThrottle node = throttle("a", 100, 0, () -> Future.succeededFuture(stuck));
+    List<Future<JsonObject>> attempts = new ArrayList<>();
+    for (int i = 0; i < 3 * LoginThrottle.MAX_WRITING; i++) {
+      attempts.add(node.guard("id:" + i, "10.0.0.1", "c" + i, LoginThrottleTest::wrongPassword));
+    }
+    Future.join(attempts).otherwiseEmpty().await(BOUND_MS, TimeUnit.MILLISECONDS);
+    for (Future<JsonObject> attempt : attempts) {
+      assertBadPassword(attempt.cause());
+    }
+    assertEquals(LoginThrottle.MAX_WRITING,
+        calls.stream().filter("putIfAbsent"::equals).count(), calls.toString());
   }
 
   @Test
