@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chat.gateway.GatewayMetrics;
 import chat.protocol.bus.FailureCodes;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.ProtocolException;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -18,6 +21,7 @@ import io.vertx.core.shareddata.AsyncMap;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,14 +44,20 @@ class LoginThrottleTest {
       + LoginThrottle.RECORD_TIMEOUT_MS + 1500;
 
   private Vertx vertx;
+  private Context context;
+  private SimpleMeterRegistry metrics;
 
   @BeforeEach
   void start() {
     vertx = Vertx.vertx();
+    context = vertx.getOrCreateContext();
+    metrics = new SimpleMeterRegistry();
+    GatewayMetrics.create(vertx, metrics, () -> 0, () -> 0);
   }
 
   @AfterEach
   void stop() {
+    GatewayMetrics.remove(vertx);
     vertx.close().await();
   }
 
@@ -79,10 +89,13 @@ class LoginThrottleTest {
   }
 
   /** The outcome of one guarded login: the failure it ended with, or null if it passed. */
-  private static Throwable attempt(LoginThrottle throttle, String account, String address,
-                                   Supplier<Future<JsonObject>> check) throws Exception {
+  private Throwable attempt(LoginThrottle throttle, String account, String address,
+                            Supplier<Future<JsonObject>> check) throws Exception {
     long started = System.nanoTime();
-    Future<JsonObject> outcome = throttle.guard(account, address, "c1", check);
+    // On an event loop, as a gateway calls it (its metrics are the event loop's node's).
+    CompletableFuture<Future<JsonObject>> guarded = new CompletableFuture<>();
+    context.runOnContext(v -> guarded.complete(throttle.guard(account, address, "c1", check)));
+    Future<JsonObject> outcome = guarded.get(5, TimeUnit.SECONDS);
     try {
       outcome.await(BOUND_MS + 5000, TimeUnit.MILLISECONDS);
       return null;
@@ -157,6 +170,8 @@ class LoginThrottleTest {
     AsyncMap<String, String> broken = brokenMap(slow, calls);
     fallsBackToLocalCounts(throttle("a", 3, 0, () -> Future.succeededFuture(broken)));
     assertTrue(calls.get() > 0, "the map was asked");
+    assertTrue(metrics.counter("chat_login_throttle_fallbacks").count() >= 4,
+        "fallbacks counted: " + metrics.counter("chat_login_throttle_fallbacks").count());
   }
 
   @Test
