@@ -339,7 +339,7 @@ public final class LoginThrottle {
       keys.values().removeIf(a -> a.leftAt(limit, now) >= limit);
     }
     keys.compute(key, (k, old) -> old == null ? Allowance.oneFailure(limit, now)
-        : new Allowance(old.leftAt(limit, now) - 1, now));
+        : new Allowance(Math.max(-limit, old.leftAt(limit, now) - 1), now));
   }
 
   /** The host part of "host:port" (IPv6 hosts keep their colons). */
