@@ -186,6 +186,14 @@ public final class GatewayMetrics {
     }
   }
 
+  /**
+   * The login throttle's cluster map did not answer in time or failed: the node answered
+   * from its own counts.
+   */
+  public void loginThrottleFallback() {
+    registry.counter("chat_login_throttle_fallbacks").increment();
+  }
+
   private void refused(String reason) {
     registry.counter("chat_requests_refused", "reason", reason).increment();
   }

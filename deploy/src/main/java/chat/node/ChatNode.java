@@ -142,6 +142,7 @@ public final class ChatNode {
       }
       GatewayService gateway = null;
       if (roles.contains(Roles.GATEWAY)) {
+        PartitionSafety.await(hazelcast, nodeName);
         gateway = GatewayService.deploy(vertx,
             GatewayConfig.from(EnvironmentTable.gateway(settings, nodeId, nodeName)
                 .put("servicesColocated",
@@ -221,10 +222,10 @@ public final class ChatNode {
   }
 
   /**
-   * Calls {@code action} when this node has (very likely) been declared dead by the cluster:
-   * it stood still about as long as the failure detector allows
-   * ({@link ClusterSetup#detectorSeconds} of silence), so the other members have removed it and
-   * its sessions. The action is expected to {@link #restartAsNewMember} it.
+   * Calls {@code action} when this node has (very likely) been declared dead by the cluster,
+   * so the other members have removed it and its sessions; its stale Hazelcast member is
+   * terminated first (see {@link ClusterMembership#onDeclaredDead}). The action is expected
+   * to {@link #restartAsNewMember} it.
    */
   public void onDeclaredDead(long nodeLossSeconds, Runnable action) {
     membership.onDeclaredDead(nodeLossSeconds, action);

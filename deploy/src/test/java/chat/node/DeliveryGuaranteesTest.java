@@ -26,9 +26,12 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Protocol v1.1 message guarantees on two clustered nodes with the real store: bursts,
@@ -38,6 +41,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(TestDatabase.Extension.class)
 @Timeout(300)
 class DeliveryGuaranteesTest {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeliveryGuaranteesTest.class);
 
   private static TestNodes nodes;
   private static ChatNode first;
@@ -191,8 +196,25 @@ class DeliveryGuaranteesTest {
 
   @Test
   void manySendersToAUserWhoComesAndGoesAndCrashesEachArriveOnceInOrder() throws Exception {
+    manySendersToAUserWhoComesAndGoes(600);
+  }
+
+  /**
+   * The same for minutes (chaos profile): 4 senders x {@code -Ddelivery.soak.perSender}
+   * (default 6,000, about five minutes here) while the receiver logs in and out and crashes
+   * some hundred times.
+   */
+  @Test
+  @Tag("chaos")
+  @Timeout(1800)
+  void forMinutesManySendersToAUserWhoComesAndGoesAndCrashesEachArriveOnceInOrder()
+      throws Exception {
+    manySendersToAUserWhoComesAndGoes(Integer.getInteger("delivery.soak.perSender", 6_000));
+  }
+
+  private void manySendersToAUserWhoComesAndGoes(int perSender) throws Exception {
     int senders = 4;
-    int perSender = 600;
+    long startedAt = System.nanoTime();
     int receiverId;
     List<Integer> senderIds = new ArrayList<>();
     try (TcpTestClient setup = TcpTestClient.classic(first.tcpPort())) {
@@ -267,10 +289,13 @@ class DeliveryGuaranteesTest {
         if (style == 1) {
           hold.set(true);
           try {
-          long quiet = System.currentTimeMillis() + 10_000;
+          // Every running sender must be holding before the crash: one still in a burst would
+          // have chats written to the dying socket, which the contract lets a crash lose.
+          long quiet = System.currentTimeMillis() + 120_000;
           while (holding.get() < running(sending) && System.currentTimeMillis() < quiet) {
             take(receiver, firstSeen, Duration.ofMillis(20));
           }
+          assertTrue(holding.get() >= running(sending), "the senders never held still");
           while (take(receiver, firstSeen, Duration.ofMillis(300))) {
             // until silence
           }
@@ -325,6 +350,10 @@ class DeliveryGuaranteesTest {
       assertEquals(expected, gotAcked, "sender " + senderId + ": every ACKed chat, once, in order");
       assertEquals(new LinkedHashSet<>(got).size(), got.size(), "no repeats");
     }
+    LOG.info("measured: {} senders x {} chats to a user who came and went {} times: {} ACKed,"
+        + " each once and in order, in {} s", senders, perSender, round,
+        acked.values().stream().mapToInt(Set::size).sum(),
+        (System.nanoTime() - startedAt) / 1_000_000_000);
   }
 
   /**

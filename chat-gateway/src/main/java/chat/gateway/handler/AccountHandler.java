@@ -31,11 +31,14 @@ final class AccountHandler {
   private final GatewayConfig config;
   private final ServiceClient services;
   private final OfflineHandler offline;
+  private final LoginThrottle throttle;
 
-  AccountHandler(GatewayConfig config, ServiceClient services, OfflineHandler offline) {
+  AccountHandler(GatewayConfig config, ServiceClient services, OfflineHandler offline,
+                 LoginThrottle throttle) {
     this.config = config;
     this.services = services;
     this.offline = offline;
+    this.throttle = throttle;
   }
 
   Future<Void> register(Session session, JsonObject request) {
@@ -91,7 +94,7 @@ final class AccountHandler {
     } else {
       credentials.put("password", password);
     }
-    Future<JsonObject> checked = LoginThrottle.of(config).guard(session, request, () -> token != null
+    Future<JsonObject> checked = throttle.guard(session, request, () -> token != null
         ? services.request(Addresses.USER_LOGIN, credentials)
         : services.request(Addresses.USER_LOGIN, credentials, config.passwordTimeoutMs()));
     return checked

@@ -33,9 +33,10 @@ public final class Requests implements RequestHandler {
   private final HistoryHandler history;
   private final MessageStore store;
 
-  public Requests(GatewayConfig config, ServiceClient services, Delivery delivery) {
+  public Requests(GatewayConfig config, ServiceClient services, Delivery delivery,
+                  LoginThrottle throttle) {
     this.offline = new OfflineHandler(config, services);
-    this.account = new AccountHandler(config, services, offline);
+    this.account = new AccountHandler(config, services, offline, throttle);
     this.chat = new ChatHandler(delivery, new UniqueIds(config.nodeId(), '-'),
         config.timezone());
     this.social = new SocialHandler(services, delivery);

@@ -4,6 +4,7 @@ import chat.gateway.GatewayConfig;
 import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.handler.Delivery;
+import chat.gateway.handler.LoginThrottle;
 import chat.gateway.handler.MessageStore;
 import chat.gateway.handler.Requests;
 import chat.gateway.http.HttpGatewayVerticle;
@@ -65,7 +66,8 @@ public final class GatewayService {
         vertx.getOrCreateContext(), config.historyDays() > 0);
     Delivery delivery = new Delivery(vertx.eventBus(), services, store,
         config.requestTimeoutMs(), config.loginPolicy() == LoginPolicy.MULTI);
-    Requests requests = new Requests(config, services, delivery);
+    Requests requests = new Requests(config, services, delivery,
+        LoginThrottle.create(vertx, config));
     reporter = new SessionEndReporter(vertx, services, config.nodeId(),
         config.requestTimeoutMs());
     digests = new SessionDigestReporter(vertx, config.nodeId(), registry, config.repairSeconds());
