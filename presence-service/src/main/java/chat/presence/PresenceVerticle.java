@@ -13,8 +13,10 @@ import chat.presence.store.UserSessions;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.ServiceFailure;
 import chat.protocol.bus.presence.Connect;
 import chat.protocol.bus.presence.Disconnect;
+import chat.protocol.bus.presence.Drain;
 import chat.protocol.bus.presence.Located;
 import chat.protocol.bus.presence.SessionAt;
 import chat.protocol.bus.presence.States;
@@ -201,7 +203,13 @@ public final class PresenceVerticle extends VerticleBase {
   }
 
   private void onNodeDrain(Message<JsonObject> msg) {
-    String nodeId = msg.body().getString("nodeId");
+    String nodeId;
+    try {
+      nodeId = BusJson.fromJson(msg.body(), Drain.class).nodeId();
+    } catch (ServiceFailure e) {
+      msg.fail(e.code(), e.getMessage());
+      return;
+    }
     // Answered once the database shows the node's users offline (or the mirror gave up
     // waiting for it), so a stopping node does not leave before its users are offline.
     store.dropNode(nodeId)
@@ -221,7 +229,7 @@ public final class PresenceVerticle extends VerticleBase {
               .otherwiseEmpty()
               .map(v -> changes.size());
         })
-        .onSuccess(users -> msg.reply(new JsonObject().put("users", users)))
+        .onSuccess(users -> msg.reply(BusJson.toJson(new Drain.Reply(users))))
         .onFailure(err -> fail(msg, err));
   }
 

@@ -1,5 +1,6 @@
 package chat.gateway.node;
 
+import chat.gateway.CloseReason;
 import chat.gateway.GatewayConfig;
 import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
@@ -10,19 +11,19 @@ import chat.gateway.handler.Requests;
 import chat.gateway.http.HttpGatewayVerticle;
 import chat.gateway.report.SessionDigestReporter;
 import chat.gateway.report.SessionEndReporter;
-import chat.gateway.CloseReason;
 import chat.gateway.session.SessionRegistry;
 import chat.gateway.session.UniqueIds;
 import chat.gateway.tcp.TcpGatewayVerticle;
 import chat.gateway.ws.WebSocketAcceptor;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
 import chat.protocol.bus.LoginPolicy;
+import chat.protocol.bus.presence.Drain;
 import chat.protocol.wire.Replies;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -138,9 +139,10 @@ public final class GatewayService {
         })
         .compose(v -> reporter.allConfirmed(2 * config.requestTimeoutMs()))
         .compose(v -> services.request(Addresses.PRESENCE_NODE_DRAIN,
-            new JsonObject().put("nodeId", config.nodeId())))
+            BusJson.toJson(new Drain(config.nodeId()))))
+        .map(reply -> BusJson.fromJson(reply, Drain.Reply.class))
         .onSuccess(reply -> LOG.info("node {} drained in {} ms ({} sessions were left to remove)",
-            config.nodeName(), (System.nanoTime() - started) / 1_000_000, reply.getInteger("users")))
+            config.nodeName(), (System.nanoTime() - started) / 1_000_000, reply.users()))
         .onFailure(err -> LOG.warn("presence did not confirm the drain of node {}: {}",
             config.nodeName(), err.getMessage()))
         .<Void>mapEmpty()

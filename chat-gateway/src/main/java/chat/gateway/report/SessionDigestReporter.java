@@ -3,9 +3,11 @@ package chat.gateway.report;
 import chat.gateway.session.Session;
 import chat.gateway.session.SessionRegistry;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
+import chat.protocol.bus.presence.Digest;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,24 +61,23 @@ public final class SessionDigestReporter {
   }
 
   /** The digest as it stands now. */
-  public JsonObject digest() {
+  public Digest digest() {
     long upTo = CONNECTS.get();
-    JsonArray sessions = new JsonArray();
+    List<Digest.Entry> sessions = new ArrayList<>();
     registry.forEachUserSession((userId, session) -> {
       Session.State state = session.state();
       String sessionId = session.sessionId();
       if (sessionId != null && (state == Session.State.USER || state == Session.State.LOGGING_IN)) {
-        sessions.add(new JsonArray().add(userId).add(sessionId).add(session.transport())
-            .add(state == Session.State.USER));
+        sessions.add(new Digest.Entry(userId, sessionId, session.transport(),
+            state == Session.State.USER));
       }
     });
-    return new JsonObject().put("nodeId", nodeId).put("upTo", upTo).put("sessions", sessions);
+    return new Digest(nodeId, upTo, sessions);
   }
 
   private void publish() {
-    JsonObject digest = digest();
-    LOG.debug("session digest of node {}: {} sessions", nodeId,
-        digest.getJsonArray("sessions").size());
-    vertx.eventBus().publish(Addresses.PRESENCE_NODE_DIGEST, digest);
+    Digest digest = digest();
+    LOG.debug("session digest of node {}: {} sessions", nodeId, digest.sessions().size());
+    vertx.eventBus().publish(Addresses.PRESENCE_NODE_DIGEST, BusJson.toJson(digest));
   }
 }

@@ -6,9 +6,9 @@ import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.PresenceStore;
 import chat.presence.store.SessionRef;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,26 +37,31 @@ public final class DigestRepair {
 
   private static final Logger LOG = LoggerFactory.getLogger(DigestRepair.class);
 
-  /** One digest, parsed. */
+  /** One digest, as this member applies it. */
   public record Digest(String nodeId, long upTo, Map<Integer, Set<String>> held,
                        Map<Integer, List<SessionRef>> loggedIn) {
 
+    /**
+     * Reads the body published on the digest address.
+     *
+     * @throws chat.protocol.bus.ServiceFailure when the body does not fit its record
+     */
     public static Digest parse(JsonObject body) {
-      String nodeId = body.getString("nodeId");
-      long upTo = body.getLong("upTo", 0L);
+      return of(BusJson.fromJson(body, chat.protocol.bus.presence.Digest.class));
+    }
+
+    private static Digest of(chat.protocol.bus.presence.Digest digest) {
       Map<Integer, Set<String>> held = new HashMap<>();
       Map<Integer, List<SessionRef>> loggedIn = new HashMap<>();
-      for (Object item : body.getJsonArray("sessions", new JsonArray())) {
-        JsonArray s = (JsonArray) item;
-        int userId = s.getInteger(0);
-        String sessionId = s.getString(1);
-        held.computeIfAbsent(userId, id -> new HashSet<>()).add(sessionId);
-        if (s.size() > 3 && Boolean.TRUE.equals(s.getBoolean(3))) {
-          loggedIn.computeIfAbsent(userId, id -> new ArrayList<>())
-              .add(new SessionRef(sessionId, nodeId, s.getString(2), 0, upTo));
+      for (chat.protocol.bus.presence.Digest.Entry s : digest.sessions()) {
+        held.computeIfAbsent(s.userId(), id -> new HashSet<>()).add(s.sessionId());
+        if (s.loggedIn()) {
+          loggedIn.computeIfAbsent(s.userId(), id -> new ArrayList<>())
+              .add(new SessionRef(s.sessionId(), digest.nodeId(), s.transport(), 0,
+                  digest.upTo()));
         }
       }
-      return new Digest(nodeId, upTo, held, loggedIn);
+      return new Digest(digest.nodeId(), digest.upTo(), held, loggedIn);
     }
   }
 

@@ -99,4 +99,38 @@ class PresenceContractTest {
     assertEquals(wire, BusJson.toJson(new States(Map.of("13", "online", "14", "offline"),
         Map.of("13", 57L, "14", 0L))));
   }
+
+  @Test
+  void digestListsEachSessionAsACompactArray() {
+    JsonObject wire = new JsonObject().put("nodeId", "n1").put("upTo", 9L).put("sessions",
+        new JsonArray().add(new JsonArray().add(13).add("n1:7").add("tcp").add(true))
+            .add(new JsonArray().add(14).add("n1:8").add("ws").add(false)));
+    Digest digest = new Digest("n1", 9, List.of(new Digest.Entry(13, "n1:7", "tcp", true),
+        new Digest.Entry(14, "n1:8", "ws", false)));
+    assertEquals(wire, BusJson.toJson(digest));
+    assertEquals(digest, BusJson.fromJson(wire, Digest.class));
+    assertEquals(new Digest("n1", 0, List.of()),
+        BusJson.fromJson(new JsonObject().put("nodeId", "n1").put("unknown", 1), Digest.class));
+    // an entry without its fourth element is a login under way (as the hand-written reader had it)
+    assertEquals(List.of(new Digest.Entry(13, "n1:7", "tcp", false)), BusJson.fromJson(
+        new JsonObject().put("nodeId", "n1").put("sessions", new JsonArray()
+            .add(new JsonArray().add(13).add("n1:7").add("tcp"))), Digest.class).sessions());
+    invalid(wire.copy().put("upTo", "9"), Digest.class);
+    invalid(new JsonObject().put("upTo", 9), Digest.class);
+    invalid(new JsonObject().put("nodeId", "n1").put("sessions", new JsonArray()
+        .add(new JsonArray().add("13").add("n1:7").add("tcp").add(true))), Digest.class);
+    invalid(new JsonObject().put("nodeId", "n1").put("sessions", new JsonArray()
+        .add(new JsonArray().add(13).addNull().add("tcp").add(true))), Digest.class);
+  }
+
+  @Test
+  void drainAndItsReply() {
+    JsonObject wire = new JsonObject().put("nodeId", "n1");
+    assertEquals(wire, BusJson.toJson(new Drain("n1")));
+    assertEquals(new Drain("n1"), BusJson.fromJson(wire, Drain.class));
+    assertEquals(new JsonObject().put("users", 3), BusJson.toJson(new Drain.Reply(3)));
+    assertEquals(new Drain.Reply(3),
+        BusJson.fromJson(new JsonObject().put("users", 3), Drain.Reply.class));
+    invalid(new JsonObject(), Drain.class);
+  }
 }
