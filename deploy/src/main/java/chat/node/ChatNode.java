@@ -222,10 +222,11 @@ public final class ChatNode {
   }
 
   /**
-   * Calls {@code action} when this node has (very likely) been declared dead by the cluster,
-   * so the other members have removed it and its sessions; its stale Hazelcast member is
-   * terminated first (see {@link ClusterMembership#onDeclaredDead}). The action is expected
-   * to {@link #restartAsNewMember} it.
+   * Calls {@code action} when this node has (very likely) been declared dead by the cluster
+   * (it stood still for about as long as the failure detector allows), so the other members
+   * have removed it and its sessions; its stale Hazelcast member is terminated first (see
+   * {@link ClusterMembership#onDeclaredDead}). The action is expected to
+   * {@link #restartAsNewMember} it.
    */
   public void onDeclaredDead(long nodeLossSeconds, Runnable action) {
     membership.onDeclaredDead(nodeLossSeconds, action);
