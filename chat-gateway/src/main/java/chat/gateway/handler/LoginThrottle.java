@@ -61,6 +61,8 @@ public final class LoginThrottle {
   /** Failures waiting for their turn beyond this are counted on this node only. */
   static final int MAX_WAITING = 1000;
   private static final int MAX_KEYS = 100_000;
+  /** How long the map must answer without a failure before the node says it is back. */
+  static final long RECOVERED_MS = 30_000;
 
   /** Failures a key may still have ({@code left}), as computed at {@code atMs}. */
   record Allowance(double left, long atMs) {
@@ -109,6 +111,8 @@ public final class LoginThrottle {
   private final Supplier<Future<AsyncMap<String, String>>> mapSource;
   private final AtomicReference<Future<AsyncMap<String, String>>> map = new AtomicReference<>();
   private final AtomicBoolean degraded = new AtomicBoolean();
+  private final AtomicInteger fallbacksInEpisode = new AtomicInteger();
+  private volatile long lastMapFailureMs;
   private final AtomicInteger writing = new AtomicInteger();
   private final Queue<Runnable> waiting = new ConcurrentLinkedQueue<>();
   private final Map<String, Allowance> accounts = new ConcurrentHashMap<>();
@@ -308,16 +312,25 @@ public final class LoginThrottle {
 
   private void mapFailed(Throwable err, GatewayMetrics metrics) {
     metrics.loginThrottleFallback();
+    lastMapFailureMs = System.currentTimeMillis();
+    fallbacksInEpisode.incrementAndGet();
     if (degraded.compareAndSet(false, true)) {
       LOG.warn("login throttle on node {}: the cluster map failed ({}); counting this node's"
           + " failed logins only until it answers again", nodeName, err.toString());
     }
   }
 
+  /**
+   * An episode ends once the map has answered for {@link #RECOVERED_MS} with no failure in
+   * between: on a loaded node the map may miss the bound every few seconds, and one line
+   * per flip would flood the log.
+   */
   private void mapAnswered() {
-    if (degraded.compareAndSet(true, false)) {
-      LOG.info("login throttle on node {}: the cluster map answers again; failed logins are"
-          + " counted cluster-wide", nodeName);
+    if (degraded.get() && System.currentTimeMillis() - lastMapFailureMs >= RECOVERED_MS
+        && degraded.compareAndSet(true, false)) {
+      LOG.info("login throttle on node {}: the cluster map answers again ({} calls fell back to"
+          + " this node's counts); failed logins are counted cluster-wide", nodeName,
+          fallbacksInEpisode.getAndSet(0));
     }
   }
 
