@@ -23,6 +23,7 @@ import chat.protocol.bus.presence.States;
 import chat.protocol.bus.presence.UserIds;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
@@ -77,11 +78,11 @@ public final class PresenceVerticle extends VerticleBase {
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
     transitions = new Transitions(bus, store, mirror, config.requestTimeoutMs());
     return Future.all(List.of(
-        bus.consumer(Addresses.PRESENCE_CONNECT, this::onConnect).completion(),
-        bus.consumer(Addresses.PRESENCE_DISCONNECT, this::onDisconnect).completion(),
-        bus.consumer(Addresses.PRESENCE_NODE_DRAIN, this::onNodeDrain).completion(),
-        bus.consumer(Addresses.PRESENCE_LOCATE, this::onLocate).completion(),
-        bus.consumer(Addresses.PRESENCE_QUERY, this::onQuery).completion(),
+        bus.consumer(Addresses.PRESENCE_CONNECT, answered(this::onConnect)).completion(),
+        bus.consumer(Addresses.PRESENCE_DISCONNECT, answered(this::onDisconnect)).completion(),
+        bus.consumer(Addresses.PRESENCE_NODE_DRAIN, answered(this::onNodeDrain)).completion(),
+        bus.consumer(Addresses.PRESENCE_LOCATE, answered(this::onLocate)).completion(),
+        bus.consumer(Addresses.PRESENCE_QUERY, answered(this::onQuery)).completion(),
         bus.consumer(Addresses.PRESENCE_PING, msg -> msg.reply(new JsonObject())).completion()));
   }
 
@@ -263,6 +264,23 @@ public final class PresenceVerticle extends VerticleBase {
 
   private static Set<Integer> ids(JsonObject body) {
     return new LinkedHashSet<>(BusJson.fromJson(body, UserIds.class).ids());
+  }
+
+  /**
+   * A request whose body does not fit its record (or is no JSON object at all) is answered
+   * with INVALID_INPUT at once, instead of throwing inside the handler and leaving the
+   * caller to time out.
+   */
+  private static Handler<Message<JsonObject>> answered(Handler<Message<JsonObject>> handler) {
+    return msg -> {
+      try {
+        handler.handle(msg);
+      } catch (ServiceFailure e) {
+        msg.fail(e.code(), e.getMessage());
+      } catch (ClassCastException e) {
+        msg.fail(FailureCodes.INVALID_INPUT, "the body is not a JSON object");
+      }
+    };
   }
 
   private static void fail(Message<JsonObject> msg, Throwable err) {

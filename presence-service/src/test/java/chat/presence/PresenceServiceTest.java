@@ -62,6 +62,29 @@ class PresenceServiceTest {
   }
 
   @Test
+  void aMalformedRequestIsRefusedAtOnceWithInvalidInput() {
+    try (TestCluster cluster = new TestCluster(1)) {
+      friendsAreNobody(cluster);
+      deploy(cluster, 0, new AtomicBoolean(true));
+      var bus = cluster.vertx.eventBus();
+      var quick = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(2000);
+      List<Object[]> bad = List.of(
+          new Object[] {Addresses.PRESENCE_CONNECT, new JsonObject().put("userId", "seven")},
+          new Object[] {Addresses.PRESENCE_DISCONNECT, new JsonObject().put("userId", 1)
+              .put("sessionId", new JsonArray())},
+          new Object[] {Addresses.PRESENCE_QUERY, new JsonObject().put("ids", "all")},
+          new Object[] {Addresses.PRESENCE_LOCATE, new JsonObject().put("ids", 5)},
+          new Object[] {Addresses.PRESENCE_CONNECT, "not an object"});
+      for (Object[] request : bad) {
+        ReplyException refused = assertThrows(ReplyException.class,
+            () -> bus.request((String) request[0], request[1], quick).await());
+        assertEquals(FailureCodes.INVALID_INPUT, refused.failureCode(),
+            request[0] + " " + request[1] + ": " + refused.getMessage());
+      }
+    }
+  }
+
+  @Test
   void anAbandonedLoginLeavesNoGhostWithinTheRepairPeriod() {
     try (TestCluster cluster = new TestCluster(2)) {
       friendsAreNobody(cluster);
