@@ -196,25 +196,28 @@ class DeliveryGuaranteesTest {
 
   @Test
   void manySendersToAUserWhoComesAndGoesAndCrashesEachArriveOnceInOrder() throws Exception {
-    manySendersToAUserWhoComesAndGoes(600);
+    manySendersToAUserWhoComesAndGoes(600, Duration.ofDays(1));
   }
 
   /**
-   * The same for minutes (chaos profile): 4 senders x {@code -Ddelivery.soak.perSender}
-   * (default 6,000, about five minutes here) while the receiver logs in and out and crashes
-   * some hundred times.
+   * The same for minutes (chaos profile): 4 senders send until {@code -Ddelivery.soak.minutes}
+   * (default 5) have passed, while the receiver logs in and out and crashes some hundreds of
+   * times.
    */
   @Test
   @Tag("chaos")
   @Timeout(1800)
   void forMinutesManySendersToAUserWhoComesAndGoesAndCrashesEachArriveOnceInOrder()
       throws Exception {
-    manySendersToAUserWhoComesAndGoes(Integer.getInteger("delivery.soak.perSender", 6_000));
+    manySendersToAUserWhoComesAndGoes(Integer.MAX_VALUE,
+        Duration.ofMinutes(Long.getLong("delivery.soak.minutes", 5)));
   }
 
-  private void manySendersToAUserWhoComesAndGoes(int perSender) throws Exception {
+  private void manySendersToAUserWhoComesAndGoes(int perSender, Duration sendingFor)
+      throws Exception {
     int senders = 4;
     long startedAt = System.nanoTime();
+    long stopSendingAt = startedAt + Math.min(sendingFor.toNanos(), Long.MAX_VALUE / 4);
     int receiverId;
     List<Integer> senderIds = new ArrayList<>();
     try (TcpTestClient setup = TcpTestClient.classic(first.tcpPort())) {
@@ -238,7 +241,7 @@ class DeliveryGuaranteesTest {
       sending.add(pool.submit(() -> {
         try (TcpTestClient sender = TcpTestClient.classic(port)) {
           sender.loginOk(senderId, "pw");
-          for (int i = 0; i < perSender; i += 20) {
+          for (int i = 0; i <= perSender - 20 && System.nanoTime() < stopSendingAt; i += 20) {
             for (int j = i; j < i + 20; j++) {
               sender.send(chat(receiverId, senderId + ":" + j, j));
             }
@@ -350,8 +353,8 @@ class DeliveryGuaranteesTest {
       assertEquals(expected, gotAcked, "sender " + senderId + ": every ACKed chat, once, in order");
       assertEquals(new LinkedHashSet<>(got).size(), got.size(), "no repeats");
     }
-    LOG.info("measured: {} senders x {} chats to a user who came and went {} times: {} ACKed,"
-        + " each once and in order, in {} s", senders, perSender, round,
+    LOG.info("measured: {} senders to a user who came and went {} times: {} ACKed,"
+        + " each once and in order, in {} s", senders, round,
         acked.values().stream().mapToInt(Set::size).sum(),
         (System.nanoTime() - startedAt) / 1_000_000_000);
   }
