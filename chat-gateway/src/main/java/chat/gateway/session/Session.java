@@ -39,6 +39,18 @@ public final class Session {
   /** How many recently written chat msgnos a session remembers to drop a repeated one. */
   private static final int RECENT_MSGNOS = 1024;
   /**
+   * A chat the socket took counts as given only this long after its write completed. A
+   * client that had already closed when the chat was written never read it: its FIN waited
+   * unread while the event loop stood still (a node paused by its machine, a long GC), and
+   * the delivery queued meanwhile was written first, into a dead socket. So when the client
+   * closes within this time, the chats written in it are stored for its next login: always
+   * after a reset or a failed write (the client left data unread), and after a clean close
+   * for clients that acknowledge stored messages ({@code "offline":"ack"}), which drop a
+   * message they already have by its msgno. Classic clients, which do not, are given what
+   * the socket took after a clean close, as before.
+   */
+  static final long WRITTEN_SETTLE_MS = 100;
+  /**
    * A connection being closed (last message, FIN, linger) that has not closed after this long
    * is closed at once: a client that does not read would otherwise hold it (and its user
    * online) for as long as its socket stays open.
@@ -111,8 +123,14 @@ public final class Session {
   private boolean heartbeat;
   private long heartbeatTimer = -1;
   private long authTimer = -1;
-  /** Chat messages handed to the socket but not yet written, by write number, oldest first. */
+  /**
+   * Chat messages handed to the socket and not yet settled (written, and not reset within
+   * {@link #WRITTEN_SETTLE_MS}), by write number, oldest first.
+   */
   private final Map<Long, Unwritten> unwrittenChats = new LinkedHashMap<>();
+  /** Chats the socket took, not yet settled: {write number, when the write completed}. */
+  private final ArrayDeque<long[]> writtenUnsettled = new ArrayDeque<>();
+  private long writtenSettleTimer = -1;
   private long writes;
   private CloseReason closeReason;
 
@@ -282,7 +300,13 @@ public final class Session {
       closeReason = reason;
     }
     loginRead();
+    boolean mayBeUnread = peerReset || reason == CloseReason.WRITE_FAILED
+        || (reason == CloseReason.CLIENT_CLOSED && offlineAckMode);
+    if (!mayBeUnread) {
+      settleWritten(true);
+    }
     keepUndelivered();
+    writtenUnsettled.clear();
     endUserSession(reason.name().toLowerCase(java.util.Locale.ROOT));
     state = State.ENDED;
     cancelTimers();
@@ -649,10 +673,9 @@ public final class Session {
       if (ar.succeeded()) {
         completedBytes += size;
       }
-      Unwritten unwritten = chat && ar.succeeded() ? unwrittenChats.remove(writeNumber) : null;
-      if (unwritten != null) {
-        handler.written(this, forUser, message);
-        unwritten.settled().complete();
+      if (chat && ar.succeeded() && unwrittenChats.containsKey(writeNumber)) {
+        writtenUnsettled.add(new long[] {writeNumber, System.nanoTime()});
+        armWrittenSettle();
       }
       if (ar.failed() && closeReason == null) {
         closeReason = CloseReason.WRITE_FAILED;
@@ -662,6 +685,36 @@ public final class Session {
     });
     watchOutput(size);
     return written;
+  }
+
+  private void armWrittenSettle() {
+    if (writtenSettleTimer < 0 && !writtenUnsettled.isEmpty()) {
+      writtenSettleTimer = vertx.setTimer(WRITTEN_SETTLE_MS, t -> {
+        writtenSettleTimer = -1;
+        settleWritten(false);
+      });
+    }
+  }
+
+  /**
+   * Chats whose writes completed at least {@link #WRITTEN_SETTLE_MS} ago (all of them with
+   * {@code all}) count as given: they leave the unwritten ones and are settled.
+   */
+  private void settleWritten(boolean all) {
+    long now = System.nanoTime();
+    while (!writtenUnsettled.isEmpty()) {
+      long[] written = writtenUnsettled.peek();
+      if (!all && now - written[1] < WRITTEN_SETTLE_MS * 1_000_000) {
+        break;
+      }
+      writtenUnsettled.poll();
+      Unwritten unwritten = unwrittenChats.remove(written[0]);
+      if (unwritten != null) {
+        handler.written(this, unwritten.forUser(), unwritten.message());
+        unwritten.settled().complete();
+      }
+    }
+    armWrittenSettle();
   }
 
   /**
@@ -890,6 +943,10 @@ public final class Session {
 
   private void cancelTimers() {
     cancelAuthTimer();
+    if (writtenSettleTimer >= 0) {
+      vertx.cancelTimer(writtenSettleTimer);
+      writtenSettleTimer = -1;
+    }
     if (slowCheckTimer >= 0) {
       vertx.cancelTimer(slowCheckTimer);
       slowCheckTimer = -1;
