@@ -124,8 +124,8 @@ public final class Session {
   private long heartbeatTimer = -1;
   private long authTimer = -1;
   /**
-   * Chat messages handed to the socket and not yet settled (written, and not reset within
-   * {@link #WRITTEN_SETTLE_MS}), by write number, oldest first.
+   * Chat messages handed to the socket and not yet settled (not written, or written less than
+   * {@link #WRITTEN_SETTLE_MS} ago), by write number, oldest first.
    */
   private final Map<Long, Unwritten> unwrittenChats = new LinkedHashMap<>();
   /** Chats the socket took, not yet settled: {write number, when the write completed}. */
