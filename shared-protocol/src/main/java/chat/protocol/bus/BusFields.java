@@ -105,13 +105,109 @@ public final class BusFields {
     return ids;
   }
 
-  /** A non-empty string of at most {@code max} characters without control characters. */
-  public static String token(JsonObject body, String key, int max) {
-    String value = string(body, key);
+  // ---- the same rules on values a record holds (its compact constructor checks them) ----
+
+  /**
+   * An id field of a record: 1..2^31-1. A JSON body whose id is a string, a fraction or too
+   * large does not even become the record; an absent id reads as 0 and is refused here.
+   */
+  public static int checkId(String key, int id) {
+    if (id < 1) {
+      throw invalid(key + " is required and must be an id from 1 to " + Integer.MAX_VALUE);
+    }
+    return id;
+  }
+
+  /** An optional id: absent ({@code null}) or 1..2^31-1. */
+  public static Integer checkOptionalId(String key, Integer id) {
+    return id == null ? null : checkId(key, id);
+  }
+
+  /** A list of ids, each 1..2^31-1; empty when absent. */
+  public static List<Integer> checkIds(String key, List<Integer> ids) {
+    if (ids == null) {
+      return List.of();
+    }
+    for (Integer id : ids) {
+      if (id == null || id < 1) {
+        throw invalid(key + " holds an id out of range");
+      }
+    }
+    return List.copyOf(ids);
+  }
+
+  /** A non-negative number, or absent ({@code null}). */
+  public static Integer checkNonNegative(String key, Integer n) {
+    if (n != null && n < 0) {
+      throw invalid(key + " must not be negative");
+    }
+    return n;
+  }
+
+  /** A positive number, or absent ({@code null}). */
+  public static Integer checkPositive(String key, Integer n) {
+    if (n != null && n < 1) {
+      throw invalid(key + " must be positive");
+    }
+    return n;
+  }
+
+  public static <T> T required(String key, T value) {
+    if (value == null) {
+      throw invalid(key + " is required");
+    }
+    return value;
+  }
+
+  /** As {@link #token(JsonObject, String, int)}. */
+  public static String checkToken(String key, String value, int max) {
+    required(key, value);
     if (value.isEmpty() || value.length() > max || hasControlCharacter(value)) {
       throw invalid(key + " must have 1 to " + max + " printable characters");
     }
     return value;
+  }
+
+  /** As {@link #name(JsonObject, String, int)}: the name, trimmed. */
+  public static String checkName(String key, String value, int max) {
+    String name = required(key, value).strip();
+    int length = name.codePointCount(0, name.length());
+    if (length == 0 || length > max) {
+      throw invalid(key + " must have 1 to " + max + " characters");
+    }
+    if (hasControlCharacter(name)) {
+      throw invalid(key + " must not contain control characters");
+    }
+    return name;
+  }
+
+  /** As {@link #text(JsonObject, String, int)}: empty when absent. */
+  public static String checkText(String key, String text, int max) {
+    if (text == null) {
+      return "";
+    }
+    if (text.codePointCount(0, text.length()) > max) {
+      throw invalid(key + " must have at most " + max + " characters");
+    }
+    if (text.chars().anyMatch(c -> c != '\n' && Character.isISOControl(c))) {
+      throw invalid(key + " must not contain control characters");
+    }
+    return text;
+  }
+
+  /** As {@link #password(JsonObject, String, int)}. */
+  public static String checkPassword(String key, String password, int max) {
+    required(key, password);
+    int length = password.codePointCount(0, password.length());
+    if (length == 0 || length > max) {
+      throw invalid(key + " must have 1 to " + max + " characters");
+    }
+    return password;
+  }
+
+  /** A non-empty string of at most {@code max} characters without control characters. */
+  public static String token(JsonObject body, String key, int max) {
+    return checkToken(key, string(body, key), max);
   }
 
   public static String string(JsonObject body, String key) {
@@ -143,45 +239,27 @@ public final class BusFields {
    * control characters.
    */
   public static String name(JsonObject body, String key, int max) {
-    String name = string(body, key).strip();
-    int length = name.codePointCount(0, name.length());
-    if (length == 0 || length > max) {
-      throw invalid(key + " must have 1 to " + max + " characters");
-    }
-    if (hasControlCharacter(name)) {
-      throw invalid(key + " must not contain control characters");
-    }
-    return name;
+    return checkName(key, string(body, key), max);
   }
 
   /** Free text of at most {@code max} characters without control characters other than newline. */
   public static String text(JsonObject body, String key, int max) {
-    String text = optionalString(body, key);
-    if (text == null) {
-      return "";
-    }
-    if (text.codePointCount(0, text.length()) > max) {
-      throw invalid(key + " must have at most " + max + " characters");
-    }
-    if (text.chars().anyMatch(c -> c != '\n' && Character.isISOControl(c))) {
-      throw invalid(key + " must not contain control characters");
-    }
-    return text;
+    return checkText(key, optionalString(body, key), max);
   }
 
   /** A password: 1 to {@code max} characters, taken as given (not trimmed). */
   public static String password(JsonObject body, String key, int max) {
-    String password = string(body, key);
-    int length = password.codePointCount(0, password.length());
-    if (length == 0 || length > max) {
-      throw invalid(key + " must have 1 to " + max + " characters");
-    }
-    return password;
+    return checkPassword(key, string(body, key), max);
   }
 
   public static boolean hasControlCharacter(String s) {
-    return s.chars().anyMatch(Character::isISOControl)
-        || s.indexOf('\u2028') >= 0 || s.indexOf('\u2029') >= 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+        return true;
+      }
+    }
+    return false;
   }
 
   public static ServiceFailure invalid(String message) {

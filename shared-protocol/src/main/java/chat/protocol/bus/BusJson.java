@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.VertxModule;
 
 /**
  * Maps the records of the bus contract to and from the JSON bodies that travel on the event
@@ -29,6 +30,15 @@ public final class BusJson {
         LogicalType.Boolean}) {
       MAPPER.coercionConfigFor(type).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
     }
+    // nor a string from a number or a boolean, nor a boolean from a number (as BusFields)
+    MAPPER.coercionConfigFor(LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    MAPPER.coercionConfigFor(LogicalType.Boolean)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+    // JsonObject and JsonArray fields (a chat as the client sent it) map as JSON
+    MAPPER.registerModule(new VertxModule());
   }
 
   private BusJson() {
