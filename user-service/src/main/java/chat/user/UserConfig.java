@@ -1,5 +1,6 @@
 package chat.user;
 
+import chat.protocol.bus.user.Register;
 import chat.protocol.config.DbUrl;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
@@ -45,7 +46,7 @@ public record UserConfig(
   public static final int MAX_PASSWORD_THREADS = 256;
   public static final int MAX_PASSWORD_QUEUE = 100_000;
   /** The longest password a registration accepts, so the minimum cannot exceed it. */
-  public static final int MAX_PASSWORD_LENGTH = 128;
+  public static final int MAX_PASSWORD_LENGTH = Register.MAX_PASSWORD_LENGTH;
 
   /** Validates every field; a blank secret counts as none. */
   public UserConfig {

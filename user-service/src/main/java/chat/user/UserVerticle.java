@@ -2,12 +2,24 @@ package chat.user;
 
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusFields;
+import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
 import chat.protocol.bus.ServiceFailure;
+import chat.protocol.bus.user.Append;
+import chat.protocol.bus.user.Empty;
+import chat.protocol.bus.user.FriendAdd;
+import chat.protocol.bus.user.FriendIds;
+import chat.protocol.bus.user.GroupCreate;
+import chat.protocol.bus.user.GroupRef;
+import chat.protocol.bus.user.History;
+import chat.protocol.bus.user.Login;
+import chat.protocol.bus.user.NameCard;
+import chat.protocol.bus.user.OfflineAck;
+import chat.protocol.bus.user.OfflinePage;
+import chat.protocol.bus.user.Profile;
+import chat.protocol.bus.user.Register;
+import chat.protocol.bus.user.UserRef;
 import chat.protocol.config.DbUrl;
-import chat.user.repo.MessageStore.Append;
-import chat.user.repo.MessageStore.AppendResult;
-import chat.user.repo.MessageStore.Pending;
 import chat.user.repo.MessageStore;
 import chat.user.repo.UserRepository.Account;
 import chat.user.repo.UserRepository.Group;
@@ -16,7 +28,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mysqlclient.MySQLException;
 import io.vertx.sqlclient.ClosedConnectionException;
@@ -40,8 +51,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The user service: accounts, resume tokens, friends, groups, the message log (stored messages
  * and history) and its retention, served on
- * the {@code chat.user.*} addresses of {@link Addresses}. Every reply is a JSON object; every
- * refusal is {@code fail(code, text)} with a code of {@link FailureCodes}.
+ * the {@code chat.user.*} addresses of {@link Addresses}. Requests and replies are the records
+ * of {@code chat.protocol.bus.user} (JSON objects on the bus); a body that does not fit its
+ * record is refused with INVALID_INPUT, and every refusal is {@code fail(code, text)} with a
+ * code of {@link FailureCodes}.
  *
  * <p>The database schema must be in place ({@link chat.user.repo.SchemaMigration}) before this
  * verticle is deployed. Any number of instances, on any number of nodes, may run at once.
@@ -50,20 +63,11 @@ public final class UserVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(UserVerticle.class);
 
-  public static final int MAX_NAME_LENGTH = 64;
-  public static final int MAX_PASSWORD_LENGTH = UserConfig.MAX_PASSWORD_LENGTH;
-  public static final int MAX_GROUP_DESC_LENGTH = 255;
+  // The limits of names, passwords, pages and appends are the bus contract's: the records
+  // of chat.protocol.bus.user check them when a request is read.
+  private static final int MAX_PASSWORD_LENGTH = Register.MAX_PASSWORD_LENGTH;
   /** Messages larger than this (encoded JSON, UTF-16 units) are refused. */
-  public static final int MAX_MESSAGE_LENGTH = 1 << 20;
-  /** msgno values are at most this long (the log column). */
-  public static final int MAX_MSGNO_LENGTH = 64;
-  /** Messages in one append call, and user ids named in one call (all messages), at most. */
-  public static final int MAX_APPEND_MESSAGES = 1_000;
-  public static final int MAX_APPEND_USERS = 1_000_000;
-  /** Pending messages per page, and msgnos per acknowledgement, at most. */
-  public static final int MAX_PAGE = 10_000;
-  public static final int DEFAULT_HISTORY_LIMIT = 50;
-  public static final int MAX_HISTORY_LIMIT = 200;
+  private static final int MAX_MESSAGE_LENGTH = Append.MAX_MESSAGE_LENGTH;
   /** The retention job runs this long after start, then at this interval. */
   static final Duration RETENTION_FIRST_RUN = Duration.ofSeconds(30);
   static final Duration RETENTION_INTERVAL = Duration.ofMinutes(5);
@@ -180,37 +184,56 @@ public final class UserVerticle extends VerticleBase {
 
   private Future<?> registerConsumers() {
     return Future.all(List.of(
-        consume(Addresses.USER_REGISTER, this::register),
-        consume(Addresses.USER_LOGIN, this::login),
-        consume(Addresses.USER_LOGOUT, this::logout),
-        consume(Addresses.USER_PROFILE, this::profile),
-        consume(Addresses.USER_MESSAGE_APPEND, this::append),
-        consume(Addresses.USER_OFFLINE_PAGE, this::offlinePage),
-        consume(Addresses.USER_OFFLINE_ACK, this::offlineAck),
-        consume(Addresses.USER_HISTORY, this::history),
-        consume(Addresses.USER_FRIEND_ADD, this::addFriend),
-        consume(Addresses.USER_FRIEND_LIST, this::listFriends),
-        consume(Addresses.USER_GROUP_CREATE, this::createGroup),
-        consume(Addresses.USER_GROUP_JOIN, this::joinGroup),
-        consume(Addresses.USER_GROUP_MEMBERS, this::groupMembers),
-        consume(Addresses.USER_PING, this::ping)));
+        consume(Addresses.USER_REGISTER, Register.class, this::register),
+        consume(Addresses.USER_LOGIN, Login.class, this::login),
+        consume(Addresses.USER_LOGOUT, UserRef.class, this::logout),
+        consume(Addresses.USER_PROFILE, UserRef.class, this::profile),
+        // the hot path: the record maps itself (no text round trip through jackson)
+        consume(Addresses.USER_MESSAGE_APPEND, Append::fromJson, this::append,
+            Append.Reply::toJson),
+        // pages of chats: the replies map themselves too
+        consume(Addresses.USER_OFFLINE_PAGE, body -> BusJson.fromJson(body, OfflinePage.class),
+            this::offlinePage, OfflinePage.Reply::toJson),
+        consume(Addresses.USER_OFFLINE_ACK, OfflineAck.class, this::offlineAck),
+        consume(Addresses.USER_HISTORY, body -> BusJson.fromJson(body, History.class),
+            this::history, History.Reply::toJson),
+        consume(Addresses.USER_FRIEND_ADD, FriendAdd.class, this::addFriend),
+        consume(Addresses.USER_FRIEND_LIST, UserRef.class, this::listFriends),
+        consume(Addresses.USER_GROUP_CREATE, GroupCreate.class, this::createGroup),
+        consume(Addresses.USER_GROUP_JOIN, GroupRef.class, this::joinGroup),
+        consume(Addresses.USER_GROUP_MEMBERS, GroupRef.class, this::groupMembers),
+        consume(Addresses.USER_PING, Empty.class, this::ping)));
   }
 
-  private Future<Void> consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
+  /** An address whose request and reply records map through {@link BusJson}. */
+  private <Q, R> Future<Void> consume(String address, Class<Q> requestType,
+      Function<Q, Future<R>> handler) {
+    return consume(address, body -> BusJson.fromJson(body, requestType), handler,
+        BusJson::toJson);
+  }
+
+  private <Q, R> Future<Void> consume(String address, Function<JsonObject, Q> reader,
+      Function<Q, Future<R>> handler, Function<R, JsonObject> writer) {
     EventBus bus = vertx.eventBus();
-    return bus.<Object>consumer(address, msg -> serve(address, msg, handler)).completion();
+    return bus.<Object>consumer(address, msg -> serve(address, msg, reader, handler, writer))
+        .completion();
   }
 
-  /** The edge: runs one handler and turns its outcome into exactly one reply. */
-  private void serve(String address, Message<Object> msg,
-      Function<JsonObject, Future<JsonObject>> handler) {
+  /**
+   * The edge: reads the request (a body that does not fit its record is INVALID_INPUT), runs
+   * one handler and turns its outcome into exactly one reply.
+   */
+  private static <Q, R> void serve(String address, Message<Object> msg,
+      Function<JsonObject, Q> reader, Function<Q, Future<R>> handler,
+      Function<R, JsonObject> writer) {
     Future<JsonObject> result;
     try {
       Object body = msg.body();
       if (body != null && !(body instanceof JsonObject)) {
         throw BusFields.invalid("the request body must be a JSON object");
       }
-      result = handler.apply(body == null ? new JsonObject() : (JsonObject) body);
+      Q request = reader.apply(body == null ? new JsonObject() : (JsonObject) body);
+      result = handler.apply(request).map(writer);
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
@@ -249,9 +272,8 @@ public final class UserVerticle extends VerticleBase {
 
   // ---- accounts ----
 
-  private Future<JsonObject> register(JsonObject body) {
-    String name = BusFields.name(body, "name", MAX_NAME_LENGTH);
-    String password = BusFields.password(body, "password", MAX_PASSWORD_LENGTH);
+  private Future<Register.Reply> register(Register request) {
+    String password = request.password();
     if (password.codePointCount(0, password.length()) < config.passwordMinLength()) {
       throw BusFields.invalid("password too short");
     }
@@ -261,18 +283,18 @@ public final class UserVerticle extends VerticleBase {
     // admitted: from here the registration runs to its end and is answered
     return hasher.hash(password)
         .onComplete(ar -> passwords.done())
-        .compose(hash -> repo.insertUser(name, hash))
+        .compose(hash -> repo.insertUser(request.name(), hash))
         .map(id -> {
           LOG.info("Registered userId={}", id);
-          return new JsonObject().put("id", id);
+          return new Register.Reply(id);
         });
   }
 
-  private Future<JsonObject> login(JsonObject body) {
-    Integer id = BusFields.optionalId(body, "id");
-    String name = id == null ? BusFields.string(body, "name").strip() : null;
-    String password = BusFields.optionalString(body, "password");
-    String token = password == null ? BusFields.string(body, "token") : null;
+  private Future<Login.Reply> login(Login request) {
+    Integer id = request.id();
+    String name = request.name();
+    String password = request.password();
+    String token = request.token();
     if (password != null && password.length() > 2 * MAX_PASSWORD_LENGTH) {
       // longer than any registered password can be: no need to spend a hash on it
       return Future.failedFuture(badCredentials());
@@ -315,163 +337,81 @@ public final class UserVerticle extends VerticleBase {
         .orElseGet(() -> Future.failedFuture(badCredentials()));
   }
 
-  private JsonObject loggedIn(Account account) {
+  private Login.Reply loggedIn(Account account) {
     String token = tokens.issue(account.id(), tokens.issueTime(account.tokensRevokedAt()));
     LOG.debug("Credentials accepted for userId={}", account.id());
-    return new JsonObject()
-        .put("id", account.id())
-        .put("name", account.name())
-        .put("token", token);
+    return new Login.Reply(account.id(), account.name(), token);
   }
 
   private static ServiceFailure badCredentials() {
     return new ServiceFailure(FailureCodes.BAD_CREDENTIALS, BAD_CREDENTIALS_TEXT);
   }
 
-  private Future<JsonObject> logout(JsonObject body) {
-    int userId = BusFields.id(body, "userId");
+  private Future<Empty> logout(UserRef request) {
+    int userId = request.userId();
     return repo.revokeTokens(userId, tokens.now())
         .map(found -> {
           LOG.debug("Tokens revoked for userId={} (found={})", userId, found);
-          return new JsonObject();
+          return Empty.INSTANCE;
         });
   }
 
   // ---- profile ----
 
-  private Future<JsonObject> profile(JsonObject body) {
-    int userId = BusFields.id(body, "userId");
-    var friends = repo.friends(userId);
-    var groups = repo.groupsOf(userId);
+  private Future<Profile> profile(UserRef request) {
+    var friends = repo.friends(request.userId());
+    var groups = repo.groupsOf(request.userId());
     return Future.all(friends, groups)
-        .map(all -> profileJson(friends.result(), groups.result()));
+        .map(all -> profileOf(friends.result(), groups.result()));
   }
 
-  private static JsonObject profileJson(List<UserRepository.Friend> friends, List<Group> groups) {
-    JsonArray friendsJson = new JsonArray();
-    friends.forEach(f -> friendsJson.add(new JsonObject().put("id", f.id()).put("name", f.name())));
-    JsonArray groupsJson = new JsonArray();
-    for (Group g : groups) {
-      JsonArray users = new JsonArray();
-      g.users().forEach(m -> users.add(
-          new JsonObject().put("id", m.id()).put("name", m.name()).put("role", m.role())));
-      groupsJson.add(new JsonObject()
-          .put("id", g.id())
-          .put("groupname", g.groupname())
-          .put("groupdesc", g.groupdesc())
-          .put("users", users));
-    }
-    return new JsonObject().put("friends", friendsJson).put("groups", groupsJson);
+  private static Profile profileOf(List<UserRepository.Friend> friends, List<Group> groups) {
+    return new Profile(
+        friends.stream().map(f -> new NameCard(f.id(), f.name())).toList(),
+        groups.stream().map(g -> new Profile.Group(g.id(), g.groupname(), g.groupdesc(),
+            g.users().stream().map(m -> new Profile.Member(m.id(), m.name(), m.role()))
+                .toList())).toList());
   }
 
   // ---- message log: append, pending pages, acknowledgement, history ----
 
-  private Future<JsonObject> append(JsonObject body) {
-    JsonArray items = BusFields.array(body, "messages");
-    if (items.size() > MAX_APPEND_MESSAGES) {
-      throw BusFields.invalid("at most " + MAX_APPEND_MESSAGES + " messages per append");
-    }
-    List<Append> appends = new ArrayList<>(items.size());
-    int users = 0;
-    for (Object entry : items) {
-      if (!(entry instanceof JsonObject item)) {
-        throw BusFields.invalid("messages must hold JSON objects");
-      }
-      JsonObject message = BusFields.object(item, "message");
-      String msgno = BusFields.token(message, "msgno", MAX_MSGNO_LENGTH);
-      String encoded = message.encode();
+  private Future<Append.Reply> append(Append request) {
+    List<MessageStore.Append> appends = new ArrayList<>(request.messages().size());
+    for (Append.Item item : request.messages()) {
+      String encoded = item.message().encode();
       if (encoded.length() > MAX_MESSAGE_LENGTH) {
         throw BusFields.invalid("message too large");
       }
-      List<Integer> pending = BusFields.ids(item, "pending");
-      List<Integer> delivered = BusFields.ids(item, "delivered");
-      List<Integer> to = BusFields.ids(item, "to");
-      Object refusable = item.getValue("refusable");
-      if (refusable != null && !(refusable instanceof Boolean)) {
-        throw BusFields.invalid("refusable must be true or false");
-      }
-      users += pending.size() + delivered.size() + to.size();
-      if (users > MAX_APPEND_USERS) {
-        throw BusFields.invalid("at most " + MAX_APPEND_USERS + " users per append");
-      }
-      appends.add(new Append(msgno, conversationOf(message), BusFields.id(message, "id"), encoded,
-          pending, delivered, to, Boolean.TRUE.equals(refusable)));
+      appends.add(new MessageStore.Append(item.msgno(), item.conversation(), item.sender(),
+          encoded, item.pending(), item.delivered(), item.to(), item.refusable()));
     }
     return messages.append(appends, clock.millis(), config.historyDays() > 0, config.offlineMax())
-        .map(results -> {
-          JsonArray json = new JsonArray();
-          for (AppendResult r : results) {
-            json.add(new JsonObject()
-                .put("stored", new JsonArray(r.stored()))
-                .put("full", new JsonArray(r.full()))
-                .put("missing", new JsonArray(r.missing())));
-          }
-          return new JsonObject().put("results", json);
-        });
+        .map(results -> new Append.Reply(results.stream()
+            .map(r -> new Append.Result(r.stored(), r.full(), r.missing()))
+            .toList()));
   }
 
-  /** The conversation of a chat: "u:<low>:<high>" for ONE_CHAT (6), "g:<groupid>" for 10. */
-  static String conversationOf(JsonObject message) {
-    Object msgid = message.getValue("msgid");
-    if (Integer.valueOf(6).equals(msgid)) {
-      int from = BusFields.id(message, "id");
-      int to = BusFields.id(message, "toid");
-      return oneToOne(from, to);
-    }
-    if (Integer.valueOf(10).equals(msgid)) {
-      BusFields.id(message, "id");
-      return "g:" + BusFields.id(message, "groupid");
-    }
-    throw BusFields.invalid("only chats (msgid 6 or 10) are stored");
+  private Future<OfflinePage.Reply> offlinePage(OfflinePage request) {
+    return messages.pendingPage(request.userId(), request.served()).map(page ->
+        new OfflinePage.Reply(page.items().stream()
+            .map(p -> new OfflinePage.Stored(p.msgno(), new JsonObject(p.body())))
+            .toList(), page.more()));
   }
 
-  private static String oneToOne(int a, int b) {
-    return "u:" + Math.min(a, b) + ":" + Math.max(a, b);
+  private Future<OfflineAck.Reply> offlineAck(OfflineAck request) {
+    return messages.ack(request.userId(), new LinkedHashSet<>(request.msgnos()))
+        .map(OfflineAck.Reply::new);
   }
 
-  private Future<JsonObject> offlinePage(JsonObject body) {
-    int userId = BusFields.id(body, "userId");
-    int limit = Math.min(BusFields.positiveInt(body, "limit", MAX_PAGE), MAX_PAGE);
-    return messages.pendingPage(userId, limit).map(page -> {
-      JsonArray json = new JsonArray();
-      for (Pending p : page.items()) {
-        json.add(new JsonObject().put("msgno", p.msgno()).put("message", new JsonObject(p.body())));
-      }
-      return new JsonObject().put("messages", json).put("more", page.more());
-    });
-  }
-
-  private Future<JsonObject> offlineAck(JsonObject body) {
-    int userId = BusFields.id(body, "userId");
-    JsonArray list = BusFields.array(body, "msgnos");
-    if (list.size() > MAX_PAGE) {
-      throw BusFields.invalid("at most " + MAX_PAGE + " msgnos per acknowledgement");
-    }
-    Set<String> msgnos = new LinkedHashSet<>();
-    for (Object value : list) {
-      if (!(value instanceof String msgno) || msgno.isEmpty()
-          || msgno.length() > MAX_MSGNO_LENGTH) {
-        throw BusFields.invalid("msgnos must hold msgno strings");
-      }
-      msgnos.add(msgno);
-    }
-    return messages.ack(userId, msgnos).map(n -> new JsonObject().put("acked", n));
-  }
-
-  private Future<JsonObject> history(JsonObject body) {
-    int userId = BusFields.id(body, "userId");
-    Integer with = BusFields.optionalId(body, "with");
-    Integer groupId = BusFields.optionalId(body, "groupid");
-    if ((with == null) == (groupId == null)) {
-      throw BusFields.invalid("exactly one of with and groupid is required");
-    }
-    String before = body.getValue("before") == null
-        ? null : BusFields.token(body, "before", MAX_MSGNO_LENGTH);
-    int limit = Math.min(
-        BusFields.nonNegativeInt(body, "limit", DEFAULT_HISTORY_LIMIT), MAX_HISTORY_LIMIT);
+  private Future<History.Reply> history(History request) {
+    int userId = request.userId();
+    Integer with = request.with();
+    Integer groupId = request.groupid();
+    String before = request.before();
+    int limit = request.served();
     Future<String> conv = with != null
         ? messages.userExists(with).compose(exists -> exists
-            ? Future.succeededFuture(oneToOne(userId, with))
+            ? Future.succeededFuture(Append.oneToOne(userId, with))
             : Future.failedFuture(
                 new ServiceFailure(FailureCodes.NO_SUCH_USER, "no such user")))
         : memberOf(userId, groupId).map("g:" + groupId);
@@ -487,63 +427,47 @@ public final class UserVerticle extends VerticleBase {
                   FailureCodes.NO_SUCH_MESSAGE, "no such message in this conversation"))));
       return beforeId.compose(id -> messages.history(c, id,
           MessageRetention.windowStart(clock, config.historyDays()), limit));
-    }).map(page -> {
-      JsonArray json = new JsonArray();
-      page.items().forEach(m -> json.add(new JsonObject(m)));
-      return new JsonObject().put("messages", json).put("more", page.more());
-    });
+    }).map(page -> new History.Reply(
+        page.items().stream().map(JsonObject::new).toList(), page.more()));
   }
 
   // ---- friends ----
 
-  private Future<JsonObject> addFriend(JsonObject body) {
-    int userId = BusFields.id(body, "userId");
-    int friendId = BusFields.id(body, "friendId");
-    if (userId == friendId) {
-      throw BusFields.invalid("cannot befriend oneself");
-    }
+  private Future<FriendAdd.Reply> addFriend(FriendAdd request) {
+    int userId = request.userId();
+    int friendId = request.friendId();
     return repo.addFriendship(userId, friendId)
         .compose(ignored -> Future.all(repo.findById(userId), repo.findById(friendId)))
-        .map(both -> new JsonObject()
-            .put("user", nameCard(both.resultAt(0)))
-            .put("friend", nameCard(both.resultAt(1))));
+        .map(both -> new FriendAdd.Reply(nameCard(both.resultAt(0)), nameCard(both.resultAt(1))));
   }
 
-  private static JsonObject nameCard(Optional<Account> account) {
+  private static NameCard nameCard(Optional<Account> account) {
     // both exist: the friendship was just stored with foreign keys to them
     Account a = account.orElseThrow();
-    return new JsonObject().put("id", a.id()).put("name", a.name());
+    return new NameCard(a.id(), a.name());
   }
 
-  private Future<JsonObject> listFriends(JsonObject body) {
-    int userId = BusFields.id(body, "userId");
-    return repo.friendIds(userId).map(ids -> new JsonObject().put("ids", new JsonArray(ids)));
+  private Future<FriendIds> listFriends(UserRef request) {
+    return repo.friendIds(request.userId()).map(FriendIds::new);
   }
 
   // ---- groups ----
 
-  private Future<JsonObject> createGroup(JsonObject body) {
-    int userId = BusFields.id(body, "userId");
-    String groupname = BusFields.name(body, "groupname", MAX_NAME_LENGTH);
-    String groupdesc = BusFields.text(body, "groupdesc", MAX_GROUP_DESC_LENGTH);
-    return repo.createGroup(userId, groupname, groupdesc)
+  private Future<GroupCreate.Reply> createGroup(GroupCreate request) {
+    int userId = request.userId();
+    return repo.createGroup(userId, request.groupname(), request.groupdesc())
         .map(groupId -> {
           LOG.info("Group created groupId={} by userId={}", groupId, userId);
-          return new JsonObject().put("groupid", groupId);
+          return new GroupCreate.Reply(groupId);
         });
   }
 
-  private Future<JsonObject> joinGroup(JsonObject body) {
-    int userId = BusFields.id(body, "userId");
-    int groupId = BusFields.id(body, "groupid");
-    return repo.joinGroup(userId, groupId).map(ignored -> new JsonObject());
+  private Future<Empty> joinGroup(GroupRef request) {
+    return repo.joinGroup(request.userId(), request.groupid()).map(ignored -> Empty.INSTANCE);
   }
 
-  private Future<JsonObject> groupMembers(JsonObject body) {
-    int userId = BusFields.id(body, "userId");
-    int groupId = BusFields.id(body, "groupid");
-    return memberOf(userId, groupId)
-        .map(members -> new JsonObject().put("members", new JsonArray(members)));
+  private Future<GroupRef.Members> groupMembers(GroupRef request) {
+    return memberOf(request.userId(), request.groupid()).map(GroupRef.Members::new);
   }
 
   /** The group's member ids; fails NO_SUCH_GROUP, or NOT_A_MEMBER when the user is not one. */
@@ -561,7 +485,7 @@ public final class UserVerticle extends VerticleBase {
     });
   }
 
-  private Future<JsonObject> ping(JsonObject body) {
-    return repo.ping().map(ignored -> new JsonObject());
+  private Future<Empty> ping(Empty request) {
+    return repo.ping().map(ignored -> Empty.INSTANCE);
   }
 }
