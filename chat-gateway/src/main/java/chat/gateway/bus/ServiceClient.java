@@ -2,7 +2,9 @@ package chat.gateway.bus;
 
 import chat.gateway.GatewayMetrics;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.ServiceFailure;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.ProtocolException;
 import io.vertx.core.Future;
@@ -13,6 +15,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Requests to the other services over the event bus. A failed request fails with the
@@ -87,6 +90,45 @@ public final class ServiceClient {
   }
 
   /**
+   * A request record of the bus contract, sent as its JSON body ({@link BusJson}); the reply
+   * is read into {@code replyType}. A reply that does not fit it fails the request as an
+   * internal error (the service broke the contract, not the client).
+   */
+  public <R> Future<R> request(String address, Object request, Class<R> replyType) {
+    return request(address, request, body -> BusJson.fromJson(body, replyType));
+  }
+
+  /** As {@link #request(String, Object, Class)}, for a reply record that maps itself. */
+  public <R> Future<R> request(String address, Object request, Function<JsonObject, R> reader) {
+    return request(address, BusJson.toJson(request)).map(body -> reply(address, body, reader));
+  }
+
+  /** As {@link #request(String, Object, Class)}, with its own timeout. */
+  public <R> Future<R> request(String address, Object request, Class<R> replyType,
+                               long timeoutMs) {
+    return request(address, BusJson.toJson(request), timeoutMs)
+        .map(body -> reply(address, body, b -> BusJson.fromJson(b, replyType)));
+  }
+
+  private static <R> R reply(String address, JsonObject body, Function<JsonObject, R> reader) {
+    try {
+      return reader.apply(body);
+    } catch (ServiceFailure e) {
+      throw new IllegalStateException(address + " answered a body its reply record refuses: "
+          + e.getMessage());
+    }
+  }
+
+  /**
+   * A request record the contract refused to build (its field rules, the same the service
+   * applies) as the failure the service would have answered.
+   */
+  private static ReplyException refused(ServiceFailure failure) {
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, failure.code(),
+        failure.getMessage());
+  }
+
+  /**
    * True when a failed request may be tried again later with nothing done: the service
    * refused it as overloaded or unavailable, or nobody was there to take it.
    */
@@ -117,6 +159,9 @@ public final class ServiceClient {
 
   /** The failure code of a refusal by the service, or -1 when it was not a refusal. */
   public static int failureCode(Throwable err) {
+    if (err instanceof ServiceFailure refused) {
+      return refused.code();
+    }
     if (err instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
       return re.failureCode();
     }
@@ -127,6 +172,10 @@ public final class ServiceClient {
   public static ProtocolException toClient(Throwable err) {
     if (err instanceof ProtocolException pe) {
       return pe;
+    }
+    if (err instanceof ServiceFailure refused) {
+      // a request record refused before it was sent: as if the service had refused it
+      err = refused(refused);
     }
     if (err instanceof ReplyException re) {
       return switch (re.failureType()) {

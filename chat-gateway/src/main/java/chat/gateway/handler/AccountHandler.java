@@ -7,8 +7,15 @@ import chat.gateway.session.Session;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.ServiceFailure;
 import chat.protocol.bus.presence.Connect;
 import chat.protocol.bus.presence.UserIds;
+import chat.protocol.bus.user.Empty;
+import chat.protocol.bus.user.Login;
+import chat.protocol.bus.user.OfflinePage;
+import chat.protocol.bus.user.Profile;
+import chat.protocol.bus.user.Register;
+import chat.protocol.bus.user.UserRef;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Fields;
 import chat.protocol.wire.MsgId;
@@ -48,13 +55,18 @@ final class AccountHandler {
     // Password hashing is admitted or refused at once (OVERLOADED) by the user service, and
     // admitted work is bounded by its queue: the long timeout only covers admitted work, so a
     // REG is answered as done or refused, not timed out while the account gets created.
-    return services.request(Addresses.USER_REGISTER,
-            new JsonObject().put("name", name).put("password", password),
-            config.passwordTimeoutMs())
+    Future<Register.Reply> created;
+    try {
+      created = services.request(Addresses.USER_REGISTER, new Register(name, password),
+          Register.Reply.class, config.passwordTimeoutMs());
+    } catch (ServiceFailure refused) {
+      // a name or password the contract refuses: the service would refuse it the same way
+      created = Future.failedFuture(refused);
+    }
+    return created
         .map(reply -> {
-          LOG.info("register {} name {} user {}", session.connectionId(), name,
-              reply.getInteger("id"));
-          return regAck(0, null, seq).put("id", reply.getInteger("id"));
+          LOG.info("register {} name {} user {}", session.connectionId(), name, reply.id());
+          return regAck(0, null, seq).put("id", reply.id());
         })
         .recover(err -> {
           int code = ServiceClient.failureCode(err);
@@ -83,20 +95,12 @@ final class AccountHandler {
       throw new ProtocolException(ErrorCode.CONFLICT, "already logged in: send LOGINOUT first");
     }
     Object seq = Fields.seq(request);
-    JsonObject credentials = new JsonObject();
-    if (id != null) {
-      credentials.put("id", id);
-    } else {
-      credentials.put("name", name);
-    }
-    if (token != null) {
-      credentials.put("token", token);
-    } else {
-      credentials.put("password", password);
-    }
-    Future<JsonObject> checked = throttle.guard(session, request, () -> token != null
-        ? services.request(Addresses.USER_LOGIN, credentials)
-        : services.request(Addresses.USER_LOGIN, credentials, config.passwordTimeoutMs()));
+    // a token, when given, is what is checked (the record keeps one secret)
+    Login credentials = new Login(id, name, token != null ? null : password, token);
+    Future<Login.Reply> checked = throttle.guard(session, request, () -> token != null
+        ? services.request(Addresses.USER_LOGIN, credentials, Login.Reply.class)
+        : services.request(Addresses.USER_LOGIN, credentials, Login.Reply.class,
+            config.passwordTimeoutMs()));
     return checked
         .compose(user -> enter(session, request, user, seq),
             err -> {
@@ -117,7 +121,7 @@ final class AccountHandler {
     LOG.info("logout {} user {} session {}", session.connectionId(), userId, session.sessionId());
     session.logout();
     // Acknowledged once every earlier token of the user is revoked.
-    return services.request(Addresses.USER_LOGOUT, new JsonObject().put("userId", userId))
+    return services.request(Addresses.USER_LOGOUT, new UserRef(userId), Empty.class)
         .compose(v -> ackIfAsked(session, request));
   }
 
@@ -128,9 +132,9 @@ final class AccountHandler {
    * it failed or timed out: presence may still have added the session, and an end that
    * arrives before its connect makes the connect add nothing.
    */
-  private Future<Void> enter(Session session, JsonObject request, JsonObject user, Object seq) {
-    int userId = user.getInteger("id");
-    String sessionId = session.beginLogin(userId, user.getString("name"));
+  private Future<Void> enter(Session session, JsonObject request, Login.Reply user, Object seq) {
+    int userId = user.id();
+    String sessionId = session.beginLogin(userId, user.name());
     Future<JsonObject> registration = services.request(Addresses.PRESENCE_CONNECT,
         BusJson.toJson(new Connect(userId, sessionId, config.nodeId(), session.transport(),
             config.loginConflict(), SessionDigestReporter.nextConnectSeq())));
@@ -147,23 +151,22 @@ final class AccountHandler {
         });
   }
 
-  private Future<Void> profileAck(Session session, JsonObject request, JsonObject user, Object seq) {
-    int userId = user.getInteger("id");
+  private Future<Void> profileAck(Session session, JsonObject request, Login.Reply user,
+                                  Object seq) {
+    int userId = user.id();
     boolean structured = "structured".equals(request.getValue("format"));
     boolean heartbeat = Boolean.TRUE.equals(request.getValue("heartbeat"));
     boolean ackMode = "ack".equals(request.getValue("offline"));
-    Future<JsonObject> profileRead = services.request(Addresses.USER_PROFILE,
-        new JsonObject().put("userId", userId));
-    Future<JsonObject> stored = offline.forLogin(userId, ackMode);
+    Future<Profile> profileRead = services.request(Addresses.USER_PROFILE, new UserRef(userId),
+        Profile.class);
+    Future<OfflinePage.Reply> stored = offline.forLogin(userId, ackMode);
     return Future.all(profileRead, stored)
         .compose(both -> states(LoginAck.peopleIn(profileRead.result())).compose(states -> {
-          JsonObject page = stored.result();
-          JsonObject profile = profileRead.result().copy()
-              .put("offline", page.getJsonArray("messages", new JsonArray()));
-          JsonObject ack = LoginAck.build(userId, user.getString("name"), user.getString("token"),
-              profile, states, structured, heartbeatSettings());
+          OfflinePage.Reply page = stored.result();
+          JsonObject ack = LoginAck.build(userId, user.name(), user.token(),
+              profileRead.result(), page.messages(), states, structured, heartbeatSettings());
           if (ackMode) {
-            ack.put("offline_more", page.getBoolean("more", false));
+            ack.put("offline_more", page.more());
           }
           Replies.withSeq(ack, seq);
           session.structured(structured);

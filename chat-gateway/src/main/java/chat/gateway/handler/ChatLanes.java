@@ -4,13 +4,14 @@ import chat.gateway.bus.ServiceClient;
 import chat.gateway.handler.Delivery.Target;
 import chat.gateway.session.Session;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.ServiceFailure;
+import chat.protocol.bus.user.GroupRef;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Fields;
 import chat.protocol.wire.ProtocolException;
 import chat.protocol.wire.Replies;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -414,12 +415,16 @@ final class ChatLanes {
 
     private Future<Void> send(Chat chat) {
       int self = chat.message.getInteger("id");
-      JsonObject query = new JsonObject().put("userId", self).put("groupid", groupId);
-      return delivery.services().request(Addresses.USER_GROUP_MEMBERS, query).compose(reply -> {
+      GroupRef query;
+      try {
+        query = new GroupRef(self, groupId);
+      } catch (ServiceFailure refused) {
+        return Future.failedFuture(refused);
+      }
+      return delivery.services().request(Addresses.USER_GROUP_MEMBERS, query,
+          GroupRef.Members.class).compose(reply -> {
         List<Integer> others = new ArrayList<>();
-        JsonArray members = reply.getJsonArray("members", new JsonArray());
-        for (int i = 0; i < members.size(); i++) {
-          int member = members.getInteger(i);
+        for (int member : reply.members()) {
           if (member != self) {
             others.add(member);
           }

@@ -3,6 +3,7 @@ package chat.gateway.handler;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.Session;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.user.History;
 import chat.protocol.wire.Fields;
 import chat.protocol.wire.MsgId;
 import chat.protocol.wire.ProtocolException;
@@ -10,6 +11,7 @@ import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 
 /**
  * HISTORY (110): a page of one conversation, newest ones older than {@code before}, oldest
@@ -19,8 +21,8 @@ import io.vertx.core.json.JsonObject;
  */
 final class HistoryHandler {
 
-  static final int DEFAULT_LIMIT = 50;
-  static final int MAX_LIMIT = 200;
+  static final int DEFAULT_LIMIT = History.DEFAULT_LIMIT;
+  static final int MAX_LIMIT = History.MAX_LIMIT;
 
   private final ServiceClient services;
 
@@ -40,19 +42,11 @@ final class HistoryHandler {
       throw ProtocolException.badRequest("limit must be at least 1");
     }
     int limit = asked == null ? DEFAULT_LIMIT : Math.min(asked, MAX_LIMIT);
-    JsonObject query = new JsonObject().put("userId", session.userId()).put("limit", limit);
-    if (with != null) {
-      query.put("with", with);
-    } else {
-      query.put("groupid", groupId);
-    }
-    if (before != null) {
-      query.put("before", before);
-    }
+    History query = new History(session.userId(), with, groupId, before, limit);
     Object seq = Fields.seq(request);
-    return services.request(Addresses.USER_HISTORY, query).compose(page -> session.send(
-        Replies.ack(MsgId.HISTORY, seq)
-            .put("messages", page.getJsonArray("messages", new JsonArray()))
-            .put("more", page.getBoolean("more", false))).otherwiseEmpty());
+    return services.request(Addresses.USER_HISTORY, query, History.Reply::fromJson)
+        .compose(page -> session.send(Replies.ack(MsgId.HISTORY, seq)
+            .put("messages", new JsonArray(new ArrayList<>(page.messages())))
+            .put("more", page.more())).otherwiseEmpty());
   }
 }

@@ -1,8 +1,12 @@
 package chat.gateway.handler;
 
+import chat.protocol.bus.user.NameCard;
+import chat.protocol.bus.user.OfflinePage;
+import chat.protocol.bus.user.Profile;
 import chat.protocol.wire.MsgId;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 
 /**
  * Builds LOGIN_MSG_ACK from the user's profile and the presence of the people in it. Classic
@@ -16,50 +20,49 @@ final class LoginAck {
   }
 
   /**
+   * @param offline  the stored messages the ack gives
    * @param presence presence's answer for {@link #peopleIn}: {@code {states:{id:state},
    *                 versions:{id:v}}}
    */
-  static JsonObject build(int userId, String name, String token, JsonObject profile,
-                          JsonObject presence, boolean structured, JsonObject heartbeat) {
+  static JsonObject build(int userId, String name, String token, Profile profile,
+                          List<OfflinePage.Stored> offline, JsonObject presence,
+                          boolean structured, JsonObject heartbeat) {
     JsonObject states = presence.getJsonObject("states", new JsonObject());
     JsonObject versions = presence.getJsonObject("versions", new JsonObject());
     JsonArray friends = new JsonArray();
-    for (Object f : profile.getJsonArray("friends", new JsonArray())) {
-      JsonObject friend = (JsonObject) f;
+    for (NameCard friend : profile.friends()) {
       friends.add(item(new JsonObject()
-          .put("id", friend.getInteger("id"))
-          .put("name", friend.getString("name"))
-          .put("state", stateOf(states, friend.getInteger("id")))
-          .put("v", versions.getLong(String.valueOf(friend.getInteger("id")), 0L)), structured));
+          .put("id", friend.id())
+          .put("name", friend.name())
+          .put("state", stateOf(states, friend.id()))
+          .put("v", versions.getLong(String.valueOf(friend.id()), 0L)), structured));
     }
     JsonArray groups = new JsonArray();
-    for (Object g : profile.getJsonArray("groups", new JsonArray())) {
-      JsonObject group = (JsonObject) g;
+    for (Profile.Group group : profile.groups()) {
       JsonArray users = new JsonArray();
-      for (Object u : group.getJsonArray("users", new JsonArray())) {
-        JsonObject member = (JsonObject) u;
+      for (Profile.Member member : group.users()) {
         users.add(item(new JsonObject()
-            .put("id", member.getInteger("id"))
-            .put("name", member.getString("name"))
-            .put("role", member.getString("role"))
-            .put("state", stateOf(states, member.getInteger("id"))), structured));
+            .put("id", member.id())
+            .put("name", member.name())
+            .put("role", member.role())
+            .put("state", stateOf(states, member.id())), structured));
       }
       groups.add(item(new JsonObject()
-          .put("id", group.getInteger("id"))
-          .put("groupname", group.getString("groupname"))
-          .put("groupdesc", group.getString("groupdesc", ""))
+          .put("id", group.id())
+          .put("groupname", group.groupname())
+          .put("groupdesc", group.groupdesc())
           .put("users", users), structured));
     }
-    JsonArray offline = new JsonArray();
-    for (Object m : profile.getJsonArray("offline", new JsonArray())) {
-      offline.add(item(((JsonObject) m).getJsonObject("message"), structured));
+    JsonArray offlinemsg = new JsonArray();
+    for (OfflinePage.Stored stored : offline) {
+      offlinemsg.add(item(stored.message(), structured));
     }
     return new JsonObject()
         .put("msgid", MsgId.LOGIN_ACK)
         .put("errno", 0)
         .put("id", userId)
         .put("name", name)
-        .put("offlinemsg", offline)
+        .put("offlinemsg", offlinemsg)
         .put("friends", friends)
         .put("groups", groups)
         .put("token", token)
@@ -67,16 +70,10 @@ final class LoginAck {
   }
 
   /** Every user id the ack shows a state for. */
-  static JsonArray peopleIn(JsonObject profile) {
+  static JsonArray peopleIn(Profile profile) {
     JsonArray ids = new JsonArray();
-    for (Object f : profile.getJsonArray("friends", new JsonArray())) {
-      ids.add(((JsonObject) f).getInteger("id"));
-    }
-    for (Object g : profile.getJsonArray("groups", new JsonArray())) {
-      for (Object u : ((JsonObject) g).getJsonArray("users", new JsonArray())) {
-        ids.add(((JsonObject) u).getInteger("id"));
-      }
-    }
+    profile.friends().forEach(friend -> ids.add(friend.id()));
+    profile.groups().forEach(group -> group.users().forEach(member -> ids.add(member.id())));
     return ids;
   }
 
@@ -84,7 +81,7 @@ final class LoginAck {
     return structured ? value : value.encode();
   }
 
-  private static String stateOf(JsonObject states, Integer id) {
+  private static String stateOf(JsonObject states, int id) {
     return states.getString(String.valueOf(id), "offline");
   }
 }

@@ -140,8 +140,7 @@ public final class LoginThrottle {
    * Runs the credential check unless the account or the address has failed too often; a
    * failed password check counts against both.
    */
-  public Future<JsonObject> guard(Session session, JsonObject request,
-                                  Supplier<Future<JsonObject>> check) {
+  public <T> Future<T> guard(Session session, JsonObject request, Supplier<Future<T>> check) {
     if (request.getValue("token") != null) {
       return check.get();
     }
@@ -151,8 +150,8 @@ public final class LoginThrottle {
   }
 
   /** A password login of {@code account} from {@code address}. */
-  Future<JsonObject> guard(String account, String address, String connection,
-                           Supplier<Future<JsonObject>> check) {
+  <T> Future<T> guard(String account, String address, String connection,
+                      Supplier<Future<T>> check) {
     GatewayMetrics metrics = GatewayMetrics.current();
     long now = System.currentTimeMillis();
     long localWaitMs = Math.max(waitMs(accounts.get(account), perAccount, now),

@@ -4,13 +4,14 @@ import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.ServiceFailure;
+import chat.protocol.bus.user.Append;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -49,6 +50,7 @@ public final class MessageStore {
   private static final int MAX_BATCH = 100;
   private static final long[] BACKOFF_MS = {100, 400, 1_000, 2_000};
   private static final Outcome NOTHING = new Outcome(Set.of(), Set.of(), Set.of());
+  private static final Append.Result NO_RESULT = new Append.Result(null, null, null);
   /** How long the store counts as down after a batch failed for good. */
   static final long DOWN_MS = 1_000;
   /** Chats delivered while the store was down and not yet logged, at most. */
@@ -58,8 +60,8 @@ public final class MessageStore {
   public record Outcome(Set<Integer> stored, Set<Integer> full, Set<Integer> missing) {
   }
 
-  private record Entry(JsonObject item, Promise<Outcome> done, boolean deferred) {
-    Entry(JsonObject item, Promise<Outcome> done) {
+  private record Entry(Append.Item item, Promise<Outcome> done, boolean deferred) {
+    Entry(Append.Item item, Promise<Outcome> done) {
       this(item, done, false);
     }
   }
@@ -99,8 +101,12 @@ public final class MessageStore {
     if (!history) {
       return Future.succeededFuture(NOTHING);
     }
-    JsonObject item = new JsonObject().put("message", message)
-        .put("to", new JsonArray(new ArrayList<>(recipients)));
+    Append.Item item;
+    try {
+      item = Append.Item.log(message, recipients);
+    } catch (ServiceFailure refused) {
+      return Future.failedFuture(refused);
+    }
     return enqueue(item);
   }
 
@@ -111,10 +117,11 @@ public final class MessageStore {
    * did not answer after the retries.
    */
   public Future<Outcome> append(JsonObject message, List<Integer> pending, boolean refusable) {
-    JsonObject item = new JsonObject().put("message", message)
-        .put("pending", new JsonArray(new ArrayList<>(pending)));
-    if (refusable) {
-      item.put("refusable", true);
+    Append.Item item;
+    try {
+      item = Append.Item.store(message, pending, refusable);
+    } catch (ServiceFailure refused) {
+      return Future.failedFuture(refused);
     }
     return enqueue(item)
         .onSuccess(o -> GatewayMetrics.current().offlineStored(o.stored().size()));
@@ -129,7 +136,14 @@ public final class MessageStore {
     if (!history) {
       return;
     }
-    JsonObject item = new JsonObject().put("message", message).put("to", new JsonArray());
+    Append.Item item;
+    try {
+      item = Append.Item.log(message, List.of());
+    } catch (ServiceFailure refused) {
+      LOG.warn("chat {} delivered but not kept in history: {}", message.getValue("msgno"),
+          refused.getMessage());
+      return;
+    }
     context.runOnContext(v -> {
       if (deferred.size() >= MAX_DEFERRED) {
         LOG.warn("message store down: chat {} delivered but not kept in history",
@@ -148,7 +162,7 @@ public final class MessageStore {
     return queue.size() + deferred.size();
   }
 
-  private Future<Outcome> enqueue(JsonObject item) {
+  private Future<Outcome> enqueue(Append.Item item) {
     ContextInternal caller = ContextInternal.current();
     Promise<Outcome> done = caller != null ? caller.promise() : Promise.promise();
     context.runOnContext(v -> {
@@ -182,10 +196,10 @@ public final class MessageStore {
     while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
       batch.add(queue.poll());
     }
-    JsonArray messages = new JsonArray();
-    batch.forEach(e -> messages.add(e.item()));
+    List<Append.Item> items = new ArrayList<>(batch.size());
+    batch.forEach(e -> items.add(e.item()));
     // While down, one try tells whether the store is back.
-    send(batch, new JsonObject().put("messages", messages), down ? BACKOFF_MS.length : 0);
+    send(batch, new Append(items).toJson(), down ? BACKOFF_MS.length : 0);
   }
 
   private void scheduleProbe() {
@@ -208,17 +222,19 @@ public final class MessageStore {
   }
 
   private void send(List<Entry> batch, JsonObject request, int attempt) {
-    services.request(Addresses.USER_MESSAGE_APPEND, request, timeoutMs).onComplete(ar -> {
+    Future<Append.Reply> reply = services.request(Addresses.USER_MESSAGE_APPEND, request,
+        timeoutMs).map(MessageStore::results);
+    reply.onComplete(ar -> {
       if (ar.succeeded()) {
         if (down) {
           LOG.info("message store back; {} chats delivered meanwhile to log", deferred.size());
           down = false;
         }
-        JsonArray results = ar.result().getJsonArray("results", new JsonArray());
+        List<Append.Result> results = ar.result().results();
         for (int i = 0; i < batch.size(); i++) {
-          JsonObject result = i < results.size() ? results.getJsonObject(i) : new JsonObject();
-          batch.get(i).done().tryComplete(new Outcome(ids(result, "stored"), ids(result, "full"),
-              ids(result, "missing")));
+          Append.Result result = i < results.size() ? results.get(i) : NO_RESULT;
+          batch.get(i).done().tryComplete(new Outcome(new TreeSet<>(result.stored()),
+              new TreeSet<>(result.full()), new TreeSet<>(result.missing())));
         }
         writeNext();
       } else if (attempt < BACKOFF_MS.length && ServiceClient.isRetryLater(ar.cause())) {
@@ -248,14 +264,12 @@ public final class MessageStore {
     });
   }
 
-  private static Set<Integer> ids(JsonObject result, String field) {
-    Set<Integer> ids = new TreeSet<>();
-    JsonArray array = result.getJsonArray(field);
-    if (array != null) {
-      for (int i = 0; i < array.size(); i++) {
-        ids.add(array.getInteger(i));
-      }
+  private static Append.Reply results(JsonObject body) {
+    try {
+      return Append.Reply.fromJson(body);
+    } catch (ServiceFailure e) {
+      // the store broke the contract: an internal error, not the client's
+      throw new IllegalStateException("message store answered no results: " + e.getMessage());
     }
-    return ids;
   }
 }

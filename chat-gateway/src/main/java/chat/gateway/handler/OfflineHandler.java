@@ -4,6 +4,8 @@ import chat.gateway.GatewayConfig;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.Session;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.user.OfflineAck;
+import chat.protocol.bus.user.OfflinePage;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Fields;
 import chat.protocol.wire.MsgId;
@@ -30,8 +32,6 @@ final class OfflineHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(OfflineHandler.class);
   private static final int ACK_ATTEMPTS = 3;
-  /** The most stored messages the store hands out in one page. */
-  private static final int MAX_PAGE = 10_000;
   /** How long a classic client may reset the connection with its login ack unread. */
   static final long CLASSIC_ACK_GRACE_MS = 1_000;
 
@@ -44,7 +44,7 @@ final class OfflineHandler {
   }
 
   /** The stored messages for a LOGIN ack: the first page, or all of them (classic). */
-  Future<JsonObject> forLogin(int userId, boolean ackMode) {
+  Future<OfflinePage.Reply> forLogin(int userId, boolean ackMode) {
     return page(userId, ackMode ? config.offlinePage() : config.offlineMax());
   }
 
@@ -52,9 +52,9 @@ final class OfflineHandler {
    * The login ack is about to be written with this page: the session now holds these msgnos
    * as given (and not acknowledged).
    */
-  void given(Session session, JsonObject page) {
-    for (Object item : page.getJsonArray("messages", new JsonArray())) {
-      session.offlineGiven().add(((JsonObject) item).getString("msgno"));
+  void given(Session session, OfflinePage.Reply page) {
+    for (OfflinePage.Stored stored : page.messages()) {
+      session.offlineGiven().add(stored.msgno());
     }
   }
 
@@ -92,8 +92,8 @@ final class OfflineHandler {
     }
     int userId = session.userId();
     String sessionId = session.sessionId();
-    JsonObject ack = new JsonObject().put("userId", userId).put("msgnos", new JsonArray(msgnos));
-    return services.request(Addresses.USER_OFFLINE_ACK, ack)
+    return services.request(Addresses.USER_OFFLINE_ACK, new OfflineAck(userId, msgnos),
+            OfflineAck.Reply.class)
         .compose(v -> {
           session.offlineGiven().removeAll(msgnos);
           return page(userId, config.offlinePage());
@@ -105,7 +105,7 @@ final class OfflineHandler {
           given(session, page);
           JsonObject reply = Replies.ack(MsgId.OFFLINE_ACK, Fields.seq(request))
               .put("offlinemsg", messages(page, session.structured()))
-              .put("offline_more", page.getBoolean("more", false));
+              .put("offline_more", page.more());
           return session.send(reply).otherwiseEmpty();
         });
   }
@@ -135,13 +135,12 @@ final class OfflineHandler {
           }
           List<String> pushed = new ArrayList<>();
           List<Future<Void>> writes = new ArrayList<>();
-          for (Object item : page.getJsonArray("messages", new JsonArray())) {
-            JsonObject stored = (JsonObject) item;
-            String msgno = stored.getString("msgno");
+          for (OfflinePage.Stored stored : page.messages()) {
+            String msgno = stored.msgno();
             if (session.alreadyHas(msgno)) {
               continue;
             }
-            writes.add(session.sendStored(stored.getJsonObject("message")));
+            writes.add(session.sendStored(stored.message()));
             pushed.add(msgno);
             if (session.offlineAckMode()) {
               session.offlineGiven().add(msgno);
@@ -170,8 +169,8 @@ final class OfflineHandler {
   }
 
   private void acknowledge(Session session, int userId, List<String> msgnos, int attempt) {
-    JsonObject ack = new JsonObject().put("userId", userId).put("msgnos", new JsonArray(msgnos));
-    services.request(Addresses.USER_OFFLINE_ACK, ack)
+    services.request(Addresses.USER_OFFLINE_ACK, new OfflineAck(userId, msgnos),
+            OfflineAck.Reply.class)
         .onSuccess(v -> {
           if (session.userId() == userId) {
             session.offlineGiven().removeAll(msgnos);
@@ -188,17 +187,17 @@ final class OfflineHandler {
         });
   }
 
-  private Future<JsonObject> page(int userId, int limit) {
+  private Future<OfflinePage.Reply> page(int userId, int limit) {
     return services.request(Addresses.USER_OFFLINE_PAGE,
-        new JsonObject().put("userId", userId).put("limit", Math.min(limit, MAX_PAGE)));
+        new OfflinePage(userId, Math.min(limit, OfflinePage.MAX_PAGE)),
+        OfflinePage.Reply::fromJson);
   }
 
   /** A page's messages as the LOGIN ack shows them: JSON texts, or objects when structured. */
-  static JsonArray messages(JsonObject page, boolean structured) {
+  static JsonArray messages(OfflinePage.Reply page, boolean structured) {
     JsonArray out = new JsonArray();
-    for (Object item : page.getJsonArray("messages", new JsonArray())) {
-      JsonObject message = ((JsonObject) item).getJsonObject("message");
-      out.add(structured ? message : message.encode());
+    for (OfflinePage.Stored stored : page.messages()) {
+      out.add(structured ? stored.message() : stored.message().encode());
     }
     return out;
   }

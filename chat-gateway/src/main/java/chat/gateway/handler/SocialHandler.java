@@ -6,12 +6,18 @@ import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.presence.States;
 import chat.protocol.bus.presence.UserIds;
+import chat.protocol.bus.user.Empty;
+import chat.protocol.bus.user.FriendAdd;
+import chat.protocol.bus.user.GroupCreate;
+import chat.protocol.bus.user.GroupRef;
+import chat.protocol.bus.user.NameCard;
+import chat.protocol.bus.user.Profile;
+import chat.protocol.bus.user.UserRef;
 import chat.protocol.wire.Fields;
 import chat.protocol.wire.MsgId;
 import chat.protocol.wire.ProtocolException;
 import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 import org.slf4j.Logger;
@@ -43,8 +49,8 @@ final class SocialHandler {
     if (friendId == userId) {
       throw ProtocolException.badRequest("cannot add yourself as a friend");
     }
-    return services.request(Addresses.USER_FRIEND_ADD,
-            new JsonObject().put("userId", userId).put("friendId", friendId))
+    return services.request(Addresses.USER_FRIEND_ADD, new FriendAdd(userId, friendId),
+            FriendAdd.Reply.class)
         .compose(reply -> tellBoth(userId, userName, friendId, reply)
             .otherwise(err -> {
               LOG.warn("FRIEND push for users {} and {} failed: {}", userId, friendId,
@@ -54,9 +60,10 @@ final class SocialHandler {
         .compose(v -> AccountHandler.ackIfAsked(session, request));
   }
 
-  private Future<Void> tellBoth(int userId, String userName, int friendId, JsonObject reply) {
-    Future<String> friendName = nameOf(userId, friendId, reply.getJsonObject("friend"));
-    String ownName = userName(reply.getJsonObject("user"), userName);
+  private Future<Void> tellBoth(int userId, String userName, int friendId,
+                                FriendAdd.Reply reply) {
+    Future<String> friendName = nameOf(userId, friendId, reply.friend());
+    String ownName = userName(reply.user(), userName);
     Future<JsonObject> presence = services.request(Addresses.PRESENCE_QUERY,
         BusJson.toJson(UserIds.of(userId, friendId)));
     return Future.all(friendName, presence).compose(all -> {
@@ -75,25 +82,21 @@ final class SocialHandler {
    * The friend's name: from the user service's reply ({@code friend:{id,name}}); a user
    * service that answers {@code {}} is asked for the user's friends instead.
    */
-  private Future<String> nameOf(int userId, int friendId, JsonObject friend) {
+  private Future<String> nameOf(int userId, int friendId, NameCard friend) {
     String name = userName(friend, null);
     if (name != null) {
       return Future.succeededFuture(name);
     }
-    return services.request(Addresses.USER_PROFILE, new JsonObject().put("userId", userId))
-        .map(profile -> {
-          for (Object f : profile.getJsonArray("friends", new JsonArray())) {
-            JsonObject known = (JsonObject) f;
-            if (Integer.valueOf(friendId).equals(known.getInteger("id"))) {
-              return known.getString("name");
-            }
-          }
-          return null;
-        });
+    return services.request(Addresses.USER_PROFILE, new UserRef(userId), Profile.class)
+        .map(profile -> profile.friends().stream()
+            .filter(known -> known.id() == friendId)
+            .map(NameCard::name)
+            .findFirst()
+            .orElse(null));
   }
 
-  private static String userName(JsonObject user, String fallback) {
-    return user != null && user.getValue("name") instanceof String name ? name : fallback;
+  private static String userName(NameCard user, String fallback) {
+    return user != null && user.name() != null ? user.name() : fallback;
   }
 
   private static String stateOf(JsonObject states, int userId) {
@@ -116,18 +119,17 @@ final class SocialHandler {
   Future<Void> createGroup(Session session, JsonObject request) {
     String name = Fields.string(request, "groupname");
     String desc = Fields.optionalString(request, "groupdesc");
-    return services.request(Addresses.USER_GROUP_CREATE, new JsonObject()
-            .put("userId", session.userId())
-            .put("groupname", name)
-            .put("groupdesc", desc == null ? "" : desc))
+    return services.request(Addresses.USER_GROUP_CREATE,
+            new GroupCreate(session.userId(), name, desc == null ? "" : desc),
+            GroupCreate.Reply.class)
         .compose(created -> session.send(Replies.ack(MsgId.CREATE_GROUP, Fields.seq(request))
-            .put("groupid", created.getInteger("groupid"))));
+            .put("groupid", created.groupid())));
   }
 
   Future<Void> joinGroup(Session session, JsonObject request) {
     int groupId = Fields.id(request, "groupid");
-    return services.request(Addresses.USER_GROUP_JOIN,
-            new JsonObject().put("userId", session.userId()).put("groupid", groupId))
+    return services.request(Addresses.USER_GROUP_JOIN, new GroupRef(session.userId(), groupId),
+            Empty.class)
         .compose(v -> AccountHandler.ackIfAsked(session, request));
   }
 

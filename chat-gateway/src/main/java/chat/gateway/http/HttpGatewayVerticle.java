@@ -9,6 +9,7 @@ import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.presence.States;
 import chat.protocol.bus.presence.UserIds;
+import chat.protocol.bus.user.Empty;
 import chat.protocol.wire.Replies;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -147,7 +148,7 @@ public final class HttpGatewayVerticle extends VerticleBase {
     boolean base = up;
     Future<Boolean> presence = probes.request(Addresses.PRESENCE_PING, new JsonObject())
         .map(reply -> true).otherwise(false);
-    Future<String> database = probes.request(Addresses.USER_PING, new JsonObject())
+    Future<String> database = probes.request(Addresses.USER_PING, Empty.INSTANCE, Empty.class)
         .map(reply -> "up")
         .otherwise(err -> failure(err) == ReplyFailure.NO_HANDLERS ? "no user service"
             : failure(err) == ReplyFailure.TIMEOUT ? "unknown" : "down");

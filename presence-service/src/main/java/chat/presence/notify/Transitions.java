@@ -5,13 +5,15 @@ import chat.presence.store.PresenceStore;
 import chat.presence.store.SessionRef;
 import chat.presence.store.UserSessions;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
+import chat.protocol.bus.user.FriendIds;
+import chat.protocol.bus.user.UserRef;
 import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -108,22 +110,15 @@ public final class Transitions {
    * request then times out).
    */
   private Future<Set<Integer>> friendsOf(int userId, int attempts) {
-    JsonObject query = new JsonObject().put("userId", userId);
+    JsonObject query = BusJson.toJson(new UserRef(userId));
     return bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, query, localFriendListOptions)
         .recover(err -> err instanceof ReplyException re
                 && re.failureType() == ReplyFailure.NO_HANDLERS
             ? bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, query, friendListOptions)
             : Future.failedFuture(err))
-        .map(reply -> friendIds(reply.body().getJsonArray("ids", new JsonArray())))
+        .<Set<Integer>>map(reply ->
+            new HashSet<>(BusJson.fromJson(reply.body(), FriendIds.class).ids()))
         .recover(err -> attempts > 1 ? friendsOf(userId, attempts - 1) : Future.failedFuture(err));
-  }
-
-  private static Set<Integer> friendIds(JsonArray ids) {
-    Set<Integer> friends = new HashSet<>();
-    for (int i = 0; i < ids.size(); i++) {
-      friends.add(ids.getInteger(i));
-    }
-    return friends;
   }
 
   private static Set<String> nodesOf(List<SessionRef> sessions) {
