@@ -1,5 +1,6 @@
 package chat.gateway.handler;
 
+import chat.protocol.bus.presence.States;
 import chat.protocol.wire.MsgId;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -16,21 +17,19 @@ final class LoginAck {
   }
 
   /**
-   * @param presence presence's answer for {@link #peopleIn}: {@code {states:{id:state},
-   *                 versions:{id:v}}}
+   * @param presence presence's answer for {@link #peopleIn} (a user it did not name is
+   *                 offline, at version 0)
    */
   static JsonObject build(int userId, String name, String token, JsonObject profile,
-                          JsonObject presence, boolean structured, JsonObject heartbeat) {
-    JsonObject states = presence.getJsonObject("states", new JsonObject());
-    JsonObject versions = presence.getJsonObject("versions", new JsonObject());
+                          States presence, boolean structured, JsonObject heartbeat) {
     JsonArray friends = new JsonArray();
     for (Object f : profile.getJsonArray("friends", new JsonArray())) {
       JsonObject friend = (JsonObject) f;
       friends.add(item(new JsonObject()
           .put("id", friend.getInteger("id"))
           .put("name", friend.getString("name"))
-          .put("state", stateOf(states, friend.getInteger("id")))
-          .put("v", versions.getLong(String.valueOf(friend.getInteger("id")), 0L)), structured));
+          .put("state", presence.stateOf(friend.getInteger("id")))
+          .put("v", presence.versionOf(friend.getInteger("id"))), structured));
     }
     JsonArray groups = new JsonArray();
     for (Object g : profile.getJsonArray("groups", new JsonArray())) {
@@ -42,7 +41,7 @@ final class LoginAck {
             .put("id", member.getInteger("id"))
             .put("name", member.getString("name"))
             .put("role", member.getString("role"))
-            .put("state", stateOf(states, member.getInteger("id"))), structured));
+            .put("state", presence.stateOf(member.getInteger("id"))), structured));
       }
       groups.add(item(new JsonObject()
           .put("id", group.getInteger("id"))
@@ -82,9 +81,5 @@ final class LoginAck {
 
   private static Object item(JsonObject value, boolean structured) {
     return structured ? value : value.encode();
-  }
-
-  private static String stateOf(JsonObject states, Integer id) {
-    return states.getString(String.valueOf(id), "offline");
   }
 }
