@@ -352,11 +352,18 @@ class ChaosTest {
         () -> assertEquals(Set.of(), stopping, "nodes still stopping"));
     for (int i = 0; i < NODES; i++) {
       int node = i;
+      long waitFrom = System.nanoTime();
+      boolean[] told = {false};
       Eventually.within(Duration.ofSeconds(120), () -> {
         supervise();
+        if (!told[0] && System.nanoTime() - waitFrom > 30e9) {
+          told[0] = true;
+          logDatabase("node " + node + " does not serve after 30 s");
+        }
         assertEquals(true, serves(node), "node " + node + " serves");
       });
     }
+    LOG.info("chaos checkpoint {}: database {}", number, databaseStatus());
     Eventually.within(Duration.ofSeconds(20), () -> {
       players.forEach(this::update);
       assertEquals(0, players.stream().filter(p -> p.state == State.LOGGING_IN).count());
@@ -377,6 +384,32 @@ class ChaosTest {
           (System.nanoTime() - started) / 1_000_000 - took.toMillis());
     } catch (AssertionError e) {
       fail("chaos seed=" + seed + " checkpoint " + number + ": " + e.getMessage());
+    }
+  }
+
+  /** The database's connection counts, as the server reports them. */
+  private String databaseStatus() {
+    try {
+      return String.join(", ", db.rows("SHOW GLOBAL STATUS WHERE Variable_name IN"
+          + " ('Threads_connected', 'Threads_running', 'Max_used_connections',"
+          + " 'Connection_errors_max_connections', 'Aborted_connects')"));
+    } catch (RuntimeException e) {
+      return "not answering (" + e.getMessage() + ")";
+    }
+  }
+
+  /** What the database is doing (connections, statements, open transactions), in the log. */
+  private void logDatabase(String why) {
+    LOG.warn("chaos: {}; database {}", why, databaseStatus());
+    try {
+      db.rows("SELECT ID, USER, COMMAND, TIME, STATE, LEFT(INFO, 160)"
+              + " FROM information_schema.PROCESSLIST ORDER BY TIME DESC LIMIT 60")
+          .forEach(row -> LOG.warn("chaos: process {}", row));
+      db.rows("SELECT trx_mysql_thread_id, trx_state, trx_started, trx_rows_locked,"
+              + " trx_lock_structs, LEFT(trx_query, 160) FROM information_schema.INNODB_TRX")
+          .forEach(row -> LOG.warn("chaos: transaction {}", row));
+    } catch (RuntimeException e) {
+      LOG.warn("chaos: the database did not answer: {}", e.getMessage());
     }
   }
 

@@ -73,7 +73,7 @@ class ChatCliTest {
 
   @Test
   void aScriptedSessionDoesWhatTheClassicClientDidAndEachStepIsOnTheWire() throws Exception {
-    TcpProxy wire = new TcpProxy("127.0.0.1", node.tcpPort());
+    TcpProxy wire = new TcpProxy("127.0.0.1", node.tcpPort()).recordingClients();
     closing.add(wire);
     TcpTestClient bob = TcpTestClient.lines(node.tcpPort());
     closing.add(bob);

@@ -51,6 +51,25 @@ final class Db {
     }
   }
 
+  /** Every row of a query, each as its columns' text joined by " | " (for diagnostics). */
+  List<String> rows(String sql) {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = connect(); PreparedStatement s = c.prepareStatement(sql);
+         ResultSet rs = s.executeQuery()) {
+      int columns = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        StringBuilder row = new StringBuilder();
+        for (int i = 1; i <= columns; i++) {
+          row.append(i > 1 ? " | " : "").append(rs.getString(i));
+        }
+        rows.add(row.toString());
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return rows;
+  }
+
   int update(String sql, Object... params) {
     try (Connection c = connect(); PreparedStatement s = c.prepareStatement(sql)) {
       for (int i = 0; i < params.length; i++) {

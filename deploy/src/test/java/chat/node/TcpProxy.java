@@ -24,8 +24,13 @@ final class TcpProxy implements AutoCloseable {
   private final String targetHost;
   private final List<Integer> targetPorts;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-  /** Every byte clients sent through the proxy, in order (what a client put on the wire). */
+  /**
+   * Every byte clients sent through the proxy, in order (what a client put on the wire), once
+   * {@link #recordingClients} asked for it: a proxy in front of a database for half an hour
+   * would otherwise keep every statement.
+   */
   private final ByteArrayOutputStream fromClients = new ByteArrayOutputStream();
+  private volatile boolean recording;
   private volatile ServerSocket server;
   private volatile boolean paused;
 
@@ -131,7 +136,7 @@ final class TcpProxy implements AutoCloseable {
         }
         sockets.add(client);
         sockets.add(upstream);
-        pump(client, upstream, this, fromClients);
+        pump(client, upstream, this, recording ? fromClients : null);
         pump(upstream, client, this, null);
       } catch (IOException e) {
         return;
@@ -151,7 +156,13 @@ final class TcpProxy implements AutoCloseable {
     return null;
   }
 
-  /** What clients have sent so far, as text. */
+  /** Keeps what clients send from now on, for {@link #sentByClients}. */
+  TcpProxy recordingClients() {
+    recording = true;
+    return this;
+  }
+
+  /** What clients have sent so far (since {@link #recordingClients}), as text. */
   String sentByClients() {
     synchronized (fromClients) {
       return fromClients.toString(StandardCharsets.UTF_8);
@@ -179,6 +190,8 @@ final class TcpProxy implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } finally {
+        proxy.sockets.remove(to);
+        proxy.sockets.remove(from);
         try {
           to.close();
           from.close();
