@@ -14,10 +14,12 @@ import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
 import chat.protocol.bus.ServiceFailure;
+import chat.protocol.bus.gateway.Kick;
 import chat.protocol.bus.presence.Connect;
 import chat.protocol.bus.presence.Disconnect;
 import chat.protocol.bus.presence.Drain;
 import chat.protocol.bus.presence.Located;
+import chat.protocol.bus.presence.Ping;
 import chat.protocol.bus.presence.SessionAt;
 import chat.protocol.bus.presence.States;
 import chat.protocol.bus.presence.UserIds;
@@ -83,7 +85,8 @@ public final class PresenceVerticle extends VerticleBase {
         bus.consumer(Addresses.PRESENCE_NODE_DRAIN, answered(this::onNodeDrain)).completion(),
         bus.consumer(Addresses.PRESENCE_LOCATE, answered(this::onLocate)).completion(),
         bus.consumer(Addresses.PRESENCE_QUERY, answered(this::onQuery)).completion(),
-        bus.consumer(Addresses.PRESENCE_PING, msg -> msg.reply(new JsonObject())).completion()));
+        bus.consumer(Addresses.PRESENCE_PING, msg -> msg.reply(BusJson.toJson(new Ping.Reply())))
+            .completion()));
   }
 
   @Override
@@ -166,7 +169,7 @@ public final class PresenceVerticle extends VerticleBase {
       return Future.failedFuture("session " + old.sessionId() + " on node " + old.nodeId()
           + " was not confirmed closed within " + config.kickTimeoutMs() + " ms");
     }
-    JsonObject request = new JsonObject().put("userId", userId).put("sessionId", old.sessionId());
+    JsonObject request = BusJson.toJson(new Kick(userId, old.sessionId()));
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(Math.max(1, leftMs));
     return bus.request(Addresses.gatewayKick(old.nodeId()), request, options)
         .<Void>mapEmpty()

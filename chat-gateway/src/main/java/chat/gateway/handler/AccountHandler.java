@@ -9,6 +9,7 @@ import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
 import chat.protocol.bus.ServiceFailure;
 import chat.protocol.bus.presence.Connect;
+import chat.protocol.bus.presence.States;
 import chat.protocol.bus.presence.UserIds;
 import chat.protocol.bus.user.Empty;
 import chat.protocol.bus.user.Login;
@@ -187,12 +188,13 @@ final class AccountHandler {
     return offline.deliverStored(session);
   }
 
-  /** Presence's {states, versions} of the given users. */
-  private Future<JsonObject> states(JsonArray ids) {
+  /** Presence's states (and their versions) of the given users. */
+  private Future<States> states(JsonArray ids) {
     if (ids.isEmpty()) {
-      return Future.succeededFuture(new JsonObject());
+      return Future.succeededFuture(new States(null, null));
     }
-    return services.request(Addresses.PRESENCE_QUERY, BusJson.toJson(userIds(ids)));
+    return services.request(Addresses.PRESENCE_QUERY, BusJson.toJson(userIds(ids)))
+        .map(reply -> BusJson.fromJson(reply, States.class));
   }
 
   /** The ids of a JSON array (the people of a login's profile), as presence is asked for them. */

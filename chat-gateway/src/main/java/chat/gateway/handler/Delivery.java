@@ -2,10 +2,15 @@ package chat.gateway.handler;
 
 import chat.gateway.bus.ServiceClient;
 import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
+import chat.protocol.bus.gateway.Deliver;
+import chat.protocol.bus.gateway.OfflineCheck;
+import chat.protocol.bus.presence.Located;
+import chat.protocol.bus.presence.SessionAt;
+import chat.protocol.bus.presence.UserIds;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -58,17 +63,16 @@ public final class Delivery {
 
   /** The sessions of each user that is online (users offline are absent). */
   public Future<Map<Integer, List<Target>>> locate(Collection<Integer> userIds) {
-    JsonObject query = new JsonObject().put("ids", new JsonArray(new ArrayList<>(userIds)));
-    return services.request(Addresses.PRESENCE_LOCATE, query).map(located -> {
-      JsonObject sessions = located.getJsonObject("sessions", new JsonObject());
+    JsonObject query = BusJson.toJson(new UserIds(new ArrayList<>(userIds)));
+    return services.request(Addresses.PRESENCE_LOCATE, query).map(reply -> {
+      Located located = BusJson.fromJson(reply, Located.class);
       Map<Integer, List<Target>> targets = new HashMap<>();
       for (int userId : userIds) {
-        JsonArray refs = sessions.getJsonArray(String.valueOf(userId));
-        if (refs != null && !refs.isEmpty()) {
-          List<Target> list = new ArrayList<>(refs.size());
-          for (int i = 0; i < refs.size(); i++) {
-            JsonObject ref = refs.getJsonObject(i);
-            list.add(new Target(ref.getString("nodeId"), ref.getString("sessionId")));
+        List<SessionAt> sessions = located.of(userId);
+        if (!sessions.isEmpty()) {
+          List<Target> list = new ArrayList<>(sessions.size());
+          for (SessionAt session : sessions) {
+            list.add(new Target(session.nodeId(), session.sessionId()));
           }
           targets.put(userId, list);
         }
@@ -84,10 +88,8 @@ public final class Delivery {
    * not also written.
    */
   public Future<Boolean> deliver(Target target, int userId, JsonObject message) {
-    JsonObject body = new JsonObject().put("userId", userId)
-        .put("sessionId", target.sessionId())
-        .put("deadline", System.currentTimeMillis() + timeoutMs * 4 / 5)
-        .put("payload", message);
+    JsonObject body = new Deliver(userId, message, target.sessionId(),
+        System.currentTimeMillis() + timeoutMs * 4 / 5).toJson();
     return bus.request(Addresses.gatewayDeliver(target.nodeId()), body, deliverOptions)
         .map(reply -> true)
         .otherwise(false);
@@ -98,7 +100,7 @@ public final class Delivery {
    * once those are queued for its socket (before any later live delivery from this node).
    */
   public Future<Void> deliverStored(Target target, int userId) {
-    JsonObject body = new JsonObject().put("userId", userId).put("sessionId", target.sessionId());
+    JsonObject body = BusJson.toJson(new OfflineCheck(userId, target.sessionId()));
     return bus.request(Addresses.gatewayOfflineCheck(target.nodeId()), body, deliverOptions)
         .mapEmpty();
   }

@@ -1,8 +1,10 @@
 package chat.gateway.handler;
 
+import chat.protocol.bus.presence.States;
 import chat.protocol.bus.user.NameCard;
 import chat.protocol.bus.user.OfflinePage;
 import chat.protocol.bus.user.Profile;
+
 import chat.protocol.wire.MsgId;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -21,21 +23,19 @@ final class LoginAck {
 
   /**
    * @param offline  the stored messages the ack gives
-   * @param presence presence's answer for {@link #peopleIn}: {@code {states:{id:state},
-   *                 versions:{id:v}}}
+   * @param presence presence's answer for {@link #peopleIn} (a user it did not name is
+   *                 offline, at version 0)
    */
   static JsonObject build(int userId, String name, String token, Profile profile,
-                          List<OfflinePage.Stored> offline, JsonObject presence,
+                          List<OfflinePage.Stored> offline, States presence,
                           boolean structured, JsonObject heartbeat) {
-    JsonObject states = presence.getJsonObject("states", new JsonObject());
-    JsonObject versions = presence.getJsonObject("versions", new JsonObject());
     JsonArray friends = new JsonArray();
     for (NameCard friend : profile.friends()) {
       friends.add(item(new JsonObject()
           .put("id", friend.id())
           .put("name", friend.name())
-          .put("state", stateOf(states, friend.id()))
-          .put("v", versions.getLong(String.valueOf(friend.id()), 0L)), structured));
+          .put("state", presence.stateOf(friend.id()))
+          .put("v", presence.versionOf(friend.id())), structured));
     }
     JsonArray groups = new JsonArray();
     for (Profile.Group group : profile.groups()) {
@@ -45,7 +45,7 @@ final class LoginAck {
             .put("id", member.id())
             .put("name", member.name())
             .put("role", member.role())
-            .put("state", stateOf(states, member.id())), structured));
+            .put("state", presence.stateOf(member.id())), structured));
       }
       groups.add(item(new JsonObject()
           .put("id", group.id())
@@ -79,9 +79,5 @@ final class LoginAck {
 
   private static Object item(JsonObject value, boolean structured) {
     return structured ? value : value.encode();
-  }
-
-  private static String stateOf(JsonObject states, int id) {
-    return states.getString(String.valueOf(id), "offline");
   }
 }

@@ -7,6 +7,8 @@ import chat.gateway.session.SessionRegistry;
 import chat.gateway.ws.WebSocketAcceptor;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
+import chat.protocol.bus.gateway.Broadcast;
+import chat.protocol.bus.presence.Ping;
 import chat.protocol.bus.presence.States;
 import chat.protocol.bus.presence.UserIds;
 import chat.protocol.bus.user.Empty;
@@ -146,7 +148,7 @@ public final class HttpGatewayVerticle extends VerticleBase {
       up = false;
     }
     boolean base = up;
-    Future<Boolean> presence = probes.request(Addresses.PRESENCE_PING, new JsonObject())
+    Future<Boolean> presence = probes.request(Addresses.PRESENCE_PING, BusJson.toJson(new Ping()))
         .map(reply -> true).otherwise(false);
     Future<String> database = probes.request(Addresses.USER_PING, Empty.INSTANCE, Empty.class)
         .map(reply -> "up")
@@ -244,7 +246,7 @@ public final class HttpGatewayVerticle extends VerticleBase {
       return;
     }
     vertx.eventBus().publish(Addresses.GATEWAY_BROADCAST,
-        new JsonObject().put("payload", Replies.broadcast(msg)));
+        BusJson.toJson(new Broadcast(Replies.broadcast(msg))));
     LOG.info("broadcast sent from node {}", config.nodeName());
     json(rc, 202, new JsonObject().put("status", "sent"));
   }

@@ -8,6 +8,7 @@ import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.user.FriendIds;
 import chat.protocol.bus.user.UserRef;
+import chat.protocol.bus.gateway.Deliver;
 import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -75,10 +76,9 @@ public final class Transitions {
           List<Future<?>> sent = new ArrayList<>();
           for (int friendId : friends) {
             UserSessions entry = entries.get(friendId);
-            sent.add(bus.request(Addresses.gatewayDeliver(nodeId), new JsonObject()
-                .put("userId", userId)
-                .put("payload", Replies.presence(friendId, entry != null && entry.online(),
-                    UserSessions.visibleVersion(entry))), friendListOptions));
+            sent.add(bus.request(Addresses.gatewayDeliver(nodeId),
+                Deliver.toUser(userId, Replies.presence(friendId, entry != null && entry.online(),
+                    UserSessions.visibleVersion(entry))).toJson(), friendListOptions));
           }
           return Future.join(sent).<Void>mapEmpty().otherwiseEmpty();
         }))
@@ -94,8 +94,7 @@ public final class Transitions {
           List<Future<?>> sent = new ArrayList<>();
           located.forEach((friendId, sessions) -> nodesOf(sessions).forEach(node ->
               sent.add(bus.request(Addresses.gatewayDeliver(node),
-                  new JsonObject().put("userId", friendId).put("payload", payload),
-                  friendListOptions))));
+                  Deliver.toUser(friendId, payload).toJson(), friendListOptions))));
           // A friend whose session ended meanwhile answers NO_SESSION: that is fine.
           return Future.join(sent).<Void>mapEmpty().otherwiseEmpty();
         })

@@ -7,6 +7,7 @@ import chat.presence.store.PresenceStore;
 import chat.presence.store.SessionRef;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
+import chat.protocol.bus.gateway.Kick;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
@@ -141,8 +142,7 @@ public final class DigestRepair {
       outcome.toClose().forEach(sessionId -> {
         LOG.warn("session {} of user {} on node {} was ended by the cluster but is still open:"
             + " closing it", sessionId, userId, nodeId);
-        bus.send(Addresses.gatewayKick(nodeId),
-            new JsonObject().put("userId", userId).put("sessionId", sessionId));
+        bus.send(Addresses.gatewayKick(nodeId), BusJson.toJson(new Kick(userId, sessionId)));
       });
       return new int[] {outcome.added(), outcome.toClose().size()};
     });

@@ -124,6 +124,22 @@ class PresenceContractTest {
   }
 
   @Test
+  void pingHasNoFields() {
+    assertEquals(new JsonObject(), BusJson.toJson(new Ping()));
+    assertEquals(new JsonObject(), BusJson.toJson(new Ping.Reply()));
+    assertEquals(new Ping(), BusJson.fromJson(new JsonObject().put("unknown", 1), Ping.class));
+  }
+
+  @Test
+  void aNumberIsNeverReadAsAString() {
+    JsonObject good = new JsonObject().put("userId", 13).put("sessionId", "s").put("nodeId", "n");
+    invalid(good.copy().put("sessionId", 7), Connect.class);
+    invalid(good.copy().put("nodeId", 1.5), Connect.class);
+    invalid(good.copy().put("transport", true), Connect.class);
+    invalid(new JsonObject().put("states", new JsonObject().put("13", 1)), States.class);
+  }
+
+  @Test
   void drainAndItsReply() {
     JsonObject wire = new JsonObject().put("nodeId", "n1");
     assertEquals(wire, BusJson.toJson(new Drain("n1")));

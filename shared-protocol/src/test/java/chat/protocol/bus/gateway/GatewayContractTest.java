@@ -1,0 +1,148 @@
+package chat.protocol.bus.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chat.protocol.bus.BusJson;
+import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.ServiceFailure;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gateway boundary's records against the JSON the bus carries: the field names are the
+ * ones shared-protocol's README lists (other nodes and tests build and read these bodies by
+ * name, and nodes roll one at a time), optional fields are left out when absent, unknown
+ * fields are ignored, and bad bodies are INVALID_INPUT under the rules of BusFields.
+ */
+class GatewayContractTest {
+
+  private static final JsonObject CHAT = new JsonObject().put("msgid", 6).put("id", 13)
+      .put("name", "zhang san").put("toid", 14).put("msg", "hello").put("time", "t")
+      .put("msgno", "n1-7");
+
+  private static void invalid(JsonObject body, Class<?> type) {
+    ServiceFailure failure = assertThrows(ServiceFailure.class, () -> BusJson.fromJson(body, type));
+    assertEquals(FailureCodes.INVALID_INPUT, failure.code(), failure.getMessage());
+  }
+
+  /** Refused by both readers of deliver: BusJson and the record's own. */
+  private static void invalidDelivery(JsonObject body) {
+    invalid(body, Deliver.class);
+    ServiceFailure failure = assertThrows(ServiceFailure.class, () -> Deliver.fromJson(body));
+    assertEquals(FailureCodes.INVALID_INPUT, failure.code(), failure.getMessage());
+  }
+
+  /** Deliver's hand-written toJson/fromJson give what BusJson gives. */
+  private static void deliverRoundTrips(JsonObject wire, Deliver record) {
+    roundTrips(wire, record, Deliver.class);
+    assertEquals(wire, record.toJson());
+    assertEquals(record, Deliver.fromJson(wire));
+    assertEquals(record, Deliver.fromJson(wire.copy()));
+    assertEquals(record, Deliver.fromJson(new JsonObject(wire.encode())));
+  }
+
+  private static JsonObject without(JsonObject body, String key) {
+    JsonObject copy = body.copy();
+    copy.remove(key);
+    return copy;
+  }
+
+  private static <T> void roundTrips(JsonObject wire, T record, Class<T> type) {
+    assertEquals(wire, BusJson.toJson(record));
+    assertEquals(record, BusJson.fromJson(wire, type));
+    // as the local event bus hands it over (a copy holding JsonObject values)
+    assertEquals(record, BusJson.fromJson(wire.copy(), type));
+    // as a clustered node decodes it
+    assertEquals(record, BusJson.fromJson(new JsonObject(wire.encode()), type));
+  }
+
+  private static JsonObject chatDelivery() {
+    return new JsonObject().put("userId", 14).put("sessionId", "n1:7")
+        .put("deadline", 1_800_000_000_000L).put("payload", CHAT.copy());
+  }
+
+  @Test
+  void deliverHasTheDocumentedFields() {
+    deliverRoundTrips(chatDelivery(), new Deliver(14, CHAT, "n1:7", 1_800_000_000_000L));
+    // a notice to every session of the user: no sessionId, no deadline on the wire
+    JsonObject notice = new JsonObject().put("userId", 14).put("payload", CHAT.copy());
+    deliverRoundTrips(notice, Deliver.toUser(14, CHAT));
+    JsonObject withNulls = notice.copy().putNull("sessionId").putNull("deadline")
+        .put("unknown", 1);
+    assertEquals(Deliver.toUser(14, CHAT), BusJson.fromJson(withNulls, Deliver.class));
+    assertEquals(Deliver.toUser(14, CHAT), Deliver.fromJson(withNulls));
+    // an id sent as a long (as a body decoded from the cluster may hold it)
+    assertEquals(Deliver.toUser(14, CHAT), Deliver.fromJson(notice.copy().put("userId", 14L)));
+  }
+
+  @Test
+  void aDeliveryIsLateOnlyAfterItsDeadline() {
+    Deliver chat = new Deliver(14, CHAT, "n1:7", 1000L);
+    assertFalse(chat.lateAt(1000));
+    assertTrue(chat.lateAt(1001));
+    assertFalse(Deliver.toUser(14, CHAT).lateAt(Long.MAX_VALUE));
+  }
+
+  @Test
+  void deliverReplyCountsTheSessions() {
+    roundTrips(new JsonObject().put("delivered", 2), new Deliver.Reply(2), Deliver.Reply.class);
+    assertEquals(new JsonObject().put("delivered", 2), new Deliver.Reply(2).toJson());
+  }
+
+  @Test
+  void badDeliveriesAreInvalidInput() {
+    JsonObject good = chatDelivery();
+    invalidDelivery(good.copy().put("userId", 0));
+    invalidDelivery(good.copy().put("userId", -1));
+    invalidDelivery(good.copy().put("userId", "14"));
+    invalidDelivery(good.copy().put("userId", 14.5));
+    invalidDelivery(good.copy().put("userId", Integer.MAX_VALUE + 1L));
+    invalidDelivery(without(good, "userId"));
+    invalidDelivery(without(good, "payload"));
+    invalidDelivery(good.copy().put("payload", "hello"));
+    invalidDelivery(good.copy().put("payload", ""));
+    invalidDelivery(good.copy().put("payload", new JsonArray().add(1)));
+    invalidDelivery(good.copy().put("sessionId", 7));
+    invalidDelivery(good.copy().put("deadline", "1800000000000"));
+    invalidDelivery(good.copy().put("deadline", 1.5));
+    invalidDelivery(good.copy().put("deadline", -1));
+    invalidDelivery(new JsonObject());
+    invalidDelivery(null);
+  }
+
+  @Test
+  void kickAndItsReply() {
+    JsonObject wire = new JsonObject().put("userId", 13).put("sessionId", "n2:4");
+    roundTrips(wire, new Kick(13, "n2:4"), Kick.class);
+    roundTrips(new JsonObject(), new Kick.Reply(), Kick.Reply.class);
+    invalid(without(wire, "sessionId"), Kick.class);
+    invalid(wire.copy().put("sessionId", 4), Kick.class);
+    invalid(wire.copy().put("userId", 0), Kick.class);
+    invalid(wire.copy().put("userId", "13"), Kick.class);
+    invalid(without(wire, "userId"), Kick.class);
+  }
+
+  @Test
+  void offlineCheckForOneSessionOrEvery() {
+    roundTrips(new JsonObject().put("userId", 13).put("sessionId", "n2:4"),
+        new OfflineCheck(13, "n2:4"), OfflineCheck.class);
+    roundTrips(new JsonObject().put("userId", 13), new OfflineCheck(13, null), OfflineCheck.class);
+    roundTrips(new JsonObject(), new OfflineCheck.Reply(), OfflineCheck.Reply.class);
+    invalid(new JsonObject().put("userId", "13"), OfflineCheck.class);
+    invalid(new JsonObject().put("userId", 13).put("sessionId", 4), OfflineCheck.class);
+    invalid(new JsonObject().put("sessionId", "n2:4"), OfflineCheck.class);
+  }
+
+  @Test
+  void broadcastCarriesItsPayload() {
+    JsonObject payload = new JsonObject().put("msgid", 108).put("msg", "maintenance at 6");
+    roundTrips(new JsonObject().put("payload", payload), new Broadcast(payload), Broadcast.class);
+    invalid(new JsonObject(), Broadcast.class);
+    invalid(new JsonObject().put("payload", "maintenance"), Broadcast.class);
+    invalid(new JsonObject().put("payload", 108), Broadcast.class);
+  }
+}
