@@ -27,6 +27,12 @@ final class NodeProcess implements AutoCloseable {
   private final Process process;
   private final List<String> output = new ArrayList<>();
   private final CountDownLatch ready = new CountDownLatch(1);
+  /**
+   * System property naming the packaged node jar: set, nodes run from it ({@code java -jar}),
+   * as users run them; unset, from the test class path.
+   */
+  static final String PACKAGED_JAR = "chat.node.jar";
+
   private final CountDownLatch exited = new CountDownLatch(1);
   private volatile int tcpPort;
   private volatile int httpPort;
@@ -52,8 +58,14 @@ final class NodeProcess implements AutoCloseable {
         "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
         "--add-opens", "java.management/sun.management=ALL-UNNAMED",
         "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-        "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
-        "-cp", System.getProperty("java.class.path"), ChatNodeMain.class.getName()));
+        "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED"));
+    String jar = System.getProperty(PACKAGED_JAR);
+    if (jar != null && !jar.isBlank()) {
+      command.addAll(List.of("-jar", jar));
+    } else {
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+          ChatNodeMain.class.getName()));
+    }
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().keySet().removeIf(k -> k.startsWith("CHAT_"));
     builder.environment().putAll(env);
@@ -69,9 +81,12 @@ final class NodeProcess implements AutoCloseable {
   static NodeProcess start(Map<String, String> env) {
     try {
       NodeProcess node = new NodeProcess(env);
-      if (!node.ready.await(90, TimeUnit.SECONDS)) {
-        node.process.destroyForcibly();
-        throw new IllegalStateException("node did not become ready:\n" + node.log());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (!node.ready.await(50, TimeUnit.MILLISECONDS)) {
+        if (!node.process.isAlive() || System.nanoTime() > deadline) {
+          node.process.destroyForcibly();
+          throw new IllegalStateException("node did not become ready:\n" + node.log());
+        }
       }
       return node;
     } catch (IOException e) {
