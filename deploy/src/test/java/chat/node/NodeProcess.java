@@ -26,7 +26,6 @@ final class NodeProcess implements AutoCloseable {
 
   private final Process process;
   private final List<String> output = new ArrayList<>();
-  private final CountDownLatch ready = new CountDownLatch(1);
   /**
    * System property naming the packaged node jar: set, nodes run from it ({@code java -jar}),
    * as users run them; unset, from the test class path.
@@ -81,19 +80,15 @@ final class NodeProcess implements AutoCloseable {
   static NodeProcess start(Map<String, String> env) {
     try {
       NodeProcess node = new NodeProcess(env);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (!node.ready.await(50, TimeUnit.MILLISECONDS)) {
-        if (!node.process.isAlive() || System.nanoTime() > deadline) {
-          node.process.destroyForcibly();
-          throw new IllegalStateException("node did not become ready:\n" + node.log());
-        }
+      try {
+        node.awaitReady(1, java.time.Duration.ofSeconds(90));
+      } catch (IllegalStateException e) {
+        node.process.destroyForcibly();
+        throw e;
       }
       return node;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 
@@ -219,7 +214,6 @@ final class NodeProcess implements AutoCloseable {
           tcpPort = Integer.parseInt(m.group(1));
           httpPort = Integer.parseInt(m.group(2));
           readyCount.incrementAndGet();
-          ready.countDown();
         }
       }
     } catch (IOException ignored) {

@@ -207,13 +207,8 @@ public final class PresenceVerticle extends VerticleBase {
   }
 
   private void onNodeDrain(Message<JsonObject> msg) {
-    String nodeId;
-    try {
-      nodeId = BusJson.fromJson(msg.body(), Drain.class).nodeId();
-    } catch (ServiceFailure e) {
-      msg.fail(e.code(), e.getMessage());
-      return;
-    }
+    // a body that does not fit is answered with INVALID_INPUT by answered(...)
+    String nodeId = BusJson.fromJson(msg.body(), Drain.class).nodeId();
     // Answered once the database shows the node's users offline (or the mirror gave up
     // waiting for it), so a stopping node does not leave before its users are offline.
     store.dropNode(nodeId)

@@ -77,6 +77,15 @@ public final class BusFields {
     return n;
   }
 
+  /** An optional boolean: true or false, false when absent. */
+  public static boolean flag(JsonObject body, String key) {
+    Object value = body.getValue(key);
+    if (value != null && !(value instanceof Boolean)) {
+      throw invalid(key + " must be true or false");
+    }
+    return Boolean.TRUE.equals(value);
+  }
+
   public static JsonArray array(JsonObject body, String key) {
     Object value = body.getValue(key);
     if (!(value instanceof JsonArray array)) {

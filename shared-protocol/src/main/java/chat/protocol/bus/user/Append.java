@@ -128,13 +128,9 @@ public record Append(List<Item> messages) {
     }
 
     static Item fromJson(JsonObject json) {
-      Object refusable = json.getValue("refusable");
-      if (refusable != null && !(refusable instanceof Boolean)) {
-        throw invalid("refusable must be true or false");
-      }
       return new Item(BusFields.object(json, "message"), BusFields.ids(json, "pending"),
           BusFields.ids(json, "delivered"), BusFields.ids(json, "to"),
-          Boolean.TRUE.equals(refusable));
+          BusFields.flag(json, "refusable"));
     }
   }
 

@@ -35,10 +35,6 @@ final class Pages {
 
   /** The {@code more} flag of a page; false when absent. */
   static boolean more(JsonObject body) {
-    Object more = body.getValue("more");
-    if (more != null && !(more instanceof Boolean)) {
-      throw invalid("more must be true or false");
-    }
-    return Boolean.TRUE.equals(more);
+    return BusFields.flag(body, "more");
   }
 }
