@@ -23,6 +23,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -57,19 +58,19 @@ import org.slf4j.LoggerFactory;
 public final class ReaperVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReaperVerticle.class);
-  /** After a member left: when to sweep again for entries promoted to this member. */
   /**
    * After a node loss, each survivor sweeps its own entries again at these delays: entries
    * promoted from backups become local only once the partition table is repaired, which
    * takes longer when the lost node was still receiving partitions (it had just joined).
-   * The master also sweeps whenever a migration round finishes within a while of the loss.
+   * The master also sweeps whenever a migration round finishes within a while of a loss.
    */
   private static final long[] RESWEEP_MS = {100, 300, 700, 1_000, 1_500, 2_000, 2_500, 3_000,
       4_000};
-  private static final long SWEEP_AFTER_MIGRATION_NS = 30_000_000_000L;
+  /** How long after a loss a finished migration round triggers a sweep, and a loss is kept. */
+  private static final long RECENT_LOSS_NS = 30_000_000_000L;
 
   /** A node loss: the node's label, its last heartbeat, its detection, when (nanoTime). */
-  private record Loss(String node, long heardAt, long detectedAt, long atNanos) {
+  private record Loss(String label, long heardAt, long detectedAt, long atNanos) {
   }
   /** How often the users online in this member's entries are counted (a local scan). */
   private static final long COUNT_ONLINE_MS = 5_000;
@@ -90,8 +91,11 @@ public final class ReaperVerticle extends VerticleBase {
   private WorkerExecutor repairs;
   private UUID membershipRegistration;
   private UUID migrationRegistration;
-  /** The last node lost (null before any): read together by the migration listener. */
-  private volatile Loss lastLoss;
+  /**
+   * The node losses of the last {@link #RECENT_LOSS_NS}, by node id: a sweep's users are
+   * logged against the loss of the node that held their sessions.
+   */
+  private final Map<String, Loss> recentLosses = new ConcurrentHashMap<>();
   private boolean sweeping;
   private boolean reconciling;
 
@@ -130,9 +134,13 @@ public final class ReaperVerticle extends VerticleBase {
         long heardAt = lastHeard.forget(member.getUuid());
         LOG.warn("node {} left the cluster (member {}); removing its sessions", node,
             member.getUuid());
+        long now = System.nanoTime();
+        recentLosses.values().removeIf(loss -> now - loss.atNanos() > RECENT_LOSS_NS);
         // Before the partition table is repaired: its migration events find the loss.
-        lastLoss = new Loss(node, heardAt, detectedAt, System.nanoTime());
-        context.runOnContext(v -> nodeLost(nodeId, node, heardAt, detectedAt));
+        if (nodeId != null) {
+          recentLosses.put(nodeId, new Loss(node, heardAt, detectedAt, now));
+        }
+        context.runOnContext(v -> nodeLost(nodeId));
       }
     });
     migrationRegistration = hazelcast.getPartitionService().addMigrationListener(
@@ -143,12 +151,12 @@ public final class ReaperVerticle extends VerticleBase {
 
           @Override
           public void migrationFinished(MigrationState state) {
-            Loss loss = lastLoss;
-            if (loss != null && System.nanoTime() - loss.atNanos() < SWEEP_AFTER_MIGRATION_NS) {
+            long now = System.nanoTime();
+            if (recentLosses.values().stream()
+                .anyMatch(loss -> now - loss.atNanos() < RECENT_LOSS_NS)) {
               context.runOnContext(v -> {
                 if (mayAct("node-loss sweep")) {
-                  measuredSweep(loss.node(), loss.heardAt(), loss.detectedAt(),
-                      "after partition migration");
+                  measuredSweep("after partition migration");
                 }
               });
             }
@@ -223,49 +231,59 @@ public final class ReaperVerticle extends VerticleBase {
     return hazelcast.getCluster().getMembers().iterator().next().localMember();
   }
 
-  private void nodeLost(String nodeId, String node, long heardAt, long detectedAt) {
-    liveByNode.remove(nodeId);
+  private void nodeLost(String nodeId) {
+    if (nodeId != null) {
+      liveByNode.remove(nodeId);
+    }
     if (!mayAct("node-loss sweep")) {
       return;
     }
-    measuredSweep(node, heardAt, detectedAt, "at once");
+    measuredSweep("at once");
     for (long delay : RESWEEP_MS) {
       vertx.setTimer(delay, t -> {
         if (mayAct("node-loss sweep")) {
-          measuredSweep(node, heardAt, detectedAt, "after " + delay + " ms");
+          measuredSweep("after " + delay + " ms");
         }
       });
     }
   }
 
   /**
-   * One local sweep after a node loss, logged with its parts: last heartbeat → detection →
-   * sessions removed → rows written and friends told.
+   * One local sweep after a node loss. Its users are logged per lost node, with the parts of
+   * the path: last heartbeat → detection → sessions removed → rows written and friends told.
+   * A migration round may finish before the membership event of the loss that caused it is
+   * handled here: users of a node with no loss recorded yet are measured from this sweep.
    */
-  private void measuredSweep(String node, long heardAt, long detectedAt, String when) {
+  private void measuredSweep(String when) {
     long sweepStart = System.currentTimeMillis();
     store.dropLocalOutside(liveNodes())
         .compose(changes -> {
           PresenceMetrics.current().swept(changes.size());
-          long swept = System.currentTimeMillis();
-          List<Future<Void>> done = new ArrayList<>();
-          changes.forEach((userId, removed) -> {
-            if (removed.wentOffline()) {
-              done.add(transitions.transitioned(userId, false, removed.version()));
-            }
-          });
           if (changes.isEmpty()) {
             return Future.succeededFuture();
           }
-          return Future.join(done).eventually(() -> {
+          long swept = System.currentTimeMillis();
+          Map<String, List<Future<Void>>> byNode = new HashMap<>();
+          changes.forEach((userId, removed) -> {
+            if (removed.wentOffline()) {
+              byNode.computeIfAbsent(String.valueOf(removed.node()), n -> new ArrayList<>())
+                  .add(transitions.transitioned(userId, false, removed.version()));
+            }
+          });
+          List<Future<Void>> logged = new ArrayList<>();
+          byNode.forEach((nodeId, done) -> logged.add(Future.join(done).transform(ar -> {
             long finished = System.currentTimeMillis();
+            Loss loss = recentLosses.getOrDefault(nodeId,
+                new Loss(nodeId + " (its loss not yet reported here)", -1, sweepStart, 0));
+            long heardAt = loss.heardAt();
             LOG.info("node loss {}: {} users offline (sweep {}); last heartbeat→detected {} ms,"
                     + " detected→swept {} ms, swept→written and told {} ms; total {} ms"
-                    + " since last heartbeat", node, done.size(), when,
-                heardAt > 0 ? detectedAt - heardAt : -1, swept - detectedAt, finished - swept,
-                heardAt > 0 ? finished - heardAt : -1);
-            return Future.succeededFuture();
-          });
+                    + " since last heartbeat", loss.label(), done.size(), when,
+                heardAt > 0 ? loss.detectedAt() - heardAt : -1, swept - loss.detectedAt(),
+                finished - swept, heardAt > 0 ? finished - heardAt : -1);
+            return Future.<Void>succeededFuture();
+          })));
+          return Future.join(logged).mapEmpty();
         })
         .onFailure(err -> LOG.warn("node-loss sweep ({}) failed after {} ms: {}", when,
             System.currentTimeMillis() - sweepStart, err.getMessage()));

@@ -36,8 +36,10 @@ public final class Outcomes {
    * @param removed     how many sessions were removed (0: they were already gone)
    * @param wentOffline the last session of the user was removed
    * @param version     the version of the user's state after the change
+   * @param node        the node that held the last session removed; null when none was
    */
-  public record Removed(int removed, boolean wentOffline, long version) implements Serializable {
+  public record Removed(int removed, boolean wentOffline, long version, String node)
+      implements Serializable {
   }
 
   /**

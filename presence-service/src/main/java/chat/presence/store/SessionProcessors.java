@@ -72,7 +72,7 @@ final class SessionProcessors {
         UserSessions base = current != null ? current
             : new UserSessions(List.of(), UserSessions.UNSEEDED, List.of());
         entry.setValue(base.endedToo(sessionId));
-        return new Removed(0, false, UserSessions.visibleVersion(current));
+        return new Removed(0, false, UserSessions.visibleVersion(current), null);
       }
       return removeWhere(entry, s -> s.sessionId().equals(sessionId));
     }
@@ -194,15 +194,15 @@ final class SessionProcessors {
                                      Predicate<SessionRef> matches) {
     UserSessions current = entry.getValue();
     if (current == null) {
-      return new Removed(0, false, 0);
+      return new Removed(0, false, 0, null);
     }
     List<SessionRef> gone = current.sessions().stream().filter(matches).toList();
     if (gone.isEmpty()) {
-      return new Removed(0, false, UserSessions.visibleVersion(current));
+      return new Removed(0, false, UserSessions.visibleVersion(current), null);
     }
     boolean wentOffline = gone.size() == current.sessions().size();
     long version = wentOffline ? UserSessions.nextVersion(current, -1) : current.version();
     entry.setValue(current.without(gone, version));
-    return new Removed(gone.size(), wentOffline, version);
+    return new Removed(gone.size(), wentOffline, version, gone.get(gone.size() - 1).nodeId());
   }
 }
