@@ -78,7 +78,7 @@ public final class PresenceVerticle extends VerticleBase {
     unwatchMirror = PresenceMetrics.current().mirror(mirror::backlog);
     repairs = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
-    transitions = new Transitions(bus, store, mirror, config.requestTimeoutMs());
+    transitions = new Transitions(vertx, store, mirror, config.requestTimeoutMs());
     return Future.all(List.of(
         bus.consumer(Addresses.PRESENCE_CONNECT, answered(this::onConnect)).completion(),
         bus.consumer(Addresses.PRESENCE_DISCONNECT, answered(this::onDisconnect)).completion(),

@@ -59,7 +59,7 @@ class RepairTest {
     for (int i = 0; i < 3; i++) {
       Stores s = cluster.storeOn(i);
       stores[i] = s;
-      Transitions transitions = new Transitions(cluster.vertx.eventBus(), s.store(), s.mirror(), 2000);
+      Transitions transitions = new Transitions(cluster.vertx, s.store(), s.mirror(), 2000);
       repairs[i] = new DigestRepair(s.store(), transitions, cluster.vertx.eventBus());
     }
     reconciler = new DbReconciler(stores[0].store(), stores[0].mirror());

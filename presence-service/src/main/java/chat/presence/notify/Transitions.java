@@ -11,6 +11,7 @@ import chat.protocol.bus.user.UserRef;
 import chat.protocol.bus.gateway.Deliver;
 import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
@@ -30,7 +31,17 @@ import org.slf4j.LoggerFactory;
 public final class Transitions {
 
   private static final Logger LOG = LoggerFactory.getLogger(Transitions.class);
+  /**
+   * Friend lookups in flight at once from this process: a node loss makes thousands of
+   * transitions at once, and the user service answers a bounded number of lookups at a time
+   * (its database pool); the rest wait here instead of timing out there.
+   */
+  static final int FRIEND_LOOKUPS_IN_FLIGHT = 32;
+  private static final InFlightLimit FRIEND_LOOKUPS = new InFlightLimit(FRIEND_LOOKUPS_IN_FLIGHT);
+  /** When friends could not be told, the whole step is tried again after these delays. */
+  private static final long[] TELL_AGAIN_MS = {1_000, 2_000, 4_000};
 
+  private final Vertx vertx;
   private final EventBus bus;
   private final PresenceStore store;
   private final StateMirror mirror;
@@ -38,8 +49,9 @@ public final class Transitions {
   private final DeliveryOptions friendListOptions;
   private final DeliveryOptions localFriendListOptions;
 
-  public Transitions(EventBus bus, PresenceStore store, StateMirror mirror, long requestTimeoutMs) {
-    this.bus = bus;
+  public Transitions(Vertx vertx, PresenceStore store, StateMirror mirror, long requestTimeoutMs) {
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
     this.store = store;
     this.mirror = mirror;
     this.friendListOptions = new DeliveryOptions()
@@ -59,7 +71,7 @@ public final class Transitions {
    */
   public Future<Void> transitioned(int userId, boolean online, long version) {
     LOG.info("user {} is {} (v {})", userId, online ? "online" : "offline", version);
-    Future<Void> told = tellFriends(userId, online, version);
+    Future<Void> told = tellFriends(userId, online, version, 0);
     Future<Boolean> written = mirror.write(userId, online, version);
     return Future.join(told, written).<Void>mapEmpty().otherwiseEmpty();
   }
@@ -71,7 +83,7 @@ public final class Transitions {
    * already changes nothing.
    */
   public Future<Void> resendFriendStates(int userId, String nodeId) {
-    return friendsOf(userId, FRIEND_LIST_ATTEMPTS)
+    return FRIEND_LOOKUPS.submit(() -> friendsOf(userId, FRIEND_LIST_ATTEMPTS))
         .compose(friends -> store.read(friends).compose(entries -> {
           List<Future<?>> sent = new ArrayList<>();
           for (int friendId : friends) {
@@ -86,9 +98,15 @@ public final class Transitions {
             err.getMessage()));
   }
 
-  private Future<Void> tellFriends(int userId, boolean online, long version) {
+  /**
+   * Tells every online friend; when the friends could not be found, tries again a few times
+   * ({@link #TELL_AGAIN_MS}): a PRESENCE never sent would leave a friend's view wrong until
+   * the user changes state again. A late PRESENCE is harmless: clients keep the newest
+   * version of each user.
+   */
+  private Future<Void> tellFriends(int userId, boolean online, long version, int round) {
     JsonObject payload = Replies.presence(userId, online, version);
-    return friendsOf(userId, FRIEND_LIST_ATTEMPTS)
+    return FRIEND_LOOKUPS.submit(() -> friendsOf(userId, FRIEND_LIST_ATTEMPTS))
         .compose(store::locate)
         .compose(located -> {
           List<Future<?>> sent = new ArrayList<>();
@@ -98,8 +116,17 @@ public final class Transitions {
           // A friend whose session ended meanwhile answers NO_SESSION: that is fine.
           return Future.join(sent).<Void>mapEmpty().otherwiseEmpty();
         })
-        .onFailure(err -> LOG.warn("friends of user {} not told of the change: {}", userId,
-            err.getMessage()));
+        .recover(err -> {
+          if (round >= TELL_AGAIN_MS.length) {
+            LOG.warn("friends of user {} not told of the change (v {}), {} tries: {}", userId,
+                version, round + 1, err.getMessage());
+            return Future.failedFuture(err);
+          }
+          LOG.info("friends of user {} not told of the change (v {}) yet: {}; again in {} ms",
+              userId, version, err.getMessage(), TELL_AGAIN_MS[round]);
+          return vertx.timer(TELL_AGAIN_MS[round])
+              .compose(t -> tellFriends(userId, online, version, round + 1));
+        });
   }
 
   /**

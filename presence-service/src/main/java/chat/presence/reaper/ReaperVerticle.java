@@ -114,7 +114,7 @@ public final class ReaperVerticle extends VerticleBase {
     unwatchMirror = PresenceMetrics.current().mirror(mirror::backlog);
     repairs = vertx.createSharedWorkerExecutor(PresenceConfig.REPAIR_POOL, 2);
     store = new HazelcastPresenceStore(vertx, hazelcast, repairs, mirror::versions);
-    transitions = new Transitions(vertx.eventBus(), store, mirror, config.requestTimeoutMs());
+    transitions = new Transitions(vertx, store, mirror, config.requestTimeoutMs());
     digests = new DigestRepair(store, transitions, vertx.eventBus());
     reconciler = new DbReconciler(store, mirror);
     lastHeard = new LastHeard(hazelcast);
