@@ -54,6 +54,12 @@ class PresenceServiceTest {
   private static void friendsAreNobody(TestCluster cluster) {
     cluster.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_LIST,
         msg -> msg.reply(new JsonObject().put("ids", new JsonArray())));
+    cluster.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_LISTS, msg -> {
+      JsonArray lists = new JsonArray();
+      msg.body().getJsonArray("userIds").forEach(id -> lists.add(
+          new JsonObject().put("userId", id).put("ids", new JsonArray())));
+      msg.reply(new JsonObject().put("lists", lists));
+    });
   }
 
   private static JsonObject connect(int userId, String sessionId, String nodeId, long seq) {

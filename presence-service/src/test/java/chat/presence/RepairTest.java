@@ -39,6 +39,9 @@ class RepairTest {
   private static DbReconciler reconciler;
   private static final List<JsonObject> kicks = new CopyOnWriteArrayList<>();
   private static final List<JsonObject> delivered = new CopyOnWriteArrayList<>();
+  private static final java.util.concurrent.atomic.AtomicInteger friendListsAsked =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private static Transitions transitions;
   private static final Map<Integer, List<Integer>> FRIENDS =
       new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -50,6 +53,13 @@ class RepairTest {
     cluster.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_LIST,
         msg -> msg.reply(new JsonObject().put("ids",
             new JsonArray(FRIENDS.getOrDefault(msg.body().getInteger("userId"), List.of())))));
+    cluster.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_LISTS, msg -> {
+      friendListsAsked.incrementAndGet();
+      JsonArray lists = new JsonArray();
+      msg.body().getJsonArray("userIds").forEach(id -> lists.add(new JsonObject()
+          .put("userId", id).put("ids", new JsonArray(FRIENDS.getOrDefault((Integer) id, List.of())))));
+      msg.reply(new JsonObject().put("lists", lists));
+    });
     cluster.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver("node-0"), msg -> {
       delivered.add(msg.body());
       msg.reply(new JsonObject().put("delivered", 1));
@@ -59,8 +69,9 @@ class RepairTest {
     for (int i = 0; i < 3; i++) {
       Stores s = cluster.storeOn(i);
       stores[i] = s;
-      Transitions transitions = new Transitions(cluster.vertx, s.store(), s.mirror(), 2000);
-      repairs[i] = new DigestRepair(s.store(), transitions, cluster.vertx.eventBus());
+      Transitions each = new Transitions(cluster.vertx, s.store(), s.mirror(), 2000);
+      repairs[i] = new DigestRepair(s.store(), each, cluster.vertx.eventBus());
+      transitions = each;
     }
     reconciler = new DbReconciler(stores[0].store(), stores[0].mirror());
   }
@@ -87,6 +98,36 @@ class RepairTest {
 
   private static boolean online(int userId) {
     return stores[0].store().locate(Set.of(userId)).await().containsKey(userId);
+  }
+
+  @Test
+  void manyUsersGoneOfflineAtOnceAreLookedUpInBatchesAndEveryFriendIsTold() {
+    int watcher = cluster.addUser("online", 0);
+    stores[0].store().connect(watcher, session("node-0"), LoginPolicy.KICK).await();
+    Map<Integer, Long> gone = new java.util.HashMap<>();
+    for (int i = 0; i < 1_200; i++) {
+      int user = 5_000_000 + i;
+      FRIENDS.put(user, List.of(watcher));
+      gone.put(user, 7L);
+    }
+    friendListsAsked.set(0);
+    delivered.clear();
+
+    cluster.onContextF(() -> transitions.wentOffline(gone)).await();
+
+    assertEquals(3, friendListsAsked.get(), "1,200 users in lookups of at most 500");
+    Set<Integer> told = new java.util.HashSet<>();
+    delivered.forEach(d -> {
+      JsonObject presence = d.getJsonObject("payload");
+      if (d.getInteger("userId") == watcher && presence != null
+          && "offline".equals(presence.getString("state")) && presence.getLong("v") == 7L) {
+        told.add(presence.getInteger("id"));
+      }
+    });
+    Set<Integer> missing = new java.util.HashSet<>(gone.keySet());
+    missing.removeAll(told);
+    assertEquals(0, missing.size(), "the watcher is told of every one, at its version; "
+        + missing.size() + " missing");
   }
 
   @Test

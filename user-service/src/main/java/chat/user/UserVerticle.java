@@ -9,6 +9,7 @@ import chat.protocol.bus.user.Append;
 import chat.protocol.bus.user.Empty;
 import chat.protocol.bus.user.FriendAdd;
 import chat.protocol.bus.user.FriendIds;
+import chat.protocol.bus.user.FriendLists;
 import chat.protocol.bus.user.GroupCreate;
 import chat.protocol.bus.user.GroupRef;
 import chat.protocol.bus.user.History;
@@ -199,6 +200,7 @@ public final class UserVerticle extends VerticleBase {
             this::history, History.Reply::toJson),
         consume(Addresses.USER_FRIEND_ADD, FriendAdd.class, this::addFriend),
         consume(Addresses.USER_FRIEND_LIST, UserRef.class, this::listFriends),
+        consume(Addresses.USER_FRIEND_LISTS, FriendLists.class, this::listFriendsOfMany),
         consume(Addresses.USER_GROUP_CREATE, GroupCreate.class, this::createGroup),
         consume(Addresses.USER_GROUP_JOIN, GroupRef.class, this::joinGroup),
         consume(Addresses.USER_GROUP_MEMBERS, GroupRef.class, this::groupMembers),
@@ -449,6 +451,12 @@ public final class UserVerticle extends VerticleBase {
 
   private Future<FriendIds> listFriends(UserRef request) {
     return repo.friendIds(request.userId()).map(FriendIds::new);
+  }
+
+  private Future<FriendLists.Reply> listFriendsOfMany(FriendLists request) {
+    List<Integer> users = request.userIds().stream().distinct().toList();
+    return repo.friendIdsOf(users).map(friends -> new FriendLists.Reply(users.stream()
+        .map(id -> new FriendLists.Of(id, friends.getOrDefault(id, List.of()))).toList()));
   }
 
   // ---- groups ----

@@ -2,6 +2,7 @@ package chat.user;
 
 import static chat.protocol.bus.Addresses.USER_FRIEND_ADD;
 import static chat.protocol.bus.Addresses.USER_FRIEND_LIST;
+import static chat.protocol.bus.Addresses.USER_FRIEND_LISTS;
 import static chat.protocol.bus.Addresses.USER_GROUP_CREATE;
 import static chat.protocol.bus.Addresses.USER_GROUP_JOIN;
 import static chat.protocol.bus.Addresses.USER_GROUP_MEMBERS;
@@ -97,6 +98,25 @@ class FriendsAndGroupsTest {
         befriend(alice, bob));
     assertEquals(new JsonArray().add(bob), friendIds(alice));
     assertEquals(new JsonArray().add(alice), friendIds(bob));
+  }
+
+  @Test
+  void theFriendsOfManyUsersComeInOneAnswer() {
+    int alice = register(unique("alice"));
+    int bob = register(unique("bob"));
+    int carol = register(unique("carol"));
+    int loner = register(unique("loner"));
+    befriend(alice, bob);
+    befriend(alice, carol);
+    JsonObject reply = bus.request(USER_FRIEND_LISTS, new JsonObject()
+        .put("userIds", new JsonArray().add(alice).add(bob).add(loner).add(alice)));
+    assertEquals(new JsonArray()
+        .add(new JsonObject().put("userId", alice).put("ids",
+            new JsonArray().add(Math.min(bob, carol)).add(Math.max(bob, carol))))
+        .add(new JsonObject().put("userId", bob).put("ids", new JsonArray().add(alice)))
+        .add(new JsonObject().put("userId", loner).put("ids", new JsonArray())),
+        reply.getJsonArray("lists"));
+    bus.assertFails(INVALID_INPUT, USER_FRIEND_LISTS, new JsonObject().put("userIds", new JsonArray()));
   }
 
   @Test

@@ -7,6 +7,7 @@ import chat.presence.store.UserSessions;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.user.FriendIds;
+import chat.protocol.bus.user.FriendLists;
 import chat.protocol.bus.user.UserRef;
 import chat.protocol.bus.gateway.Deliver;
 import chat.protocol.wire.Replies;
@@ -20,6 +21,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +50,9 @@ public final class Transitions {
   private static final int FRIEND_LIST_ATTEMPTS = 3;
   private final DeliveryOptions friendListOptions;
   private final DeliveryOptions localFriendListOptions;
+  /** A lookup of many users' friends waits a whole request timeout: it is one query, not N. */
+  private final DeliveryOptions friendListsOptions;
+  private final DeliveryOptions localFriendListsOptions;
 
   public Transitions(Vertx vertx, PresenceStore store, StateMirror mirror, long requestTimeoutMs) {
     this.vertx = vertx;
@@ -57,6 +62,8 @@ public final class Transitions {
     this.friendListOptions = new DeliveryOptions()
         .setSendTimeout(Math.max(500, requestTimeoutMs / FRIEND_LIST_ATTEMPTS));
     this.localFriendListOptions = new DeliveryOptions(friendListOptions).setLocalOnly(true);
+    this.friendListsOptions = new DeliveryOptions().setSendTimeout(requestTimeoutMs);
+    this.localFriendListsOptions = new DeliveryOptions(friendListsOptions).setLocalOnly(true);
   }
 
   public StateMirror mirror() {
@@ -74,6 +81,77 @@ public final class Transitions {
     Future<Void> told = tellFriends(userId, online, version, 0);
     Future<Boolean> written = mirror.write(userId, online, version);
     return Future.join(told, written).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  /**
+   * Many users gone offline at once (a node-loss sweep), each at its version: the rows are
+   * written as for one transition, and the friends are looked up
+   * {@link FriendLists#MAX_USERS} users per request instead of one request per user, so that
+   * thousands of sessions of a lost node do not become thousands of queries while their users
+   * log in again elsewhere. Completes when every step is done; never fails.
+   */
+  public Future<Void> wentOffline(Map<Integer, Long> versions) {
+    List<Future<?>> done = new ArrayList<>();
+    versions.forEach((userId, version) -> {
+      LOG.info("user {} is offline (v {})", userId, version);
+      done.add(mirror.write(userId, false, version));
+    });
+    List<Integer> users = new ArrayList<>(versions.keySet());
+    for (int from = 0; from < users.size(); from += FriendLists.MAX_USERS) {
+      List<Integer> chunk = List.copyOf(
+          users.subList(from, Math.min(users.size(), from + FriendLists.MAX_USERS)));
+      done.add(tellFriendsOffline(chunk, versions, 0));
+    }
+    return Future.join(done).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  private Future<Void> tellFriendsOffline(List<Integer> users, Map<Integer, Long> versions,
+                                          int round) {
+    return FRIEND_LOOKUPS.submit(() -> friendListsOf(users, FRIEND_LIST_ATTEMPTS))
+        .compose(lists -> {
+          Set<Integer> friends = new HashSet<>();
+          lists.forEach(of -> friends.addAll(of.ids()));
+          return store.locate(friends).compose(located -> {
+            List<Future<?>> sent = new ArrayList<>();
+            for (FriendLists.Of of : lists) {
+              JsonObject payload = Replies.presence(of.userId(), false,
+                  versions.getOrDefault(of.userId(), 0L));
+              for (int friendId : of.ids()) {
+                List<SessionRef> sessions = located.get(friendId);
+                if (sessions != null) {
+                  nodesOf(sessions).forEach(node -> sent.add(bus.request(
+                      Addresses.gatewayDeliver(node), Deliver.toUser(friendId, payload).toJson(),
+                      friendListOptions)));
+                }
+              }
+            }
+            return Future.join(sent).<Void>mapEmpty().otherwiseEmpty();
+          });
+        })
+        .recover(err -> {
+          if (round >= TELL_AGAIN_MS.length) {
+            LOG.warn("friends of {} users gone offline not told, {} tries: {}", users.size(),
+                round + 1, err.getMessage());
+            return Future.failedFuture(err);
+          }
+          LOG.info("friends of {} users gone offline not told yet: {}; again in {} ms",
+              users.size(), err.getMessage(), TELL_AGAIN_MS[round]);
+          return vertx.timer(TELL_AGAIN_MS[round])
+              .compose(t -> tellFriendsOffline(users, versions, round + 1));
+        });
+  }
+
+  /** The friends of many users, from the user service of this process first (as one). */
+  private Future<List<FriendLists.Of>> friendListsOf(List<Integer> users, int attempts) {
+    JsonObject query = BusJson.toJson(new FriendLists(users));
+    return bus.<JsonObject>request(Addresses.USER_FRIEND_LISTS, query, localFriendListsOptions)
+        .recover(err -> err instanceof ReplyException re
+                && re.failureType() == ReplyFailure.NO_HANDLERS
+            ? bus.<JsonObject>request(Addresses.USER_FRIEND_LISTS, query, friendListsOptions)
+            : Future.failedFuture(err))
+        .map(reply -> BusJson.fromJson(reply.body(), FriendLists.Reply.class).lists())
+        .recover(err -> attempts > 1 ? friendListsOf(users, attempts - 1)
+            : Future.failedFuture(err));
   }
 
   /**

@@ -263,15 +263,15 @@ public final class ReaperVerticle extends VerticleBase {
             return Future.succeededFuture();
           }
           long swept = System.currentTimeMillis();
-          Map<String, List<Future<Void>>> byNode = new HashMap<>();
+          Map<String, Map<Integer, Long>> byNode = new HashMap<>();
           changes.forEach((userId, removed) -> {
             if (removed.wentOffline()) {
-              byNode.computeIfAbsent(String.valueOf(removed.node()), n -> new ArrayList<>())
-                  .add(transitions.transitioned(userId, false, removed.version()));
+              byNode.computeIfAbsent(String.valueOf(removed.node()), n -> new HashMap<>())
+                  .put(userId, removed.version());
             }
           });
           List<Future<Void>> logged = new ArrayList<>();
-          byNode.forEach((nodeId, done) -> logged.add(Future.join(done).transform(ar -> {
+          byNode.forEach((nodeId, done) -> logged.add(transitions.wentOffline(done).transform(ar -> {
             long finished = System.currentTimeMillis();
             Loss loss = recentLosses.getOrDefault(nodeId,
                 new Loss(nodeId + " (its loss not yet reported here)", -1, sweepStart, 0));
@@ -309,11 +309,15 @@ public final class ReaperVerticle extends VerticleBase {
   private Future<Map<Integer, Removed>> sweepOnce(String why) {
     return store.dropLocalOutside(liveNodes()).onSuccess(changes -> {
       PresenceMetrics.current().swept(changes.size());
+      Map<Integer, Long> offline = new HashMap<>();
       changes.forEach((userId, removed) -> {
         if (removed.wentOffline()) {
-          transitions.transitioned(userId, false, removed.version());
+          offline.put(userId, removed.version());
         }
       });
+      if (!offline.isEmpty()) {
+        transitions.wentOffline(offline);
+      }
       if (!changes.isEmpty()) {
         LOG.info("{} sweep: removed the sessions of {} users held by departed nodes", why,
             changes.size());

@@ -44,6 +44,8 @@ public final class Addresses {
   public static final String USER_FRIEND_ADD = "chat.user.friend.add";
   /** {userId} → {ids:[...]} */
   public static final String USER_FRIEND_LIST = "chat.user.friend.list";
+  /** {userIds:[...]} (at most 500) → {lists:[{userId, ids:[...]}]}: many users' friends at once. */
+  public static final String USER_FRIEND_LISTS = "chat.user.friend.lists";
   /** {userId, groupname, groupdesc} → {groupid}; fails NAME_TAKEN, INVALID_INPUT. */
   public static final String USER_GROUP_CREATE = "chat.user.group.create";
   /** {userId, groupid} → {} ; idempotent; fails NO_SUCH_GROUP. */

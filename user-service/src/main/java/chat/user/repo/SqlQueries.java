@@ -1,5 +1,7 @@
 package chat.user.repo;
 
+import java.util.Collections;
+
 /**
  * Every SQL statement of the user service. All values are bound as parameters ({@code ?});
  * nothing a client sends is ever concatenated into SQL.
@@ -35,6 +37,12 @@ public final class SqlQueries {
 
   public static final String SELECT_FRIEND_IDS =
       "SELECT friendid FROM friend WHERE userid = ? ORDER BY friendid";
+
+  /** The friends of several users: {@code n} placeholders, one per user. */
+  public static String selectFriendIdsOf(int n) {
+    return "SELECT userid, friendid FROM friend WHERE userid IN ("
+        + String.join(", ", Collections.nCopies(n, "?")) + ") ORDER BY userid, friendid";
+  }
 
   public static final String SELECT_FRIENDS =
       "SELECT u.id, u.name FROM friend f JOIN `user` u ON u.id = f.friendid"

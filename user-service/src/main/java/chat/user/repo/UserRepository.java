@@ -16,7 +16,9 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -163,6 +165,18 @@ public final class UserRepository {
           List<Integer> ids = new ArrayList<>(rows.size());
           rows.forEach(row -> ids.add(row.getInteger(0)));
           return ids;
+        });
+  }
+
+  /** The friends' ids of each user named; a user without friends is absent. */
+  public Future<Map<Integer, List<Integer>>> friendIdsOf(List<Integer> userIds) {
+    return pool.preparedQuery(SqlQueries.selectFriendIdsOf(userIds.size()))
+        .execute(Tuple.from(new ArrayList<Object>(userIds)))
+        .map(rows -> {
+          Map<Integer, List<Integer>> friends = new HashMap<>();
+          rows.forEach(row -> friends.computeIfAbsent(row.getInteger(0), id -> new ArrayList<>())
+              .add(row.getInteger(1)));
+          return friends;
         });
   }
 

@@ -113,6 +113,28 @@ class UserContractTest {
   }
 
   @Test
+  void friendListsOfManyUsers() {
+    wire(new FriendLists(List.of(13, 14)),
+        new JsonObject().put("userIds", new JsonArray().add(13).add(14)));
+    invalid(new JsonObject(), FriendLists.class);
+    invalid(new JsonObject().put("userIds", new JsonArray()), FriendLists.class);
+    invalid(new JsonObject().put("userIds", new JsonArray().add(0)), FriendLists.class);
+    invalid(new JsonObject().put("userIds", new JsonArray().add("13")), FriendLists.class);
+    JsonArray tooMany = new JsonArray();
+    for (int i = 1; i <= FriendLists.MAX_USERS + 1; i++) {
+      tooMany.add(i);
+    }
+    invalid(new JsonObject().put("userIds", tooMany), FriendLists.class);
+    wire(new FriendLists.Reply(List.of(new FriendLists.Of(13, List.of(14)),
+            new FriendLists.Of(14, List.of()))),
+        new JsonObject().put("lists", new JsonArray()
+            .add(new JsonObject().put("userId", 13).put("ids", new JsonArray().add(14)))
+            .add(new JsonObject().put("userId", 14).put("ids", new JsonArray()))));
+    invalid(new JsonObject().put("lists", new JsonArray().add(new JsonObject().put("ids",
+        new JsonArray()))), FriendLists.Reply.class);
+  }
+
+  @Test
   void profile() {
     JsonObject json = new JsonObject()
         .put("friends", new JsonArray().add(new JsonObject().put("id", 14).put("name", "li si")))
