@@ -15,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 JAR=${CHAT_JAR:-$repo_dir/deploy/target/chat-node.jar}
 JAVA=${JAVA:-java}
-JAVA_OPTS=${JAVA_OPTS:--Xms64m -Xmx512m}
+JAVA_OPTS=${JAVA_OPTS:--Xms64m -Xmx512m -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=10 -XX:G1PeriodicGCInterval=60000}
 HOST=${CHAT_LOCAL_HOST:-127.0.0.1}
 TCP_BASE=${TCP_BASE:-6000}
 HTTP_BASE=${HTTP_BASE:-8080}

@@ -303,12 +303,10 @@ async function main() {
       check(texts.filter((t) => t === 'while you were out 1').length === 1, 'not once: ' + texts);
       check(texts.indexOf('while you were out 1') < texts.indexOf('while you were out 2'), 'order: ' + texts);
       const ack = [...framesB.received].reverse().find((m) => m.msgid === 2);
-      if (ack && Object.prototype.hasOwnProperty.call(ack, 'offline_more')) {
-        const acked = framesB.sent.filter((m) => m.msgid === 109);
-        check(acked.length >= 1, 'offline messages were not acknowledged (no OFFLINE_ACK)');
-      } else {
-        log('note: this server sends no offline_more yet; offline messages came the classic way');
-      }
+      check(ack && Object.prototype.hasOwnProperty.call(ack, 'offline_more'),
+        'the LOGIN ack has no offline_more (offline messages did not come as acknowledged pages): ' + JSON.stringify(ack));
+      const acked = framesB.sent.filter((m) => m.msgid === 109);
+      check(acked.length >= 1, 'offline messages were not acknowledged (no OFFLINE_ACK)');
     });
 
     await step('node-killed-and-back-by-itself', { a, b }, async () => {
@@ -390,38 +388,35 @@ async function main() {
       await c.waitForFunction(() => !document.querySelector('#messages .msg.system')
         || !/Loading/.test(document.querySelector('#messages').textContent), null, { timeout: STEP_MS });
       const answer = framesC.received.find((m) => m.ref === 110);
-      if (answer && answer.msgid === 105) {
-        await waitForBody(c, 'bulk ' + BULK);
-        check(!(await bodies(c)).includes('hello bob'), 'more than one page of history at once');
-        // Scrolling up brings the earlier pages, in order.
-        for (let round = 0; round < 5 && !(await bodies(c)).includes('hello bob'); round++) {
-          const before = (await bodies(c)).length;
-          await c.$eval('#messages', (list) => { list.scrollTop = 0; list.dispatchEvent(new Event('scroll')); });
-          await c.waitForFunction((n) => document.querySelectorAll('#messages .msg .body').length > n
-            || !document.querySelector('#messages button.link'), before, { timeout: STEP_MS });
-        }
-        const all = await bodies(c);
-        check(all.includes('hello bob') && all.includes('back after the node died'), 'not all history: ' + all);
-        for (let i = 1; i < BULK; i++) {
-          check(all.indexOf('bulk ' + i) < all.indexOf('bulk ' + (i + 1)), 'history out of order at ' + i);
-        }
-        check(all.filter((t) => t === 'bulk 7').length === 1, 'a message twice in history');
-        log('history: ' + all.length + ' messages from HISTORY, in pages');
-
-        // A reload: the tab's cache, then the newest page of history, make one list in order.
-        const answers = framesC.received.filter((m) => m.ref === 110).length;
-        await c.reload({ waitUntil: 'domcontentloaded' });
-        await connected(c);
-        await until(() => framesC.received.filter((m) => m.ref === 110).length > answers, 'HISTORY after the reload');
-        const merged = await bodies(c);
-        for (let i = 1; i < BULK; i++) {
-          check(merged.indexOf('bulk ' + i) < merged.indexOf('bulk ' + (i + 1)), 'out of order after the reload at ' + i + ': ' + merged);
-        }
-        check(merged.indexOf('hello bob') < merged.indexOf('bulk 1'), 'out of order after the reload: ' + merged);
-        check(new Set(merged).size === merged.length, 'a message twice after the reload: ' + merged);
-      } else {
-        log('note: this server does not answer HISTORY yet (' + JSON.stringify(answer) + ')');
+      check(answer && answer.msgid === 105, 'HISTORY was not answered: ' + JSON.stringify(answer));
+      await waitForBody(c, 'bulk ' + BULK);
+      check(!(await bodies(c)).includes('hello bob'), 'more than one page of history at once');
+      // Scrolling up brings the earlier pages, in order.
+      for (let round = 0; round < 5 && !(await bodies(c)).includes('hello bob'); round++) {
+        const before = (await bodies(c)).length;
+        await c.$eval('#messages', (list) => { list.scrollTop = 0; list.dispatchEvent(new Event('scroll')); });
+        await c.waitForFunction((n) => document.querySelectorAll('#messages .msg .body').length > n
+          || !document.querySelector('#messages button.link'), before, { timeout: STEP_MS });
       }
+      const all = await bodies(c);
+      check(all.includes('hello bob') && all.includes('back after the node died'), 'not all history: ' + all);
+      for (let i = 1; i < BULK; i++) {
+        check(all.indexOf('bulk ' + i) < all.indexOf('bulk ' + (i + 1)), 'history out of order at ' + i);
+      }
+      check(all.filter((t) => t === 'bulk 7').length === 1, 'a message twice in history');
+      log('history: ' + all.length + ' messages from HISTORY, in pages');
+
+      // A reload: the tab's cache, then the newest page of history, make one list in order.
+      const answers = framesC.received.filter((m) => m.ref === 110).length;
+      await c.reload({ waitUntil: 'domcontentloaded' });
+      await connected(c);
+      await until(() => framesC.received.filter((m) => m.ref === 110).length > answers, 'HISTORY after the reload');
+      const merged = await bodies(c);
+      for (let i = 1; i < BULK; i++) {
+        check(merged.indexOf('bulk ' + i) < merged.indexOf('bulk ' + (i + 1)), 'out of order after the reload at ' + i + ': ' + merged);
+      }
+      check(merged.indexOf('hello bob') < merged.indexOf('bulk 1'), 'out of order after the reload: ' + merged);
+      check(new Set(merged).size === merged.length, 'a message twice after the reload: ' + merged);
       await screenshot(c, 'history-fresh-browser');
 
       // Presence by version: the highest v wins, whatever order the messages come in.

@@ -279,6 +279,7 @@ class NodeFailureTest {
     String log = only.log();
     String user = " user " + id;
     Map<String, java.util.function.Predicate<String>> steps = new java.util.LinkedHashMap<>();
+    steps.put("connect", l -> l.contains(" connect tcp ") && l.contains(" from "));
     steps.put("ERROR 401", l -> l.contains("refused: not logged in"));
     steps.put("registered", l -> l.contains("register ") && l.contains(" name " + name + user));
     steps.put("name taken", l -> l.contains("register ") && l.contains(" name " + name + " refused"));

@@ -60,12 +60,17 @@ class ReadinessTest {
         .put("presence", "up").put("user", "up").put("database", "up"), checks(healthy));
     try (TcpTestClient a = TcpTestClient.lines(node.tcpPort());
          TcpTestClient b = TcpTestClient.lines(node.tcpPort());
-         TcpTestClient late = TcpTestClient.lines(node.tcpPort())) {
+         TcpTestClient late = TcpTestClient.lines(node.tcpPort());
+         TcpTestClient leaving = TcpTestClient.lines(node.tcpPort())) {
       int aId = a.register(TestNodes.unique("r-a"), "pw");
       int bId = b.register(TestNodes.unique("r-b"), "pw");
       int lateId = late.register(TestNodes.unique("r-late"), "pw");
+      int leavingId = leaving.register(TestNodes.unique("r-leaving"), "pw");
       a.loginOk(aId, "pw");
       b.loginOk(bId, "pw");
+      leaving.loginOk(leavingId, "pw");
+      Db db = new Db(database);
+      Eventually.within(Duration.ofSeconds(5), () -> assertEquals("online", db.state(leavingId)));
       a.chat(bId, "before");
       assertEquals("before", b.expect(6).getString("msg"));
 
@@ -80,10 +85,19 @@ class ReadinessTest {
       assertEquals(503, late.expect(104).getInteger("errno"));
       a.chat(bId, "no database, still talking");
       assertEquals("no database, still talking", b.expect(6).getString("msg"));
+      // A user who leaves meanwhile: the row's write waits in the mirror's backlog.
+      leaving.close();
+      Eventually.within(Duration.ofSeconds(10), () -> assertTrue(
+          Scrape.of(node.internalPort()).value("chat_presence_mirror_backlog") > 0,
+          "the offline row of the user who left waits for the database"));
 
       proxy.restore();
       Eventually.within(Duration.ofSeconds(15),
           () -> assertEquals("up", checks(ready(node.internalPort())).getString("database")));
+      Eventually.within(Duration.ofSeconds(30), () -> {
+        assertEquals(0, Scrape.of(node.internalPort()).value("chat_presence_mirror_backlog"));
+        assertEquals("offline", db.state(leavingId));
+      });
     }
   }
 

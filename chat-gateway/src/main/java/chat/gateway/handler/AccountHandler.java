@@ -4,6 +4,7 @@ import chat.gateway.GatewayConfig;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.report.SessionDigestReporter;
 import chat.gateway.session.Session;
+import chat.gateway.session.SessionLog;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
@@ -66,13 +67,15 @@ final class AccountHandler {
     }
     return created
         .map(reply -> {
-          LOG.info("register {} name {} user {}", session.connectionId(), name, reply.id());
+          SessionLog.info(LOG, "register", session.connectionId(), reply.id(),
+              "register {} name {} user {}", session.connectionId(), name, reply.id());
           return regAck(0, null, seq).put("id", reply.id());
         })
         .recover(err -> {
           int code = ServiceClient.failureCode(err);
           if (code == FailureCodes.NAME_TAKEN || code == FailureCodes.INVALID_INPUT) {
-            LOG.info("register {} name {} refused: {}", session.connectionId(), name,
+            SessionLog.info(LOG, "register-refused", session.connectionId(), -1,
+                "register {} name {} refused: {}", session.connectionId(), name,
                 err.getMessage());
             return Future.succeededFuture(regAck(1, err.getMessage(), seq));
           }
@@ -110,7 +113,9 @@ final class AccountHandler {
               }
               if (token != null) {
                 // Failed passwords are logged by the throttle, which counts them.
-                LOG.info("login {} {} {} refused: invalid token", session.connectionId(),
+                SessionLog.info(LOG, "login-failed", session.connectionId(),
+                    id != null ? id : -1,
+                    "login {} {} {} refused: invalid token", session.connectionId(),
                     id != null ? "user" : "name", id != null ? id : name);
               }
               return session.send(loginAck(1, "invalid id or password", seq));
@@ -119,7 +124,8 @@ final class AccountHandler {
 
   Future<Void> logout(Session session, JsonObject request) {
     int userId = session.userId();
-    LOG.info("logout {} user {} session {}", session.connectionId(), userId, session.sessionId());
+    SessionLog.info(LOG, "logout", session.connectionId(), userId, "logout {} user {} session {}",
+        session.connectionId(), userId, session.sessionId());
     session.logout();
     // Acknowledged once every earlier token of the user is revoked.
     return services.request(Addresses.USER_LOGOUT, new UserRef(userId), Empty.class)
@@ -145,7 +151,8 @@ final class AccountHandler {
         .recover(err -> {
           session.abortLogin();
           if (ServiceClient.failureCode(err) == FailureCodes.ALREADY_ONLINE) {
-            LOG.info("login {} user {} refused: already online", session.connectionId(), userId);
+            SessionLog.info(LOG, "login-refused", session.connectionId(), userId,
+                "login {} user {} refused: already online", session.connectionId(), userId);
             return session.send(loginAck(2, "this account is already online", seq));
           }
           return Future.failedFuture(err);

@@ -4,6 +4,7 @@ import chat.gateway.GatewayConfig;
 import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.Session;
+import chat.gateway.session.SessionLog;
 import chat.protocol.bus.FailureCodes;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.ProtocolException;
@@ -161,7 +162,8 @@ public final class LoginThrottle {
         : sharedWaitMs(account, address, now, metrics);
     return waitMs.compose(wait -> {
       if (wait > 0) {
-        LOG.info("login throttled on node {}: {} from {} (retry in {} ms)", nodeName, account,
+        SessionLog.info(LOG, "login-throttled", connection, userOf(account),
+            "login throttled on node {}: {} from {} (retry in {} ms)", nodeName, account,
             address, wait);
         return Future.failedFuture(new ProtocolException(ErrorCode.RATE_LIMITED,
             "too many failed logins: try again later", wait));
@@ -170,8 +172,8 @@ public final class LoginThrottle {
         if (ServiceClient.failureCode(err) != FailureCodes.BAD_CREDENTIALS) {
           return Future.failedFuture(err);
         }
-        LOG.info("failed login on node {}: {} from {} on {}", nodeName, account, address,
-            connection);
+        SessionLog.info(LOG, "login-failed", connection, userOf(account),
+            "failed login on node {}: {} from {} on {}", nodeName, account, address, connection);
         failedLocally(accounts, account, perAccount);
         failedLocally(addresses, address, perAddress);
         // The answer waits (boundedly) until the failure is counted cluster-wide, so that
@@ -352,6 +354,15 @@ public final class LoginThrottle {
     }
     keys.compute(key, (k, old) -> old == null ? Allowance.oneFailure(limit, now)
         : new Allowance(Math.max(-limit, old.leftAt(limit, now) - 1), now));
+  }
+
+  /** The user id of an account key "id:N"; -1 for a name or anything else. */
+  private static long userOf(String account) {
+    try {
+      return account.startsWith("id:") ? Long.parseLong(account.substring(3)) : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /** The host part of "host:port" (IPv6 hosts keep their colons). */

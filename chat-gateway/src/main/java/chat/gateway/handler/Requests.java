@@ -4,6 +4,7 @@ import chat.gateway.GatewayConfig;
 import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.RequestHandler;
 import chat.gateway.session.Session;
+import chat.gateway.session.SessionLog;
 import chat.gateway.session.UniqueIds;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Fields;
@@ -100,7 +101,8 @@ public final class Requests implements RequestHandler {
       case MsgId.OFFLINE_ACK:
       case MsgId.HISTORY:
         if (session.state() != Session.State.USER) {
-          LOG.info("request {} on {} refused: not logged in", msgid, session.connectionId());
+          SessionLog.info(LOG, "not-logged-in", session.connectionId(), -1,
+              "request {} on {} refused: not logged in", msgid, session.connectionId());
           throw new ProtocolException(ErrorCode.NOT_LOGGED_IN, "log in first");
         }
         return asUser(session, request, msgid);

@@ -155,8 +155,8 @@ public final class Session {
     registry.add(this);
     GatewayMetrics.current().opened(connection.transport());
     startAuthTimer();
-    LOG.info("connect {} {} from {}", connection.transport(), connectionId,
-        connection.remoteAddress());
+    SessionLog.info(LOG, "connect", connectionId, -1, "connect {} {} from {}",
+        connection.transport(), connectionId, connection.remoteAddress());
     if (registry.draining()) {
       closeFor(CloseReason.SERVER_CLOSING, Replies.serverClosing(config.reconnectAfterMs()));
     }
@@ -315,8 +315,8 @@ public final class Session {
     registry.remove(this);
     handler.ended(this);
     GatewayMetrics.current().closed(connection.transport(), reason);
-    LOG.info("disconnect {} {} user {} reason {}", connection.transport(), connectionId,
-        userId < 0 ? "-" : userId, reason);
+    SessionLog.info(LOG, "disconnect", connectionId, userId, "disconnect {} {} user {} reason {}",
+        connection.transport(), connectionId, userId < 0 ? "-" : userId, reason);
   }
 
   // ---- the life of a user session, for the request handlers ----
@@ -408,7 +408,8 @@ public final class Session {
     Future<Void> written = send(ack);
     heldDuringLogin.forEach(this::send);
     heldDuringLogin.clear();
-    LOG.info("login {} user {} session {}", connectionId, userId, sessionId);
+    SessionLog.info(LOG, "login", connectionId, userId, "login {} user {} session {}",
+        connectionId, userId, sessionId);
     return written;
   }
 

@@ -69,7 +69,27 @@ class KubernetesManifestsTest {
     assertTrue(NODE_VARIABLES.contains("CHAT_DB_URL") && NODE_VARIABLES.contains("CHAT_INTERNAL_PORT"),
         "the node's variables were found: " + NODE_VARIABLES);
     assertEquals(List.of(), offline(K8S.resolve(overlay)));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"overlays/single", "overlays/cluster"})
+  void everyOverlayAsKubectlRendersItFitsTheSchemaToo(String overlay) throws Exception {
     assertEquals(List.of(), rendered(K8S.resolve(overlay)));
+  }
+
+  @Test
+  void theImageTheBuildTagsIsTheOneTheManifestsName() throws IOException {
+    java.util.regex.Matcher tag = java.util.regex.Pattern
+        .compile("<chat.image.tag>([^<]+)</chat.image.tag>").matcher(Files.readString(Path.of("pom.xml")));
+    assertTrue(tag.find(), "deploy/pom.xml names the image tag");
+    for (String kustomization : List.of("base/kustomization.yaml",
+        "overlays/single/kustomization.yaml", "overlays/cluster/kustomization.yaml")) {
+      String text = Files.readString(K8S.resolve(kustomization));
+      java.util.regex.Matcher named = java.util.regex.Pattern.compile("newTag: \"([^\"]+)\"").matcher(text);
+      while (named.find()) {
+        assertEquals(tag.group(1), named.group(1), kustomization + " names the tag the build gives");
+      }
+    }
   }
 
   @Test
