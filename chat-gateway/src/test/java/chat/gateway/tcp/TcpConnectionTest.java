@@ -29,6 +29,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -84,9 +85,10 @@ class TcpConnectionTest {
         .put("maxFrameBytes", 1024).put("inboundMaxBytes", 1024));
     Promise<Void> held = Promise.promise();
     BlockingQueue<Session> handled = new LinkedBlockingQueue<>();
+    AtomicInteger requests = new AtomicInteger();
     RequestHandler handler = (session, request) -> {
       handled.add(session);
-      return handled.size() == 1 ? held.future() : Future.succeededFuture();
+      return requests.incrementAndGet() == 1 ? held.future() : Future.succeededFuture();
     };
     TcpGatewayVerticle listener = new TcpGatewayVerticle(config, new SessionRegistry(),
         new UniqueIds("n1", ':'), handler, (user, session, why) -> { });
