@@ -21,12 +21,10 @@ import chat.protocol.bus.LoginPolicy;
 import chat.protocol.bus.presence.Drain;
 import chat.protocol.wire.Replies;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +43,7 @@ public final class GatewayService {
   private final List<String> deployments = new ArrayList<>();
   private SessionEndReporter reporter;
   private SessionDigestReporter digests;
-  private TcpGatewayVerticle firstTcp;
+  private TcpGatewayVerticle tcp;
   private HttpGatewayVerticle http;
 
   private GatewayService(Vertx vertx, GatewayConfig config) {
@@ -76,16 +74,11 @@ public final class GatewayService {
     WebSocketAcceptor webSockets = new WebSocketAcceptor(vertx, config, registry, connectionIds,
         requests, reporter);
     GatewayMetrics.create(vertx, metrics, registry::userSessions, registry::users);
-    AtomicReference<TcpGatewayVerticle> tcp = new AtomicReference<>();
+    // One listener; it spreads its connections over tcpInstances event loops itself.
+    tcp = new TcpGatewayVerticle(config, registry, connectionIds, requests, reporter);
     return record(vertx.deployVerticle(new NodeBusVerticle(config.nodeId(), registry, requests)))
-        .compose(v -> record(vertx.deployVerticle(() -> {
-          TcpGatewayVerticle verticle = new TcpGatewayVerticle(config, registry, connectionIds,
-              requests, reporter);
-          tcp.compareAndSet(null, verticle);
-          return verticle;
-        }, new DeploymentOptions().setInstances(config.tcpInstances()))))
+        .compose(v -> record(vertx.deployVerticle(tcp)))
         .compose(v -> {
-          firstTcp = tcp.get();
           http = new HttpGatewayVerticle(config, registry, webSockets, services, metrics);
           return record(vertx.deployVerticle(http));
         })
@@ -100,7 +93,7 @@ public final class GatewayService {
   }
 
   public int tcpPort() {
-    return firstTcp.actualPort();
+    return tcp.actualPort();
   }
 
   public int httpPort() {

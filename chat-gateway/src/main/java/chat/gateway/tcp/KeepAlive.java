@@ -4,8 +4,6 @@ import chat.gateway.GatewayConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.nio.NioChannelOption;
-import io.vertx.core.internal.net.NetSocketInternal;
-import io.vertx.core.net.NetSocket;
 import jdk.net.ExtendedSocketOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,8 +20,7 @@ final class KeepAlive {
   private KeepAlive() {
   }
 
-  static void apply(NetSocket socket, GatewayConfig config) {
-    Channel channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
+  static void apply(Channel channel, GatewayConfig config) {
     try {
       channel.config().setOption(ChannelOption.SO_KEEPALIVE, true);
       if (isEpoll(channel)) {

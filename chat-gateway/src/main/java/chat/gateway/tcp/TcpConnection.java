@@ -1,59 +1,144 @@
 package chat.gateway.tcp;
 
+import chat.gateway.session.ChannelClose;
 import chat.gateway.session.ClientConnection;
 import chat.gateway.session.Session;
 import chat.protocol.wire.JsonStreamFraming;
-import chat.gateway.session.ChannelClose;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.PromiseInternal;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetSocket;
-import java.nio.charset.StandardCharsets;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A TCP client: the byte stream is cut into JSON objects by {@link JsonStreamFraming}, and
- * each message written ends with the terminator the client used last.
+ * A TCP client, as the last handler of its Netty channel: the byte stream is cut into JSON
+ * objects by {@link JsonStreamFraming}, and each message written ends with the terminator the
+ * client used last. The session starts once the channel is active (after the TLS handshake on
+ * a TLS listener). Every call into the session runs on the session's context, whose event loop
+ * is the channel's; writes go straight to the channel, flushed at once or, while a read is
+ * being handled, at its end.
  */
-final class TcpConnection implements ClientConnection, JsonStreamFraming.Listener {
+final class TcpConnection extends ChannelInboundHandlerAdapter
+    implements ClientConnection, JsonStreamFraming.Listener {
 
+  private static final Logger LOG = LoggerFactory.getLogger(TcpConnection.class);
   /** How long a closing connection waits for the client to read a last message and close. */
-  private static final long LINGER_MS = 2_000;
+  static final long LINGER_MS = 2_000;
 
-  private final Vertx vertx;
-  private final NetSocket socket;
+  private final ContextInternal context;
+  private final BiFunction<ClientConnection, Context, Session> sessions;
   private final JsonStreamFraming framing;
+  private ChannelHandlerContext ctx;
   private Session session;
   private boolean closing;
+  private boolean reading;
+  private boolean needsFlush;
 
-  TcpConnection(Vertx vertx, NetSocket socket, int maxFrameBytes) {
-    this.vertx = vertx;
-    this.socket = socket;
+  /**
+   * @param context the context of the channel's event loop, on which the session runs
+   * @param sessions makes the session of a connection
+   */
+  TcpConnection(ContextInternal context, int maxFrameBytes,
+                BiFunction<ClientConnection, Context, Session> sessions) {
+    this.context = context;
+    this.sessions = sessions;
     this.framing = new JsonStreamFraming(maxFrameBytes, this);
   }
 
-  void attach(Session session) {
-    this.session = session;
-    socket.handler(this::received);
-    socket.closeHandler(v -> session.closed());
-    socket.exceptionHandler(err -> {
-      // The close handler follows; a reset tells the session the client did not read all.
-      if (String.valueOf(err.getMessage()).contains("reset")) {
-        session.peerReset();
-      }
+  // ---- the channel's events, on its event loop ----
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    if (ctx.pipeline().get(SslHandler.class) == null) {
+      open();
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    if (event instanceof SslHandshakeCompletionEvent handshake && handshake.isSuccess()) {
+      open();
+    }
+  }
+
+  private void open() {
+    context.dispatch(v -> {
+      session = sessions.apply(this, context);
+      session.opened();
     });
   }
 
-  private void received(Buffer chunk) {
-    session.sawTraffic();
-    if (!closing) {
-      framing.handle(chunk);
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf bytes = (ByteBuf) msg;
+    try {
+      if (session != null) {
+        reading = true;
+        context.dispatch(bytes, this::received);
+      }
+    } finally {
+      bytes.release();
     }
   }
+
+  /** The bytes are the caller's: the framer copies what it keeps. */
+  private void received(ByteBuf bytes) {
+    session.sawTraffic();
+    if (!closing) {
+      framing.handle(BufferInternal.buffer(bytes.slice()));
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    reading = false;
+    if (needsFlush) {
+      needsFlush = false;
+      ctx.flush();
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (session != null) {
+      context.dispatch(v -> session.closed());
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // The close follows; a reset tells the session the client did not read all.
+    if (session != null && String.valueOf(cause.getMessage()).contains("reset")) {
+      context.dispatch(v -> session.peerReset());
+    }
+    LOG.debug("connection {} failed: {}", ctx.channel(), cause.toString());
+    ctx.close();
+  }
+
+  // ---- the framer's output ----
 
   @Override
   public void onFrame(Buffer json) {
@@ -77,6 +162,8 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
     session.tooLarge();
   }
 
+  // ---- the session's side, on the same event loop ----
+
   @Override
   public String transport() {
     return "tcp";
@@ -84,14 +171,25 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
 
   @Override
   public String remoteAddress() {
-    return String.valueOf(socket.remoteAddress());
+    SocketAddress address = ctx.channel().remoteAddress();
+    return address instanceof InetSocketAddress inet
+        ? inet.getHostString() + ":" + inet.getPort()
+        : String.valueOf(address);
   }
 
   @Override
   public Future<Void> write(String json) {
-    byte[] text = json.getBytes(StandardCharsets.UTF_8);
-    Buffer frame = Buffer.buffer(text.length + 1).appendBytes(text).appendByte(framing.lastTerminator());
-    return socket.write(frame);
+    ByteBuf frame = ctx.alloc().buffer(ByteBufUtil.utf8Bytes(json) + 1);
+    ByteBufUtil.writeUtf8(frame, json);
+    frame.writeByte(framing.lastTerminator());
+    PromiseInternal<Void> written = context.promise();
+    if (reading && ctx.executor().inEventLoop()) {
+      needsFlush = true;
+      ctx.write(frame, ctx.newPromise().addListener(written));
+    } else {
+      ctx.writeAndFlush(frame, ctx.newPromise().addListener(written));
+    }
+    return written.future();
   }
 
   /**
@@ -106,40 +204,42 @@ final class TcpConnection implements ClientConnection, JsonStreamFraming.Listene
     closing = true;
     return write(json)
         .andThen(ar -> {
-          Channel channel = channel();
+          Channel channel = ctx.channel();
           if (ar.succeeded() && channel instanceof DuplexChannel duplex && channel.isActive()) {
             duplex.shutdownOutput();
-            vertx.setTimer(LINGER_MS, t -> socket.close());
+            channel.eventLoop().schedule(() -> {
+              channel.close();
+            }, LINGER_MS, TimeUnit.MILLISECONDS);
           } else {
-            socket.close();
+            channel.close();
           }
         });
   }
 
+  /** Closes once what was written before is flushed to the socket. */
   @Override
   public Future<Void> close() {
     closing = true;
-    return socket.close();
+    PromiseInternal<Void> closed = context.promise();
+    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER)
+        .addListener(flushed -> ctx.close(ctx.newPromise().addListener(closed)));
+    return closed.future();
   }
 
   @Override
   public Future<Void> closeNow() {
     closing = true;
-    ChannelClose.closeNow(channel());
+    ChannelClose.closeNow(ctx.channel());
     return Future.succeededFuture();
   }
 
   @Override
   public void pause() {
-    socket.pause();
+    ctx.channel().config().setAutoRead(false);
   }
 
   @Override
   public void resume() {
-    socket.resume();
-  }
-
-  private Channel channel() {
-    return ((NetSocketInternal) socket).channelHandlerContext().channel();
+    ctx.channel().config().setAutoRead(true);
   }
 }
