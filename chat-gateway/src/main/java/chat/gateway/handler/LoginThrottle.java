@@ -6,6 +6,7 @@ import chat.gateway.bus.ServiceClient;
 import chat.gateway.session.Session;
 import chat.gateway.session.SessionLog;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.InFlightLimit;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.ProtocolException;
 import io.vertx.core.Future;
@@ -14,9 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -114,8 +113,7 @@ public final class LoginThrottle {
   private final AtomicBoolean degraded = new AtomicBoolean();
   private final AtomicInteger fallbacksInEpisode = new AtomicInteger();
   private volatile long lastMapFailureMs;
-  private final AtomicInteger writing = new AtomicInteger();
-  private final Queue<Runnable> waiting = new ConcurrentLinkedQueue<>();
+  private final InFlightLimit writes = new InFlightLimit(MAX_WRITING);
   private final Map<String, Allowance> accounts = new ConcurrentHashMap<>();
   private final Map<String, Allowance> addresses = new ConcurrentHashMap<>();
 
@@ -225,39 +223,13 @@ public final class LoginThrottle {
     if (limit <= 0) {
       return Future.succeededFuture();
     }
-    if (waiting.size() >= MAX_WAITING) {
+    if (writes.waiting() >= MAX_WAITING) {
       return Future.failedFuture(new IllegalStateException(
           MAX_WAITING + " failures are waiting to be counted in the cluster map"));
     }
-    Promise<Void> counted = Promise.promise();
-    waiting.add(() -> map()
+    return writes.submit(() -> map()
         .compose(m -> putBack(m, key, Allowance.oneFailure(limit, System.currentTimeMillis()),
-            limit, 0))
-        .onComplete(done -> {
-          counted.handle(done);
-          writing.decrementAndGet();
-          writeNext();
-        }));
-    writeNext();
-    return counted.future();
-  }
-
-  /** Starts waiting writes while fewer than {@link #MAX_WRITING} run. */
-  private void writeNext() {
-    while (!waiting.isEmpty()) {
-      int running = writing.get();
-      if (running >= MAX_WRITING) {
-        return;
-      }
-      if (writing.compareAndSet(running, running + 1)) {
-        Runnable next = waiting.poll();
-        if (next == null) {
-          writing.decrementAndGet();
-        } else {
-          next.run();
-        }
-      }
-    }
+            limit, 0)));
   }
 
   private Future<Void> putBack(AsyncMap<String, String> m, String key, Allowance held,

@@ -6,6 +6,7 @@ import chat.presence.store.SessionRef;
 import chat.presence.store.UserSessions;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
+import chat.protocol.bus.InFlightLimit;
 import chat.protocol.bus.user.FriendIds;
 import chat.protocol.bus.user.FriendLists;
 import chat.protocol.bus.user.UserRef;
@@ -23,6 +24,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,7 +80,8 @@ public final class Transitions {
    */
   public Future<Void> transitioned(int userId, boolean online, long version) {
     LOG.info("user {} is {} (v {})", userId, online ? "online" : "offline", version);
-    Future<Void> told = tellFriends(userId, online, version, 0);
+    Future<Void> told = tellUntilTold(() -> tellFriends(userId, online, version),
+        "friends of user " + userId + " (v " + version + ")", 0);
     Future<Boolean> written = mirror.write(userId, online, version);
     return Future.join(told, written).<Void>mapEmpty().otherwiseEmpty();
   }
@@ -100,14 +103,14 @@ public final class Transitions {
     for (int from = 0; from < users.size(); from += FriendLists.MAX_USERS) {
       List<Integer> chunk = List.copyOf(
           users.subList(from, Math.min(users.size(), from + FriendLists.MAX_USERS)));
-      done.add(tellFriendsOffline(chunk, versions, 0));
+      done.add(tellUntilTold(() -> tellFriendsOffline(chunk, versions),
+          "friends of " + chunk.size() + " users gone offline", 0));
     }
     return Future.join(done).<Void>mapEmpty().otherwiseEmpty();
   }
 
-  private Future<Void> tellFriendsOffline(List<Integer> users, Map<Integer, Long> versions,
-                                          int round) {
-    return FRIEND_LOOKUPS.submit(() -> friendListsOf(users, FRIEND_LIST_ATTEMPTS))
+  private Future<Void> tellFriendsOffline(List<Integer> users, Map<Integer, Long> versions) {
+    return FRIEND_LOOKUPS.submit(() -> friendListsOf(users))
         .compose(lists -> {
           Set<Integer> friends = new HashSet<>();
           lists.forEach(of -> friends.addAll(of.ids()));
@@ -117,41 +120,19 @@ public final class Transitions {
               JsonObject payload = Replies.presence(of.userId(), false,
                   versions.getOrDefault(of.userId(), 0L));
               for (int friendId : of.ids()) {
-                List<SessionRef> sessions = located.get(friendId);
-                if (sessions != null) {
-                  nodesOf(sessions).forEach(node -> sent.add(bus.request(
-                      Addresses.gatewayDeliver(node), Deliver.toUser(friendId, payload).toJson(),
-                      friendListOptions)));
-                }
+                sendPresence(friendId, located.get(friendId), payload, sent);
               }
             }
             return Future.join(sent).<Void>mapEmpty().otherwiseEmpty();
           });
-        })
-        .recover(err -> {
-          if (round >= TELL_AGAIN_MS.length) {
-            LOG.warn("friends of {} users gone offline not told, {} tries: {}", users.size(),
-                round + 1, err.getMessage());
-            return Future.failedFuture(err);
-          }
-          LOG.info("friends of {} users gone offline not told yet: {}; again in {} ms",
-              users.size(), err.getMessage(), TELL_AGAIN_MS[round]);
-          return vertx.timer(TELL_AGAIN_MS[round])
-              .compose(t -> tellFriendsOffline(users, versions, round + 1));
         });
   }
 
-  /** The friends of many users, from the user service of this process first (as one). */
-  private Future<List<FriendLists.Of>> friendListsOf(List<Integer> users, int attempts) {
-    JsonObject query = BusJson.toJson(new FriendLists(users));
-    return bus.<JsonObject>request(Addresses.USER_FRIEND_LISTS, query, localFriendListsOptions)
-        .recover(err -> err instanceof ReplyException re
-                && re.failureType() == ReplyFailure.NO_HANDLERS
-            ? bus.<JsonObject>request(Addresses.USER_FRIEND_LISTS, query, friendListsOptions)
-            : Future.failedFuture(err))
-        .map(reply -> BusJson.fromJson(reply.body(), FriendLists.Reply.class).lists())
-        .recover(err -> attempts > 1 ? friendListsOf(users, attempts - 1)
-            : Future.failedFuture(err));
+  /** The friends of many users, asked as {@link #friendsOf} asks for one user's. */
+  private Future<List<FriendLists.Of>> friendListsOf(List<Integer> users) {
+    return askUserService(Addresses.USER_FRIEND_LISTS, BusJson.toJson(new FriendLists(users)),
+        localFriendListsOptions, friendListsOptions, FRIEND_LIST_ATTEMPTS)
+        .map(reply -> BusJson.fromJson(reply, FriendLists.Reply.class).lists());
   }
 
   /**
@@ -161,7 +142,7 @@ public final class Transitions {
    * already changes nothing.
    */
   public Future<Void> resendFriendStates(int userId, String nodeId) {
-    return FRIEND_LOOKUPS.submit(() -> friendsOf(userId, FRIEND_LIST_ATTEMPTS))
+    return FRIEND_LOOKUPS.submit(() -> friendsOf(userId))
         .compose(friends -> store.read(friends).compose(entries -> {
           List<Future<?>> sent = new ArrayList<>();
           for (int friendId : friends) {
@@ -176,53 +157,75 @@ public final class Transitions {
             err.getMessage()));
   }
 
-  /**
-   * Tells every online friend; when the friends could not be found, tries again a few times
-   * ({@link #TELL_AGAIN_MS}): a PRESENCE never sent would leave a friend's view wrong until
-   * the user changes state again. A late PRESENCE is harmless: clients keep the newest
-   * version of each user.
-   */
-  private Future<Void> tellFriends(int userId, boolean online, long version, int round) {
+  /** Tells every online friend of the user's transition. */
+  private Future<Void> tellFriends(int userId, boolean online, long version) {
     JsonObject payload = Replies.presence(userId, online, version);
-    return FRIEND_LOOKUPS.submit(() -> friendsOf(userId, FRIEND_LIST_ATTEMPTS))
+    return FRIEND_LOOKUPS.submit(() -> friendsOf(userId))
         .compose(store::locate)
         .compose(located -> {
           List<Future<?>> sent = new ArrayList<>();
-          located.forEach((friendId, sessions) -> nodesOf(sessions).forEach(node ->
-              sent.add(bus.request(Addresses.gatewayDeliver(node),
-                  Deliver.toUser(friendId, payload).toJson(), friendListOptions))));
-          // A friend whose session ended meanwhile answers NO_SESSION: that is fine.
+          located.forEach((friendId, sessions) -> sendPresence(friendId, sessions, payload, sent));
           return Future.join(sent).<Void>mapEmpty().otherwiseEmpty();
-        })
-        .recover(err -> {
-          if (round >= TELL_AGAIN_MS.length) {
-            LOG.warn("friends of user {} not told of the change (v {}), {} tries: {}", userId,
-                version, round + 1, err.getMessage());
-            return Future.failedFuture(err);
-          }
-          LOG.info("friends of user {} not told of the change (v {}) yet: {}; again in {} ms",
-              userId, version, err.getMessage(), TELL_AGAIN_MS[round]);
-          return vertx.timer(TELL_AGAIN_MS[round])
-              .compose(t -> tellFriends(userId, online, version, round + 1));
         });
   }
 
   /**
-   * The user's friends, from the user service of this process when it runs one (no network
-   * hop, and never a node that has just died), else from any. Retried: right after a node
-   * dies, the cluster may still route a request to its user service for a moment (the
-   * request then times out).
+   * Sends {@code payload} to the friend's sessions, once per node holding one (none: the
+   * friend is offline). A friend whose session ended meanwhile answers NO_SESSION: that is
+   * fine.
    */
-  private Future<Set<Integer>> friendsOf(int userId, int attempts) {
-    JsonObject query = BusJson.toJson(new UserRef(userId));
-    return bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, query, localFriendListOptions)
+  private void sendPresence(int friendId, List<SessionRef> sessions, JsonObject payload,
+                            List<Future<?>> sent) {
+    if (sessions != null) {
+      nodesOf(sessions).forEach(node -> sent.add(bus.request(Addresses.gatewayDeliver(node),
+          Deliver.toUser(friendId, payload).toJson(), friendListOptions)));
+    }
+  }
+
+  /**
+   * Runs {@code tell}; when it fails (the friends could not be found), tries again after each
+   * of {@link #TELL_AGAIN_MS}: a PRESENCE never sent would leave a friend's view wrong until
+   * the user changes state again. A late PRESENCE is harmless: clients keep the newest
+   * version of each user.
+   */
+  private Future<Void> tellUntilTold(Supplier<Future<Void>> tell, String whom, int round) {
+    return tell.get().recover(err -> {
+      if (round >= TELL_AGAIN_MS.length) {
+        LOG.warn("{} not told of the change, {} tries: {}", whom, round + 1, err.getMessage());
+        return Future.failedFuture(err);
+      }
+      LOG.info("{} not told of the change yet: {}; again in {} ms", whom, err.getMessage(),
+          TELL_AGAIN_MS[round]);
+      return vertx.timer(TELL_AGAIN_MS[round]).compose(t -> tellUntilTold(tell, whom, round + 1));
+    });
+  }
+
+  /**
+   * The user's friends, from the user service of this process when it runs one (no network
+   * hop, and never a node that has just died), else from any.
+   */
+  private Future<Set<Integer>> friendsOf(int userId) {
+    return askUserService(Addresses.USER_FRIEND_LIST, BusJson.toJson(new UserRef(userId)),
+        localFriendListOptions, friendListOptions, FRIEND_LIST_ATTEMPTS)
+        .map(reply -> new HashSet<>(BusJson.fromJson(reply, FriendIds.class).ids()));
+  }
+
+  /**
+   * A request to the user service of this process when it runs one, else to any; retried:
+   * right after a node dies, the cluster may still route a request to its user service for a
+   * moment (the request then times out).
+   */
+  private Future<JsonObject> askUserService(String address, JsonObject query,
+                                            DeliveryOptions local, DeliveryOptions any,
+                                            int attempts) {
+    return bus.<JsonObject>request(address, query, local)
         .recover(err -> err instanceof ReplyException re
                 && re.failureType() == ReplyFailure.NO_HANDLERS
-            ? bus.<JsonObject>request(Addresses.USER_FRIEND_LIST, query, friendListOptions)
+            ? bus.<JsonObject>request(address, query, any)
             : Future.failedFuture(err))
-        .<Set<Integer>>map(reply ->
-            new HashSet<>(BusJson.fromJson(reply.body(), FriendIds.class).ids()))
-        .recover(err -> attempts > 1 ? friendsOf(userId, attempts - 1) : Future.failedFuture(err));
+        .map(reply -> reply.body())
+        .recover(err -> attempts > 1 ? askUserService(address, query, local, any, attempts - 1)
+            : Future.failedFuture(err));
   }
 
   private static Set<String> nodesOf(List<SessionRef> sessions) {

@@ -1,4 +1,4 @@
-package chat.presence.notify;
+package chat.protocol.bus;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -8,24 +8,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * At most {@code limit} calls in flight at once; the others wait in arrival order and start
- * as earlier ones complete. A node loss turns thousands of sessions into transitions at once:
- * started all together, their friend lookups would queue in the user service past their own
- * timeouts (and starve the logins of the users coming back); started a bounded number at a
- * time, each is answered. Safe to use from several event loops.
+ * At most {@code limit} calls to another part of the cluster in flight at once; the others
+ * wait in arrival order and start as earlier ones complete. For calls that come in bursts
+ * and would otherwise queue past their own timeouts at the other end: presence's friend
+ * lookups after a node loss, the gateway's writes of failed logins to the cluster map. Safe
+ * to use from several event loops.
  */
-final class InFlightLimit {
+public final class InFlightLimit {
 
   private final int limit;
   private final AtomicInteger running = new AtomicInteger();
   private final Queue<Runnable> waiting = new ConcurrentLinkedQueue<>();
 
-  InFlightLimit(int limit) {
+  public InFlightLimit(int limit) {
     this.limit = limit;
   }
 
   /** Runs {@code call} when a place is free; the result is the call's. */
-  <T> Future<T> submit(Supplier<Future<T>> call) {
+  public <T> Future<T> submit(Supplier<Future<T>> call) {
     Promise<T> result = Promise.promise();
     waiting.add(() -> {
       Future<T> started;
@@ -44,8 +44,8 @@ final class InFlightLimit {
     return result.future();
   }
 
-  /** Calls waiting for a place (for logs and tests). */
-  int waiting() {
+  /** Calls waiting for a place. */
+  public int waiting() {
     return waiting.size();
   }
 
