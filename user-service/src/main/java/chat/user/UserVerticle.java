@@ -14,6 +14,7 @@ import chat.protocol.bus.user.GroupCreate;
 import chat.protocol.bus.user.GroupRef;
 import chat.protocol.bus.user.History;
 import chat.protocol.bus.user.Login;
+import chat.protocol.bus.user.LoginData;
 import chat.protocol.bus.user.NameCard;
 import chat.protocol.bus.user.OfflineAck;
 import chat.protocol.bus.user.OfflinePage;
@@ -195,6 +196,8 @@ public final class UserVerticle extends VerticleBase {
         // pages of chats: the replies map themselves too
         consume(Addresses.USER_OFFLINE_PAGE, body -> BusJson.fromJson(body, OfflinePage.class),
             this::offlinePage, OfflinePage.Reply::toJson),
+        consume(Addresses.USER_LOGIN_DATA, body -> BusJson.fromJson(body, LoginData.class),
+            this::loginData, LoginData.Reply::toJson),
         consume(Addresses.USER_OFFLINE_ACK, OfflineAck.class, this::offlineAck),
         consume(Addresses.USER_HISTORY, body -> BusJson.fromJson(body, History.class),
             this::history, History.Reply::toJson),
@@ -394,10 +397,21 @@ public final class UserVerticle extends VerticleBase {
   }
 
   private Future<OfflinePage.Reply> offlinePage(OfflinePage request) {
-    return messages.pendingPage(request.userId(), request.served()).map(page ->
-        new OfflinePage.Reply(page.items().stream()
-            .map(p -> new OfflinePage.Stored(p.msgno(), new JsonObject(p.body())))
-            .toList(), page.more()));
+    return messages.pendingPage(request.userId(), request.served())
+        .map(UserVerticle::pageOf);
+  }
+
+  /** A LOGIN ack's profile and first page of stored messages, from one query. */
+  private Future<LoginData.Reply> loginData(LoginData request) {
+    return repo.loginData(request.userId(), request.served())
+        .map(rows -> new LoginData.Reply(profileOf(rows.friends(), rows.groups()),
+            pageOf(rows.pending())));
+  }
+
+  private static OfflinePage.Reply pageOf(MessageStore.Page<MessageStore.Pending> page) {
+    return new OfflinePage.Reply(page.items().stream()
+        .map(p -> new OfflinePage.Stored(p.msgno(), new JsonObject(p.body())))
+        .toList(), page.more());
   }
 
   private Future<OfflineAck.Reply> offlineAck(OfflineAck request) {

@@ -6,6 +6,9 @@ import static chat.protocol.bus.Addresses.USER_FRIEND_LISTS;
 import static chat.protocol.bus.Addresses.USER_GROUP_CREATE;
 import static chat.protocol.bus.Addresses.USER_GROUP_JOIN;
 import static chat.protocol.bus.Addresses.USER_GROUP_MEMBERS;
+import static chat.protocol.bus.Addresses.USER_LOGIN_DATA;
+import static chat.protocol.bus.Addresses.USER_MESSAGE_APPEND;
+import static chat.protocol.bus.Addresses.USER_OFFLINE_PAGE;
 import static chat.protocol.bus.Addresses.USER_PROFILE;
 import static chat.protocol.bus.Addresses.USER_REGISTER;
 import static chat.protocol.bus.FailureCodes.INVALID_INPUT;
@@ -24,6 +27,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,7 +35,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Mutual friendships and groups: create, join, members, and their place in the profile. */
+/**
+ * Mutual friendships and groups: create, join, members, and their place in the profile (and in
+ * chat.user.login.data, which answers as chat.user.profile.get and chat.user.offline.page).
+ */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class FriendsAndGroupsTest {
@@ -332,5 +339,91 @@ class FriendsAndGroupsTest {
         .getInteger("groupid");
     assertEquals("", profile(alice).getJsonArray("groups").getJsonObject(0).getString("groupdesc"));
     assertEquals(new JsonArray().add(alice), members(alice, group));
+  }
+
+  private static void join(int userId, int groupId) {
+    bus.request(USER_GROUP_JOIN, new JsonObject().put("userId", userId).put("groupid", groupId));
+  }
+
+  /** A chat from one user to another, stored pending (or as delivered) for the recipient. */
+  private static void chat(int from, int to, String text, boolean pending) {
+    JsonObject message = new JsonObject().put("msgid", 6).put("id", from).put("toid", to)
+        .put("msg", text).put("msgno", UUID.randomUUID().toString());
+    JsonArray none = new JsonArray();
+    JsonArray recipient = new JsonArray().add(to);
+    bus.request(USER_MESSAGE_APPEND, new JsonObject().put("messages", new JsonArray()
+        .add(new JsonObject().put("message", message)
+            .put("pending", pending ? recipient : none)
+            .put("delivered", pending ? none : recipient))));
+  }
+
+  private static JsonObject loginData(int userId, int limit) {
+    return bus.request(USER_LOGIN_DATA, new JsonObject().put("userId", userId).put("limit", limit));
+  }
+
+  private static JsonObject separately(int userId, int limit) {
+    return new JsonObject()
+        .put("profile", profile(userId))
+        .put("offline", bus.request(USER_OFFLINE_PAGE,
+            new JsonObject().put("userId", userId).put("limit", limit)));
+  }
+
+  // ---- chat.user.login.data: the profile and the first stored messages of a LOGIN ack ----
+
+  @Test
+  void theProfileAndTheFirstPageComeTogetherAsEachAlone() {
+    int alice = register(unique("alice \uD83D\uDE00"));
+    int bob = register(unique("bob"));
+    int carol = register(unique("carol"));
+    int dave = register(unique("dave"));
+    befriend(alice, carol);
+    befriend(alice, bob);
+    int first = createGroup(carol, unique("g1"), "a \"quoted\" description");
+    join(alice, first);
+    join(dave, first);
+    int second = createGroup(alice, unique("g2"), "");
+    join(bob, second);
+    for (int i = 0; i < 3; i++) {
+      chat(bob, alice, "stored " + i, true);
+    }
+    chat(carol, alice, "had it live", false);
+    chat(carol, alice, "stored last", true);
+
+    for (int limit : List.of(1, 3, 4, 5, 100)) {
+      assertEquals(separately(alice, limit), loginData(alice, limit), "limit " + limit);
+    }
+    JsonObject data = loginData(alice, 3);
+    JsonObject profile = data.getJsonObject("profile");
+    assertEquals(2, profile.getJsonArray("friends").size());
+    assertEquals(2, profile.getJsonArray("groups").size());
+    assertEquals(3, profile.getJsonArray("groups").getJsonObject(0).getJsonArray("users").size());
+    assertEquals(3, data.getJsonObject("offline").getJsonArray("messages").size());
+    assertTrue(data.getJsonObject("offline").getBoolean("more"));
+    assertEquals(List.of("stored 0", "stored 1", "stored 2", "stored last"),
+        loginData(alice, 100).getJsonObject("offline").getJsonArray("messages").stream()
+            .map(m -> ((JsonObject) m).getJsonObject("message").getString("msg")).toList());
+    // the others, seen from their side
+    for (int user : List.of(bob, carol, dave)) {
+      assertEquals(separately(user, 10), loginData(user, 10));
+    }
+  }
+
+  @Test
+  void loginDataOfAUserWithNothingHasEmptyLists() {
+    int loner = register(unique("loner"));
+    JsonObject data = loginData(loner, 10);
+    assertEquals(separately(loner, 10), data);
+    assertEquals(new JsonArray(), data.getJsonObject("profile").getJsonArray("friends"));
+    assertEquals(new JsonArray(), data.getJsonObject("profile").getJsonArray("groups"));
+    assertEquals(new JsonArray(), data.getJsonObject("offline").getJsonArray("messages"));
+    assertEquals(false, data.getJsonObject("offline").getBoolean("more"));
+  }
+
+  @Test
+  void loginDataRefusesBadRequests() {
+    bus.assertFails(INVALID_INPUT, USER_LOGIN_DATA, new JsonObject().put("userId", 0));
+    bus.assertFails(INVALID_INPUT, USER_LOGIN_DATA,
+        new JsonObject().put("userId", 5).put("limit", 0));
+    bus.assertFails(INVALID_INPUT, USER_LOGIN_DATA, new JsonObject().put("userId", "5"));
   }
 }

@@ -148,7 +148,8 @@ public final class ServiceClient {
     return 500 + java.util.concurrent.ThreadLocalRandom.current().nextLong(1001);
   }
 
-  private static boolean isNoHandlers(Throwable err) {
+  /** True when no consumer of the address was found (here, or anywhere in the cluster). */
+  public static boolean isNoHandlers(Throwable err) {
     return err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
   }
 

@@ -14,6 +14,7 @@ import chat.protocol.bus.presence.States;
 import chat.protocol.bus.presence.UserIds;
 import chat.protocol.bus.user.Empty;
 import chat.protocol.bus.user.Login;
+import chat.protocol.bus.user.LoginData;
 import chat.protocol.bus.user.OfflinePage;
 import chat.protocol.bus.user.Profile;
 import chat.protocol.bus.user.Register;
@@ -165,14 +166,11 @@ final class AccountHandler {
     boolean structured = "structured".equals(request.getValue("format"));
     boolean heartbeat = Boolean.TRUE.equals(request.getValue("heartbeat"));
     boolean ackMode = "ack".equals(request.getValue("offline"));
-    Future<Profile> profileRead = services.request(Addresses.USER_PROFILE, new UserRef(userId),
-        Profile.class);
-    Future<OfflinePage.Reply> stored = offline.forLogin(userId, ackMode);
-    return Future.all(profileRead, stored)
-        .compose(both -> states(LoginAck.peopleIn(profileRead.result())).compose(states -> {
-          OfflinePage.Reply page = stored.result();
+    return loginData(userId, ackMode)
+        .compose(data -> states(LoginAck.peopleIn(data.profile())).compose(states -> {
+          OfflinePage.Reply page = data.offline();
           JsonObject ack = LoginAck.build(userId, user.name(), user.token(),
-              profileRead.result(), page.messages(), states, structured, heartbeatSettings());
+              data.profile(), page.messages(), states, structured, heartbeatSettings());
           if (ackMode) {
             ack.put("offline_more", page.more());
           }
@@ -188,6 +186,27 @@ final class AccountHandler {
             }
           });
         }));
+  }
+
+  /**
+   * The user's profile and first stored messages, read after the session is registered with
+   * presence (so a friend added meanwhile is in the profile or gets its FRIEND push): one
+   * request, one query. A user service that does not serve it yet (a cluster being upgraded)
+   * is asked for the two separately.
+   */
+  private Future<LoginData.Reply> loginData(int userId, boolean ackMode) {
+    return services.request(Addresses.USER_LOGIN_DATA,
+            new LoginData(userId, offline.loginLimit(ackMode)), LoginData.Reply::fromJson)
+        .recover(err -> ServiceClient.isNoHandlers(err)
+            ? separately(userId, ackMode) : Future.failedFuture(err));
+  }
+
+  private Future<LoginData.Reply> separately(int userId, boolean ackMode) {
+    Future<Profile> profileRead = services.request(Addresses.USER_PROFILE, new UserRef(userId),
+        Profile.class);
+    Future<OfflinePage.Reply> stored = offline.forLogin(userId, ackMode);
+    return Future.all(profileRead, stored)
+        .map(both -> new LoginData.Reply(profileRead.result(), stored.result()));
   }
 
   /** Stored messages for a user online here: the session delivers those it has not had. */

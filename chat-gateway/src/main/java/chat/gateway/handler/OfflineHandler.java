@@ -45,7 +45,12 @@ final class OfflineHandler {
 
   /** The stored messages for a LOGIN ack: the first page, or all of them (classic). */
   Future<OfflinePage.Reply> forLogin(int userId, boolean ackMode) {
-    return page(userId, ackMode ? config.offlinePage() : config.offlineMax());
+    return page(userId, loginLimit(ackMode));
+  }
+
+  /** How many stored messages a LOGIN ack gives at most. */
+  int loginLimit(boolean ackMode) {
+    return Math.min(ackMode ? config.offlinePage() : config.offlineMax(), OfflinePage.MAX_PAGE);
   }
 
   /**

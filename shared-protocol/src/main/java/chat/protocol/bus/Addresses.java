@@ -30,6 +30,11 @@ public final class Addresses {
   public static final String USER_MESSAGE_APPEND = "chat.user.message.append";
   /** {userId, limit} → {messages:[{msgno, message}], more} ; the oldest pending, in order. */
   public static final String USER_OFFLINE_PAGE = "chat.user.offline.page";
+  /**
+   * {userId, limit} → {profile:{friends, groups}, offline:{messages, more}} ; what a LOGIN ack
+   * shows: the replies of USER_PROFILE and USER_OFFLINE_PAGE, read in one query.
+   */
+  public static final String USER_LOGIN_DATA = "chat.user.login.data";
   /** {userId, msgnos:[...]} → {acked} ; exactly those pending messages are no longer pending. */
   public static final String USER_OFFLINE_ACK = "chat.user.offline.ack";
   /**

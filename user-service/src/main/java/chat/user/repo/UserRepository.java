@@ -275,6 +275,52 @@ public final class UserRepository {
     return groups;
   }
 
+  // ---- what a login shows ----
+
+  /** A LOGIN ack's reads: friends, groups with their members, the first pending messages. */
+  public record LoginRows(List<Friend> friends, List<Group> groups,
+                          MessageStore.Page<MessageStore.Pending> pending) {
+  }
+
+  /**
+   * {@link #friends}, {@link #groupsOf} and {@link MessageStore#pendingPage} of one user, in
+   * one statement (one round trip, one consistent read).
+   */
+  public Future<LoginRows> loginData(int userId, int limit) {
+    return pool.preparedQuery(SqlQueries.SELECT_LOGIN_DATA)
+        .execute(Tuple.of(userId, userId, userId, limit + 1))
+        .map(rows -> {
+          List<Friend> friends = new ArrayList<>();
+          List<Group> groups = new ArrayList<>();
+          List<MessageStore.Pending> pending = new ArrayList<>();
+          boolean more = false;
+          Group current = null;
+          for (Row row : rows) {
+            switch (row.getInteger(0)) {
+              case 1 -> friends.add(new Friend(row.getInteger(1), row.getString(2)));
+              case 2 -> {
+                int groupId = row.getInteger(1);
+                if (current == null || current.id() != groupId) {
+                  current = new Group(groupId, row.getString(2), row.getString(3),
+                      new ArrayList<>());
+                  groups.add(current);
+                }
+                current.users().add(new Member(row.getInteger(4), row.getString(5),
+                    row.getString(6)));
+              }
+              default -> {
+                if (pending.size() == limit) {
+                  more = true;
+                } else {
+                  pending.add(new MessageStore.Pending(row.getString(2), row.getString(3)));
+                }
+              }
+            }
+          }
+          return new LoginRows(friends, groups, new MessageStore.Page<>(pending, more));
+        });
+  }
+
   // ---- cluster secret ----
 
   /**
