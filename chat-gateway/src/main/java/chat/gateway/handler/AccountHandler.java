@@ -41,6 +41,7 @@ final class AccountHandler {
   private final ServiceClient services;
   private final OfflineHandler offline;
   private final LoginThrottle throttle;
+  private final LoginAdmission admission;
 
   AccountHandler(GatewayConfig config, ServiceClient services, OfflineHandler offline,
                  LoginThrottle throttle) {
@@ -48,6 +49,7 @@ final class AccountHandler {
     this.services = services;
     this.offline = offline;
     this.throttle = throttle;
+    this.admission = new LoginAdmission(config.loginsInFlight());
   }
 
   Future<Void> register(Session session, JsonObject request) {
@@ -99,6 +101,16 @@ final class AccountHandler {
       throw new ProtocolException(ErrorCode.CONFLICT, "already logged in: send LOGINOUT first");
     }
     Object seq = Fields.seq(request);
+    // Token logins come all at once after a node dies: beyond the node's bound, 503 at once.
+    return token != null ? admission.admit(() -> checkAndEnter(session, request, seq))
+        : checkAndEnter(session, request, seq);
+  }
+
+  private Future<Void> checkAndEnter(Session session, JsonObject request, Object seq) {
+    Integer id = Fields.optionalId(request, "id");
+    String name = Fields.optionalString(request, "name");
+    String password = Fields.optionalString(request, "password");
+    String token = Fields.optionalString(request, "token");
     // a token, when given, is what is checked (the record keeps one secret)
     Login credentials = new Login(id, name, token != null ? null : password, token);
     Future<Login.Reply> checked = throttle.guard(session, request, () -> token != null
