@@ -42,6 +42,8 @@ final class AccountHandler {
   private final OfflineHandler offline;
   private final LoginThrottle throttle;
   private final LoginAdmission admission;
+  /** Token logins that may wait for their turn, per one allowed in flight. */
+  static final int WAITING_PER_LOGIN_IN_FLIGHT = 8;
 
   AccountHandler(GatewayConfig config, ServiceClient services, OfflineHandler offline,
                  LoginThrottle throttle) {
@@ -49,7 +51,8 @@ final class AccountHandler {
     this.services = services;
     this.offline = offline;
     this.throttle = throttle;
-    this.admission = new LoginAdmission(config.loginsInFlight());
+    this.admission = new LoginAdmission(config.loginsInFlight(),
+        WAITING_PER_LOGIN_IN_FLIGHT * config.loginsInFlight(), config.requestTimeoutMs());
   }
 
   Future<Void> register(Session session, JsonObject request) {
@@ -107,6 +110,9 @@ final class AccountHandler {
   }
 
   private Future<Void> checkAndEnter(Session session, JsonObject request, Object seq) {
+    if (session.state() == Session.State.ENDED) {
+      return Future.succeededFuture(); // closed while its login waited: nobody to log in
+    }
     Integer id = Fields.optionalId(request, "id");
     String name = Fields.optionalString(request, "name");
     String password = Fields.optionalString(request, "password");
