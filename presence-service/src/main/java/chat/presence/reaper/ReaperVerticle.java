@@ -98,6 +98,8 @@ public final class ReaperVerticle extends VerticleBase {
   private final Map<String, Loss> recentLosses = new ConcurrentHashMap<>();
   /** A sweep is removing entries (node-loss and periodic sweeps take turns). */
   private boolean sweeping;
+  /** The sweep removing entries is a node-loss sweep (not the periodic one). */
+  private boolean sweepingNodeLoss;
   /** A node-loss sweep asked for while another was removing: when, for the log. */
   private String sweepAgain;
   private boolean reconciling;
@@ -266,6 +268,7 @@ public final class ReaperVerticle extends VerticleBase {
       return;
     }
     sweeping = true;
+    sweepingNodeLoss = true;
     long sweepStart = System.currentTimeMillis();
     store.dropLocalOutside(liveNodes())
         .onComplete(removed -> sweepDone())
@@ -321,6 +324,7 @@ public final class ReaperVerticle extends VerticleBase {
   /** A sweep has removed its entries: a node-loss sweep asked for meanwhile runs now. */
   private void sweepDone() {
     sweeping = false;
+    sweepingNodeLoss = false;
     String again = sweepAgain;
     sweepAgain = null;
     if (again != null && mayAct("node-loss sweep")) {
@@ -372,12 +376,12 @@ public final class ReaperVerticle extends VerticleBase {
     if (reconciling || !elected() || !mayAct("database reconciliation")) {
       return;
     }
-    if (sweeping || mirror.backlog() > 0) {
-      // A sweep is taking users offline and their rows are on their way: comparing them now
-      // would find them all "wrong" and write them a second time, entry by entry. The next
-      // round compares them.
-      LOG.info("database reconciliation deferred to the next round: a sweep is removing"
-          + " sessions or {} rows are being written", mirror.backlog());
+    if (sweepingNodeLoss || mirror.backlog() > 0) {
+      // A node-loss sweep is taking users offline and their rows are on their way: comparing
+      // them now would find them all "wrong" and write them a second time, entry by entry.
+      // The next round compares them.
+      LOG.info("database reconciliation deferred to the next round: a node-loss sweep is"
+          + " removing sessions or {} rows are being written", mirror.backlog());
       return;
     }
     reconciling = true;
