@@ -40,6 +40,8 @@ final class FakeServices {
   final AtomicInteger failAppends = new AtomicInteger();
   /** Appends are not answered (the gateway times out) while true. */
   volatile boolean appendsHang;
+  /** Appends are taken and answered this much later (a slow database). */
+  volatile long appendDelayMs;
   /** Appends asked (messages), in order. */
   final AtomicInteger appendedMessages = new AtomicInteger();
   final AtomicInteger locates = new AtomicInteger();
@@ -222,6 +224,15 @@ final class FakeServices {
       m.fail(FailureCodes.DATABASE_UNAVAILABLE, "database unavailable");
       return;
     }
+    long delayMs = appendDelayMs;
+    if (delayMs > 0) {
+      vertx.setTimer(delayMs, t -> appendNow(m));
+    } else {
+      appendNow(m);
+    }
+  }
+
+  private void appendNow(Message<JsonObject> m) {
     answer(m, body -> {
       JsonArray results = new JsonArray();
       for (Object o : body.getJsonArray("messages")) {
