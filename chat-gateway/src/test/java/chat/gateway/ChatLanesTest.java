@@ -270,4 +270,31 @@ class ChatLanesTest {
         5_000, () -> services.logTexts().equals(List.of("0", "2", "3")));
     assertEquals(List.of("0", "2", "3"), services.logTexts());
   }
+
+  @Test
+  void chatsAcceptedWhileTheLogIsWritingGoInItsNextAppendTogether() {
+    int alice = services.user("alice");
+    int bob = services.user("bob");
+    services.online(bob, FAR, "bob-1");
+    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR),
+        msg -> msg.reply(new JsonObject().put("delivered", 1)));
+    int count = 300;
+    try (TestClient client = TestClient.connect(harness.port())) {
+      client.login(alice);
+      client.send(chat(bob, 0));
+      assertEquals(0, client.expect(105).getInteger("errno"));
+      int before = services.appendRequests.get();
+      services.appendDelayMs = 200;
+      for (int i = 1; i <= count; i++) {
+        client.send(chat(bob, i));
+      }
+      for (int i = 1; i <= count; i++) {
+        JsonObject ack = client.expect(105);
+        assertEquals(0, ack.getInteger("errno"), ack.encode());
+      }
+      int appends = services.appendRequests.get() - before;
+      assertTrue(appends <= 3, count + " chats logged in " + appends + " appends");
+    }
+    assertEquals(count + 1, services.logTexts().size());
+  }
 }

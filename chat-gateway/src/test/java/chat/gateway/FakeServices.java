@@ -46,6 +46,8 @@ final class FakeServices {
   final AtomicInteger appendedMessages = new AtomicInteger();
   final AtomicInteger locates = new AtomicInteger();
   volatile int mailboxMax = 10_000;
+  /** Requests that reached the append address. */
+  final AtomicInteger appendRequests = new AtomicInteger();
   /** Messages that reached the append address, answered or not. */
   final AtomicInteger appendsSeen = new AtomicInteger();
   /** REG is refused as OVERLOADED while true. */
@@ -216,6 +218,7 @@ final class FakeServices {
   // ---- the message store ----
 
   private void append(Message<JsonObject> m) {
+    appendRequests.incrementAndGet();
     appendsSeen.addAndGet(m.body().getJsonArray("messages").size());
     if (appendsHang) {
       return;
