@@ -42,7 +42,8 @@ public record GatewayConfig(
     String tlsKeyPath,
     int internalPort,
     int loginFailuresPerAccount,
-    int loginFailuresPerAddress) {
+    int loginFailuresPerAddress,
+    int loginsInFlight) {
 
   public GatewayConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -60,7 +61,7 @@ public record GatewayConfig(
         || outboundMaxBytes < maxFrameBytes || tcpInstances <= 0
         || inboundMaxBytes < maxFrameBytes || offlinePage <= 0 || offlineMax <= 0
         || historyDays < 0 || passwordTimeoutMs <= 0 || slowConsumerGraceMs < 0
-        || repairSeconds <= 0) {
+        || repairSeconds <= 0 || loginsInFlight <= 0) {
       throw new IllegalArgumentException("gateway settings out of range: " + this);
     }
   }
@@ -100,7 +101,8 @@ public record GatewayConfig(
         json.getString("tlsKeyPath"),
         json.getInteger("internalPort", -1),
         json.getInteger("loginFailuresPerAccount", 5),
-        json.getInteger("loginFailuresPerAddress", 100));
+        json.getInteger("loginFailuresPerAddress", 100),
+        json.getInteger("loginsInFlight", 128));
   }
 
   /** What a login does when the account already has a live session (CHAT_LOGIN_CONFLICT). */

@@ -40,6 +40,10 @@ public final class GatewayMetrics {
   private final Counter heartbeatTimeouts;
   private final Counter authTimeouts;
   private final Counter slowConsumers;
+  /** Meters of the per-message paths, by type: looked up once, not at every message. */
+  private final Map<String, Counter> messagesIn = new ConcurrentHashMap<>();
+  private final Map<String, Counter> messagesOut = new ConcurrentHashMap<>();
+  private final Map<String, Timer> deliveries = new ConcurrentHashMap<>();
 
   private GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -125,7 +129,8 @@ public final class GatewayMetrics {
   /** A request read from a client. */
   public void received(JsonObject request) {
     Object msgid = request.getValue("msgid");
-    registry.counter("chat_messages_in", "type", typeOf(msgid)).increment();
+    messagesIn.computeIfAbsent(typeOf(msgid),
+        type -> registry.counter("chat_messages_in", "type", type)).increment();
     if (Integer.valueOf(MsgId.LOGIN).equals(msgid)) {
       registry.counter("chat_login_attempts", "method",
           request.getValue("token") != null ? "token" : "password").increment();
@@ -135,7 +140,8 @@ public final class GatewayMetrics {
   /** A message written (or about to be written) to a client. */
   public void sent(JsonObject message) {
     Object msgid = message.getValue("msgid");
-    registry.counter("chat_messages_out", "type", typeOf(msgid)).increment();
+    messagesOut.computeIfAbsent(typeOf(msgid),
+        type -> registry.counter("chat_messages_out", "type", type)).increment();
     if (!(msgid instanceof Integer id)) {
       return;
     }
@@ -206,12 +212,13 @@ public final class GatewayMetrics {
    */
   public Runnable timeDelivery(String type, Runnable done) {
     long start = System.nanoTime();
-    Timer timer = Timer.builder("chat_delivery").tag("type", type)
+    Timer timer = deliveries.computeIfAbsent(type, t -> Timer.builder("chat_delivery")
+        .tag("type", t)
         .description("from a chat request until each recipient's node took it or it was stored")
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(10))
-        .register(registry);
+        .register(registry));
     boolean[] recorded = new boolean[1];
     return () -> {
       if (!recorded[0]) {

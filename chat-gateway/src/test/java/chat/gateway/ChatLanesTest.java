@@ -222,7 +222,7 @@ class ChatLanesTest {
   }
 
   @Test
-  void aChatIsLoggedBeforeItIsDeliveredAndWhileTheStoreIsDownGoesOnOnlyToAKnownUser() {
+  void aChatIsLoggedBeforeItIsAnsweredAndWhileTheStoreIsDownGoesOnOnlyToAKnownUser() {
     int alice = services.user("alice");
     int bob = services.user("bob");
     int carol = services.user("carol");
@@ -255,15 +255,46 @@ class ChatLanesTest {
       // Once the store answers again, the chat delivered meanwhile is logged first.
       Eventually.holds("the deferred chat logged", 5_000,
           () -> services.logTexts().equals(List.of("0", "2")));
+      // A known user's chat is delivered while the log takes it, and answered once logged.
+      services.appendDelayMs = 300;
       client.send(chat(bob, 3));
       assertEquals(3, client.expect(105).getInteger("seq"));
+      assertTrue(services.logTexts().contains("3"), "in the log before it is answered");
     }
     assertEquals(List.of(bob + ":0", bob + ":2", bob + ":3"), delivered,
         "the refused chat was not delivered");
-    assertEquals(List.of(true, false, true), loggedAtDelivery,
-        "in the log before delivery, except while the store was down");
+    assertEquals(List.of(true, false, false), loggedAtDelivery,
+        "the first chat to a user is in the log before delivery (the user must exist); later"
+            + " ones are delivered while being logged, or while the store was down");
     Eventually.holds("the chat delivered while the store was down is logged, in accept order",
         5_000, () -> services.logTexts().equals(List.of("0", "2", "3")));
     assertEquals(List.of("0", "2", "3"), services.logTexts());
+  }
+
+  @Test
+  void chatsAcceptedWhileTheLogIsWritingGoInItsNextAppendTogether() {
+    int alice = services.user("alice");
+    int bob = services.user("bob");
+    services.online(bob, FAR, "bob-1");
+    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR),
+        msg -> msg.reply(new JsonObject().put("delivered", 1)));
+    int count = 300;
+    try (TestClient client = TestClient.connect(harness.port())) {
+      client.login(alice);
+      client.send(chat(bob, 0));
+      assertEquals(0, client.expect(105).getInteger("errno"));
+      int before = services.appendRequests.get();
+      services.appendDelayMs = 200;
+      for (int i = 1; i <= count; i++) {
+        client.send(chat(bob, i));
+      }
+      for (int i = 1; i <= count; i++) {
+        JsonObject ack = client.expect(105);
+        assertEquals(0, ack.getInteger("errno"), ack.encode());
+      }
+      int appends = services.appendRequests.get() - before;
+      assertTrue(appends <= 3, count + " chats logged in " + appends + " appends");
+    }
+    assertEquals(count + 1, services.logTexts().size());
   }
 }

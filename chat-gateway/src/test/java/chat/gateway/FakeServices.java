@@ -40,10 +40,14 @@ final class FakeServices {
   final AtomicInteger failAppends = new AtomicInteger();
   /** Appends are not answered (the gateway times out) while true. */
   volatile boolean appendsHang;
+  /** Appends are taken and answered this much later (a slow database). */
+  volatile long appendDelayMs;
   /** Appends asked (messages), in order. */
   final AtomicInteger appendedMessages = new AtomicInteger();
   final AtomicInteger locates = new AtomicInteger();
   volatile int mailboxMax = 10_000;
+  /** Requests that reached the append address. */
+  final AtomicInteger appendRequests = new AtomicInteger();
   /** Messages that reached the append address, answered or not. */
   final AtomicInteger appendsSeen = new AtomicInteger();
   /** REG is refused as OVERLOADED while true. */
@@ -214,6 +218,7 @@ final class FakeServices {
   // ---- the message store ----
 
   private void append(Message<JsonObject> m) {
+    appendRequests.incrementAndGet();
     appendsSeen.addAndGet(m.body().getJsonArray("messages").size());
     if (appendsHang) {
       return;
@@ -222,6 +227,15 @@ final class FakeServices {
       m.fail(FailureCodes.DATABASE_UNAVAILABLE, "database unavailable");
       return;
     }
+    long delayMs = appendDelayMs;
+    if (delayMs > 0) {
+      vertx.setTimer(delayMs, t -> appendNow(m));
+    } else {
+      appendNow(m);
+    }
+  }
+
+  private void appendNow(Message<JsonObject> m) {
     answer(m, body -> {
       JsonArray results = new JsonArray();
       for (Object o : body.getJsonArray("messages")) {

@@ -43,7 +43,8 @@ final class EnvironmentTable {
       Map.entry("CHAT_REPAIR_S", "repairSeconds"),
       Map.entry("CHAT_INTERNAL_PORT", "internalPort"),
       Map.entry("CHAT_LOGIN_THROTTLE_ACCOUNT", "loginFailuresPerAccount"),
-      Map.entry("CHAT_LOGIN_THROTTLE_ADDRESS", "loginFailuresPerAddress"));
+      Map.entry("CHAT_LOGIN_THROTTLE_ADDRESS", "loginFailuresPerAddress"),
+      Map.entry("CHAT_LOGINS_IN_FLIGHT", "loginsInFlight"));
 
   /** CHAT_* variables of the gateway that are text. */
   private static final Map<String, String> GATEWAY_TEXTS = Map.of(

@@ -13,6 +13,7 @@ import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.SessionRef;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.LoginPolicy;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -100,6 +101,20 @@ class RepairTest {
     return stores[0].store().locate(Set.of(userId)).await().containsKey(userId);
   }
 
+  /** The users of {@code users} the watcher was not sent PRESENCE {@code state} at {@code v}. */
+  private static Set<Integer> missingFrom(int watcher, String state, long v,
+                                          java.util.Collection<Integer> users) {
+    Set<Integer> missing = new java.util.HashSet<>(users);
+    delivered.forEach(d -> {
+      JsonObject presence = d.getJsonObject("payload");
+      if (d.getInteger("userId") == watcher && presence != null
+          && state.equals(presence.getString("state")) && presence.getLong("v") == v) {
+        missing.remove(presence.getInteger("id"));
+      }
+    });
+    return missing;
+  }
+
   @Test
   void manyUsersGoneOfflineAtOnceAreLookedUpInBatchesAndEveryFriendIsTold() {
     int watcher = cluster.addUser("online", 0);
@@ -116,18 +131,39 @@ class RepairTest {
     cluster.onContextF(() -> transitions.wentOffline(gone)).await();
 
     assertEquals(3, friendListsAsked.get(), "1,200 users in lookups of at most 500");
-    Set<Integer> told = new java.util.HashSet<>();
-    delivered.forEach(d -> {
-      JsonObject presence = d.getJsonObject("payload");
-      if (d.getInteger("userId") == watcher && presence != null
-          && "offline".equals(presence.getString("state")) && presence.getLong("v") == 7L) {
-        told.add(presence.getInteger("id"));
-      }
-    });
-    Set<Integer> missing = new java.util.HashSet<>(gone.keySet());
-    missing.removeAll(told);
+    Set<Integer> missing = missingFrom(watcher, "offline", 7, gone.keySet());
     assertEquals(0, missing.size(), "the watcher is told of every one, at its version; "
         + missing.size() + " missing");
+  }
+
+  @Test
+  void aStormOfLoginsLooksFriendsUpInBatchesAndWritesRowsInBatches() {
+    int watcher = cluster.addUser("online", 0);
+    stores[0].store().connect(watcher, session("node-0"), LoginPolicy.KICK).await();
+    List<Integer> users = new java.util.ArrayList<>();
+    for (int i = 0; i < 1_200; i++) {
+      int user = cluster.addUser("offline", 3);
+      FRIENDS.put(user, List.of(watcher));
+      users.add(user);
+    }
+    friendListsAsked.set(0);
+    delivered.clear();
+    long lookups = cluster.onContext(transitions::lookups);
+    long statements = cluster.onContext(() -> stores[2].mirror().statements());
+
+    // 1,200 logins whose connects were all handled before the context was free again
+    cluster.onContextF(() -> Future.all(users.stream()
+        .map(user -> transitions.transitioned(user, true, 4)).toList())).await();
+
+    assertTrue(cluster.onContext(transitions::lookups) - lookups <= 3,
+        "1,200 transitions in lookups of at most 500");
+    assertTrue(friendListsAsked.get() <= 3, "asked " + friendListsAsked.get() + " times");
+    assertTrue(cluster.onContext(() -> stores[2].mirror().statements()) - statements <= 3,
+        "1,200 rows in statements of at most 500");
+    Set<Integer> missing = missingFrom(watcher, "online", 4, users);
+    assertEquals(0, missing.size(), "the watcher is told of every one; " + missing.size()
+        + " missing");
+    assertEquals(1_200, cluster.countOnline(users), "every row written");
   }
 
   @Test

@@ -42,6 +42,9 @@ final class AccountHandler {
   private final ServiceClient services;
   private final OfflineHandler offline;
   private final LoginThrottle throttle;
+  private final LoginAdmission admission;
+  /** Token logins that may wait for their turn, per one allowed in flight. */
+  static final int WAITING_PER_LOGIN_IN_FLIGHT = 8;
 
   AccountHandler(GatewayConfig config, ServiceClient services, OfflineHandler offline,
                  LoginThrottle throttle) {
@@ -49,6 +52,8 @@ final class AccountHandler {
     this.services = services;
     this.offline = offline;
     this.throttle = throttle;
+    this.admission = new LoginAdmission(config.loginsInFlight(),
+        WAITING_PER_LOGIN_IN_FLIGHT * config.loginsInFlight(), config.requestTimeoutMs());
   }
 
   Future<Void> register(Session session, JsonObject request) {
@@ -100,6 +105,19 @@ final class AccountHandler {
       throw new ProtocolException(ErrorCode.CONFLICT, "already logged in: send LOGINOUT first");
     }
     Object seq = Fields.seq(request);
+    // Token logins come all at once after a node dies: beyond the node's bound, 503 at once.
+    return token != null ? admission.admit(() -> checkAndEnter(session, request, seq))
+        : checkAndEnter(session, request, seq);
+  }
+
+  private Future<Void> checkAndEnter(Session session, JsonObject request, Object seq) {
+    if (session.state() == Session.State.ENDED) {
+      return Future.succeededFuture(); // closed while its login waited: nobody to log in
+    }
+    Integer id = Fields.optionalId(request, "id");
+    String name = Fields.optionalString(request, "name");
+    String password = Fields.optionalString(request, "password");
+    String token = Fields.optionalString(request, "token");
     // a token, when given, is what is checked (the record keeps one secret)
     Login credentials = new Login(id, name, token != null ? null : password, token);
     Future<Login.Reply> checked = throttle.guard(session, request, () -> token != null

@@ -28,11 +28,14 @@ import org.slf4j.LoggerFactory;
  * The chats of one session in flight, in one ordered lane per target (a user, or a group).
  * Everything runs on the session's event loop.
  *
- * <p>Every chat goes to the message log (through the node's one sequential writer) before it
- * is delivered, stored or answered, so its place in history is its accept order. A user lane
- * hands each chat to the log as soon as it is accepted, without waiting for earlier chats'
- * deliveries, and takes them on in order as they are logged; a chat the log did not take is
- * answered 503 (with {@code retry_after_ms}) and is neither delivered nor logged. Storing a
+ * <p>Every chat goes to the message log (through the node's one sequential writer) as soon as
+ * it is accepted, so its place in history is its accept order, and is answered only once it is
+ * logged. A user lane hands each chat to the log without waiting for earlier chats'
+ * deliveries. Until the lane knows its user exists (a first chat logged), it takes chats on in
+ * order as they are logged: a chat to no such user is answered 404, and a chat the log did not
+ * take is answered 503 (with {@code retry_after_ms}) and is neither delivered nor logged. Once
+ * the user is known, a chat is delivered while it is being logged and answered when both are
+ * done, so one chat costs the longer of the two rather than their sum. Storing a
  * logged chat later only adds mailbox rows to its log entry. While the store is down (see
  * {@link MessageStore}), a chat to a user this lane already knows exists goes on live and is
  * logged once delivered and the store is back (so chat between online users carries on
@@ -197,6 +200,17 @@ final class ChatLanes {
     }
 
     void add(Chat chat) {
+      if (exists && logging.isEmpty()) {
+        // The user exists and every earlier chat is past the log: this one goes on while it
+        // is logged, and is answered once both are done (settle).
+        waiting.add(chat);
+        delivery.store().log(chat.message, List.of()).onComplete(ar -> {
+          chat.logged = ar;
+          settle(chat);
+        });
+        pump();
+        return;
+      }
       logging.add(chat);
       List<Integer> mustExist = exists ? List.of() : List.of(userId);
       delivery.store().log(chat.message, mustExist).onComplete(ar -> {
@@ -312,13 +326,21 @@ final class ChatLanes {
       }
     }
 
+    /** A chat was delivered or refused, or its log append answered: answers what is done. */
     private void settle(Chat chat) {
       if (chat.result == 2) {
         draining = true;
       }
       while (!inFlight.isEmpty() && inFlight.peek().result != 0) {
-        Chat done = inFlight.poll();
+        Chat done = inFlight.peek();
+        if (done.result == 1 && done.logged == null) {
+          break; // delivered; answered once logged, and so are the ones after it
+        }
+        inFlight.poll();
         if (done.result == 1) {
+          if (done.logged.failed()) {
+            loggedLater(done);
+          }
           delivered(done);
         } else {
           refusedLive.add(done);
@@ -328,6 +350,20 @@ final class ChatLanes {
         mode = Mode.UNKNOWN;
       }
       pump();
+    }
+
+    /**
+     * A chat delivered while its log append failed: with the store down it is logged once the
+     * store is back (as a chat delivered while the store was down); any other failure leaves it
+     * delivered but out of history, which is logged.
+     */
+    private void loggedLater(Chat chat) {
+      if (ServiceClient.isRetryLater(chat.logged.cause())) {
+        chat.logLater = true;
+      } else {
+        LOG.error("chat {} delivered but not kept in history", chat.message.getString("msgno"),
+            chat.logged.cause());
+      }
     }
 
     private void answerStore(Chat chat, Future<MessageStore.Outcome> append) {

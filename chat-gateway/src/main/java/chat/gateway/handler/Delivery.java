@@ -1,6 +1,8 @@
 package chat.gateway.handler;
 
 import chat.gateway.bus.ServiceClient;
+import chat.gateway.session.Session;
+import chat.gateway.session.SessionRegistry;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.gateway.Deliver;
@@ -9,8 +11,10 @@ import chat.protocol.bus.presence.Located;
 import chat.protocol.bus.presence.SessionAt;
 import chat.protocol.bus.presence.UserIds;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -21,9 +25,11 @@ import java.util.Map;
 /**
  * The node-wide steps of getting a chat to users: where their sessions are (presence), a
  * delivery to one named session on its node, the store, and telling a session to deliver
- * what was stored for it. {@link ChatLanes} puts them together per sender and target. Every
- * delivery goes over the event bus, to this node too, so deliveries from one sender to one
- * node arrive in the order they were sent. The path to an online user touches no database.
+ * what was stored for it. {@link ChatLanes} puts them together per sender and target. A
+ * delivery to another node goes over the event bus, which keeps one sender's deliveries to one
+ * node in order; a delivery to a session of this node is handed to it directly (each session
+ * takes what it is handed in order), with no bus message, reply or timer. The path to an
+ * online user touches no database.
  */
 public final class Delivery {
 
@@ -37,9 +43,16 @@ public final class Delivery {
   private final DeliveryOptions deliverOptions;
   private final long timeoutMs;
   private final boolean multiSession;
+  private final String nodeId;
+  private final SessionRegistry here;
 
+  /**
+   * @param nodeId this node's id: deliveries to it go straight to its sessions in {@code here}
+   */
   public Delivery(EventBus bus, ServiceClient services, MessageStore store, long timeoutMs,
-                  boolean multiSession) {
+                  boolean multiSession, String nodeId, SessionRegistry here) {
+    this.nodeId = nodeId;
+    this.here = here;
     this.bus = bus;
     this.services = services;
     this.store = store;
@@ -88,11 +101,34 @@ public final class Delivery {
    * not also written.
    */
   public Future<Boolean> deliver(Target target, int userId, JsonObject message) {
+    if (target.nodeId().equals(nodeId)) {
+      return deliverHere(target.sessionId(), userId, message);
+    }
     JsonObject body = new Deliver(userId, message, target.sessionId(),
         System.currentTimeMillis() + timeoutMs * 4 / 5).toJson();
     return bus.request(Addresses.gatewayDeliver(target.nodeId()), body, deliverOptions)
         .map(reply -> true)
         .otherwise(false);
+  }
+
+  /**
+   * A delivery to a session of this node, as the node's delivery consumer would take it from
+   * the bus (each session gets its own copy), answered on the caller's context.
+   */
+  private Future<Boolean> deliverHere(String sessionId, int userId, JsonObject message) {
+    List<Session> sessions = here.sessionsOf(userId);
+    if (sessions.isEmpty()) {
+      return Future.succeededFuture(false);
+    }
+    ContextInternal caller = ContextInternal.current();
+    Promise<Boolean> answered = caller != null ? caller.promise() : Promise.promise();
+    List<Future<Boolean>> tries = new ArrayList<>(sessions.size());
+    for (Session session : sessions) {
+      tries.add(session.deliver(sessionId, message.copy()));
+    }
+    Future.all(tries).onComplete(all -> answered.complete(tries.stream()
+        .anyMatch(t -> Boolean.TRUE.equals(t.result()))));
+    return answered.future();
   }
 
   /**

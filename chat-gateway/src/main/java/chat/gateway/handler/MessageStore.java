@@ -44,10 +44,17 @@ public final class MessageStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(MessageStore.class);
   /**
-   * Messages per append: the store writes those with pending users one after the other in one
+   * Messages with pending users per append: the store writes those one after the other in one
    * transaction, so a batch must stay well within the request timeout on a loaded database.
    */
-  private static final int MAX_BATCH = 100;
+  private static final int MAX_STORES = 100;
+  /**
+   * Messages per append: chats only logged (accepts) cost the store one multi-row insert per
+   * 200, so a batch takes every chat accepted while the previous one was written, up to this
+   * many and {@value #MAX_BATCH_CHARS} characters of chat text.
+   */
+  private static final int MAX_BATCH = Append.MAX_MESSAGES;
+  private static final long MAX_BATCH_CHARS = 1L << 20;
   private static final long[] BACKOFF_MS = {100, 400, 1_000, 2_000};
   private static final Outcome NOTHING = new Outcome(Set.of(), Set.of(), Set.of());
   private static final Append.Result NO_RESULT = new Append.Result(null, null, null);
@@ -189,17 +196,39 @@ public final class MessageStore {
       return;
     }
     writing = true;
-    List<Entry> batch = new ArrayList<>(MAX_BATCH);
-    while (!deferred.isEmpty() && batch.size() < MAX_BATCH) {
+    List<Entry> batch = new ArrayList<>();
+    BatchLimit limit = new BatchLimit();
+    while (!deferred.isEmpty() && limit.takes(deferred.peek())) {
       batch.add(deferred.poll());
     }
-    while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
+    while (!queue.isEmpty() && limit.takes(queue.peek())) {
       batch.add(queue.poll());
     }
     List<Append.Item> items = new ArrayList<>(batch.size());
     batch.forEach(e -> items.add(e.item()));
     // While down, one try tells whether the store is back.
     send(batch, new Append(items).toJson(), down ? BACKOFF_MS.length : 0);
+  }
+
+  /** What one append may still take: the first entry always, then within the limits. */
+  private static final class BatchLimit {
+    private int messages;
+    private int stores;
+    private long chars;
+
+    boolean takes(Entry entry) {
+      Append.Item item = entry.item();
+      boolean store = !item.pending().isEmpty() || !item.delivered().isEmpty();
+      long text = item.message().getValue("msg") instanceof String msg ? msg.length() : 0;
+      if (messages > 0 && (messages == MAX_BATCH || (store && stores == MAX_STORES)
+          || chars + text > MAX_BATCH_CHARS)) {
+        return false;
+      }
+      messages++;
+      stores += store ? 1 : 0;
+      chars += text;
+      return true;
+    }
   }
 
   private void scheduleProbe() {

@@ -64,7 +64,8 @@ public final class GatewayService {
     MessageStore store = new MessageStore(services, 2 * config.requestTimeoutMs(),
         vertx.getOrCreateContext(), config.historyDays() > 0);
     Delivery delivery = new Delivery(vertx.eventBus(), services, store,
-        config.requestTimeoutMs(), config.loginPolicy() == LoginPolicy.MULTI);
+        config.requestTimeoutMs(), config.loginPolicy() == LoginPolicy.MULTI, config.nodeId(),
+        registry);
     Requests requests = new Requests(config, services, delivery,
         LoginThrottle.create(vertx, config));
     reporter = new SessionEndReporter(vertx, services, config.nodeId(),

@@ -8,12 +8,15 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,13 +27,25 @@ import org.slf4j.LoggerFactory;
  * at the latest transition. While the database is unreachable the newest pending state of
  * each user is kept and retried with backoff; nothing blocks the event loop.
  *
+ * <p>Writes are batched: what is pending when the context next runs goes out as one
+ * transaction of up to {@value #BATCH} users (one locking read, one UPDATE joined to the
+ * batch's values, each row still guarded by "only if its version is older"), at most
+ * {@value #BATCHES_IN_FLIGHT} batches at a time. A node loss turns thousands of sessions
+ * into thousands of offline transitions at once: they cost a few statements, not one
+ * statement each.
+ *
  * <p>Used from one verticle's context only.
  */
 public final class StateMirror {
 
   private static final Logger LOG = LoggerFactory.getLogger(StateMirror.class);
-  private static final String UPDATE_STATE =
-      "UPDATE user SET state = ?, state_version = ? WHERE id = ? AND state_version < ?";
+  /** Users written by one statement at most. */
+  static final int BATCH = 500;
+  /**
+   * Batches being written at once: the rest of the pool stays free for the reads of logins
+   * (version seeds) and of the reconciliation.
+   */
+  static final int BATCHES_IN_FLIGHT = 2;
   private static final String SELECT_ONLINE =
       "SELECT id, state_version FROM user WHERE state = 'online' AND id > ? ORDER BY id LIMIT ?";
   private static final long FIRST_RETRY_MS = 100;
@@ -49,10 +64,13 @@ public final class StateMirror {
 
   private final Vertx vertx;
   private final Pool pool;
-  private final Map<Integer, Pending> pending = new HashMap<>();
+  private final Map<Integer, Pending> pending = new LinkedHashMap<>();
   private final Set<Integer> inFlight = new HashSet<>();
+  private int batchesInFlight;
+  private boolean flushScheduled;
   private long retryDelayMs = FIRST_RETRY_MS;
   private boolean retryScheduled;
+  private long statements;
 
   public StateMirror(Vertx vertx, Pool pool) {
     this.vertx = vertx;
@@ -68,7 +86,7 @@ public final class StateMirror {
   public Future<Boolean> write(int userId, boolean online, long version) {
     Promise<Boolean> written = Promise.promise();
     pending.merge(userId, new Pending(online, version, List.of(written)), Pending::newest);
-    flush(userId);
+    scheduleFlush();
     return written.future();
   }
 
@@ -93,8 +111,8 @@ public final class StateMirror {
       return Future.succeededFuture(Map.of());
     }
     List<Integer> ids = List.copyOf(userIds);
-    String marks = String.join(",", java.util.Collections.nCopies(ids.size(), "?"));
-    return pool.preparedQuery("SELECT id, state, state_version FROM user WHERE id IN (" + marks + ")")
+    return pool.preparedQuery("SELECT id, state, state_version FROM user WHERE id IN ("
+            + marks(ids.size()) + ")")
         .execute(Tuple.from(ids))
         .map(rows -> {
           Map<Integer, PresenceStore.Row> found = new HashMap<>();
@@ -146,29 +164,107 @@ public final class StateMirror {
     }
   }
 
-  private void flush(int userId) {
-    if (inFlight.contains(userId) || retryScheduled) {
-      return;
+  /** How many write statements (batches) were sent so far: tests see the batching. */
+  public long statements() {
+    return statements;
+  }
+
+  /** Flushes once the context is free: the writes of one sweep or burst share batches. */
+  private void scheduleFlush() {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      vertx.runOnContext(v -> {
+        flushScheduled = false;
+        flush();
+      });
     }
-    Pending next = pending.remove(userId);
-    if (next == null) {
-      return;
+  }
+
+  private void flush() {
+    while (!retryScheduled && batchesInFlight < BATCHES_IN_FLIGHT) {
+      Map<Integer, Pending> batch = new TreeMap<>();
+      for (Iterator<Map.Entry<Integer, Pending>> it = pending.entrySet().iterator();
+           it.hasNext() && batch.size() < BATCH; ) {
+        Map.Entry<Integer, Pending> next = it.next();
+        // One write per user at a time: a newer state waits for the one on its way.
+        if (!inFlight.contains(next.getKey())) {
+          batch.put(next.getKey(), next.getValue());
+          it.remove();
+        }
+      }
+      if (batch.isEmpty()) {
+        return;
+      }
+      inFlight.addAll(batch.keySet());
+      batchesInFlight++;
+      statements++;
+      writeBatch(batch).onComplete(ar -> {
+        batchesInFlight--;
+        inFlight.removeAll(batch.keySet());
+        if (ar.succeeded()) {
+          retryDelayMs = FIRST_RETRY_MS;
+          Set<Integer> landed = ar.result();
+          batch.forEach((userId, p) ->
+              p.waiters().forEach(w -> w.tryComplete(landed.contains(userId))));
+        } else {
+          batch.forEach((userId, p) -> pending.merge(userId, p, Pending::newest));
+          scheduleRetry(ar.cause());
+        }
+        flush();
+      });
     }
-    inFlight.add(userId);
-    pool.preparedQuery(UPDATE_STATE)
-        .execute(Tuple.of(next.online() ? "online" : "offline", next.version(), userId, next.version()))
-        .onComplete(ar -> {
-          inFlight.remove(userId);
-          if (ar.succeeded()) {
-            retryDelayMs = FIRST_RETRY_MS;
-            boolean landed = ar.result().rowCount() > 0;
-            next.waiters().forEach(w -> w.tryComplete(landed));
-            flush(userId);
-          } else {
-            pending.merge(userId, next, Pending::newest);
-            scheduleRetry(ar.cause());
+  }
+
+  /**
+   * Writes one batch (user id → newest state, in id order) in one transaction: the rows are
+   * read and locked in id order, those older than their write are updated by one statement,
+   * and exactly those are reported as landed. Locking in id order keeps two members' batches
+   * over the same users from deadlocking each other.
+   */
+  private Future<Set<Integer>> writeBatch(Map<Integer, Pending> batch) {
+    List<Integer> ids = List.copyOf(batch.keySet());
+    return pool.withTransaction(conn -> conn
+        .preparedQuery("SELECT id, state_version FROM user WHERE id IN (" + marks(ids.size())
+            + ") ORDER BY id FOR UPDATE")
+        .execute(Tuple.from(ids))
+        .compose(rows -> {
+          Set<Integer> older = new HashSet<>();
+          for (Row row : rows) {
+            int id = row.getInteger(0);
+            if (row.getLong(1) < batch.get(id).version()) {
+              older.add(id);
+            }
           }
-        });
+          if (older.isEmpty()) {
+            return Future.succeededFuture(older);
+          }
+          List<Object> values = new ArrayList<>(older.size() * 3);
+          older.stream().sorted().forEach(id -> {
+            Pending p = batch.get(id);
+            values.add(id);
+            values.add(p.online() ? "online" : "offline");
+            values.add(p.version());
+          });
+          return conn.preparedQuery(updateJoined(older.size())).execute(Tuple.from(values))
+              .map(updated -> older);
+        }));
+  }
+
+  /**
+   * One UPDATE for {@code n} users: the row is joined to its user's (id, state, version) and
+   * changed only when its version is older.
+   */
+  static String updateJoined(int n) {
+    StringBuilder values = new StringBuilder("SELECT ? AS id, ? AS state, ? AS v");
+    for (int i = 1; i < n; i++) {
+      values.append(" UNION ALL SELECT ?, ?, ?");
+    }
+    return "UPDATE user u JOIN (" + values + ") w ON u.id = w.id"
+        + " SET u.state = w.state, u.state_version = w.v WHERE u.state_version < w.v";
+  }
+
+  private static String marks(int n) {
+    return String.join(",", Collections.nCopies(n, "?"));
   }
 
   private void scheduleRetry(Throwable cause) {
@@ -181,8 +277,7 @@ public final class StateMirror {
     vertx.setTimer(retryDelayMs, t -> {
       retryScheduled = false;
       retryDelayMs = Math.min(retryDelayMs * 2, MAX_RETRY_MS);
-      List<Integer> users = List.copyOf(pending.keySet());
-      users.forEach(this::flush);
+      flush();
     });
   }
 

@@ -13,6 +13,7 @@ import chat.protocol.bus.user.UserRef;
 import chat.protocol.bus.gateway.Deliver;
 import chat.protocol.wire.Replies;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -20,6 +21,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What follows a user's online/offline transition: the database mirror is updated and every
- * online friend, wherever connected, gets a PRESENCE message.
+ * online friend, wherever connected, gets a PRESENCE message. Used from one verticle's
+ * context.
  */
 public final class Transitions {
 
@@ -44,6 +47,11 @@ public final class Transitions {
   private static final InFlightLimit FRIEND_LOOKUPS = new InFlightLimit(FRIEND_LOOKUPS_IN_FLIGHT);
   /** When friends could not be told, the whole step is tried again after these delays. */
   private static final long[] TELL_AGAIN_MS = {1_000, 2_000, 4_000};
+  /**
+   * Batches of transitions whose friends are being looked up at once, per instance: while
+   * they are, newer transitions queue and go out together.
+   */
+  static final int TELLS_IN_FLIGHT = 4;
 
   private final Vertx vertx;
   private final EventBus bus;
@@ -55,6 +63,18 @@ public final class Transitions {
   /** A lookup of many users' friends waits a whole request timeout: it is one query, not N. */
   private final DeliveryOptions friendListsOptions;
   private final DeliveryOptions localFriendListsOptions;
+  /** Transitions whose friends are not yet being looked up, in the order reported. */
+  private final List<Queued> queued = new ArrayList<>();
+  private int tellsInFlight;
+  private boolean tellScheduled;
+  private long lookups;
+
+  /** A transition whose friends are to be told. */
+  private record Change(int userId, boolean online, long version) {
+  }
+
+  private record Queued(Change change, Promise<Void> told) {
+  }
 
   public Transitions(Vertx vertx, PresenceStore store, StateMirror mirror, long requestTimeoutMs) {
     this.vertx = vertx;
@@ -77,49 +97,89 @@ public final class Transitions {
    * completes when both steps are done: the database write has been answered, and every
    * online friend's node has answered its PRESENCE (or the friends could not be found). It
    * never fails; the caller bounds how long it waits.
+   *
+   * <p>The friends of the transitions reported while the context is busy are looked up
+   * together ({@link FriendLists#MAX_USERS} users per request, {@value #TELLS_IN_FLIGHT}
+   * requests at a time; the rest wait and join larger batches), so a storm of logins or the
+   * sessions of a lost node cost a few queries, not one per user.
    */
   public Future<Void> transitioned(int userId, boolean online, long version) {
     LOG.info("user {} is {} (v {})", userId, online ? "online" : "offline", version);
-    Future<Void> told = tellUntilTold(() -> tellFriends(userId, online, version),
-        "friends of user " + userId + " (v " + version + ")", 0);
+    Future<Void> told = tell(new Change(userId, online, version));
     Future<Boolean> written = mirror.write(userId, online, version);
     return Future.join(told, written).<Void>mapEmpty().otherwiseEmpty();
   }
 
   /**
-   * Many users gone offline at once (a node-loss sweep), each at its version: the rows are
-   * written as for one transition, and the friends are looked up
-   * {@link FriendLists#MAX_USERS} users per request instead of one request per user, so that
-   * thousands of sessions of a lost node do not become thousands of queries while their users
-   * log in again elsewhere. Completes when every step is done; never fails.
+   * Many users gone offline at once (a node-loss sweep), each at its version, reported as
+   * {@link #transitioned} reports each: their rows and their friends' lookups are batched.
+   * Completes when every step is done; never fails.
    */
   public Future<Void> wentOffline(Map<Integer, Long> versions) {
     List<Future<?>> done = new ArrayList<>();
-    versions.forEach((userId, version) -> {
-      LOG.info("user {} is offline (v {})", userId, version);
-      done.add(mirror.write(userId, false, version));
-    });
-    List<Integer> users = new ArrayList<>(versions.keySet());
-    for (int from = 0; from < users.size(); from += FriendLists.MAX_USERS) {
-      List<Integer> chunk = List.copyOf(
-          users.subList(from, Math.min(users.size(), from + FriendLists.MAX_USERS)));
-      done.add(tellUntilTold(() -> tellFriendsOffline(chunk, versions),
-          "friends of " + chunk.size() + " users gone offline", 0));
-    }
+    versions.forEach((userId, version) -> done.add(transitioned(userId, false, version)));
     return Future.join(done).<Void>mapEmpty().otherwiseEmpty();
   }
 
-  private Future<Void> tellFriendsOffline(List<Integer> users, Map<Integer, Long> versions) {
+  /** How many friend lookups (batches of transitions) were sent so far: tests see the batching. */
+  public long lookups() {
+    return lookups;
+  }
+
+  /** Queues a transition for its friends to be told; completes when they were. */
+  private Future<Void> tell(Change change) {
+    Promise<Void> told = Promise.promise();
+    queued.add(new Queued(change, told));
+    if (queued.size() >= FriendLists.MAX_USERS) {
+      tellQueued();
+    } else if (!tellScheduled) {
+      tellScheduled = true;
+      vertx.runOnContext(v -> {
+        tellScheduled = false;
+        tellQueued();
+      });
+    }
+    return told.future();
+  }
+
+  private void tellQueued() {
+    while (tellsInFlight < TELLS_IN_FLIGHT && !queued.isEmpty()) {
+      List<Queued> batch = new ArrayList<>(
+          queued.subList(0, Math.min(queued.size(), FriendLists.MAX_USERS)));
+      queued.subList(0, batch.size()).clear();
+      List<Change> changes = batch.stream().map(Queued::change).toList();
+      tellsInFlight++;
+      lookups++;
+      Future<Void> first = tellFriends(changes);
+      first.onComplete(ar -> {
+        tellsInFlight--;
+        tellQueued();
+      });
+      String whom = changes.size() == 1
+          ? "friends of user " + changes.get(0).userId() + " (v " + changes.get(0).version() + ")"
+          : "friends of " + changes.size() + " users";
+      tellUntilTold(first, () -> tellFriends(changes), whom, 0)
+          .onComplete(ar -> batch.forEach(q -> q.told().handle(ar)));
+    }
+  }
+
+  /** Tells every online friend of each user of one batch of its transition. */
+  private Future<Void> tellFriends(List<Change> changes) {
+    List<Integer> users = changes.stream().map(Change::userId).distinct().toList();
     return FRIEND_LOOKUPS.submit(() -> friendListsOf(users))
         .compose(lists -> {
+          Map<Integer, List<Integer>> friendsOf = new HashMap<>();
           Set<Integer> friends = new HashSet<>();
-          lists.forEach(of -> friends.addAll(of.ids()));
+          lists.forEach(of -> {
+            friendsOf.put(of.userId(), of.ids());
+            friends.addAll(of.ids());
+          });
           return store.locate(friends).compose(located -> {
             List<Future<?>> sent = new ArrayList<>();
-            for (FriendLists.Of of : lists) {
-              JsonObject payload = Replies.presence(of.userId(), false,
-                  versions.getOrDefault(of.userId(), 0L));
-              for (int friendId : of.ids()) {
+            for (Change change : changes) {
+              JsonObject payload = Replies.presence(change.userId(), change.online(),
+                  change.version());
+              for (int friendId : friendsOf.getOrDefault(change.userId(), List.of())) {
                 sendPresence(friendId, located.get(friendId), payload, sent);
               }
             }
@@ -157,18 +217,6 @@ public final class Transitions {
             err.getMessage()));
   }
 
-  /** Tells every online friend of the user's transition. */
-  private Future<Void> tellFriends(int userId, boolean online, long version) {
-    JsonObject payload = Replies.presence(userId, online, version);
-    return FRIEND_LOOKUPS.submit(() -> friendsOf(userId))
-        .compose(store::locate)
-        .compose(located -> {
-          List<Future<?>> sent = new ArrayList<>();
-          located.forEach((friendId, sessions) -> sendPresence(friendId, sessions, payload, sent));
-          return Future.join(sent).<Void>mapEmpty().otherwiseEmpty();
-        });
-  }
-
   /**
    * Sends {@code payload} to the friend's sessions, once per node holding one (none: the
    * friend is offline). A friend whose session ended meanwhile answers NO_SESSION: that is
@@ -188,15 +236,17 @@ public final class Transitions {
    * the user changes state again. A late PRESENCE is harmless: clients keep the newest
    * version of each user.
    */
-  private Future<Void> tellUntilTold(Supplier<Future<Void>> tell, String whom, int round) {
-    return tell.get().recover(err -> {
+  private Future<Void> tellUntilTold(Future<Void> attempt, Supplier<Future<Void>> tell,
+                                     String whom, int round) {
+    return attempt.recover(err -> {
       if (round >= TELL_AGAIN_MS.length) {
         LOG.warn("{} not told of the change, {} tries: {}", whom, round + 1, err.getMessage());
         return Future.failedFuture(err);
       }
       LOG.info("{} not told of the change yet: {}; again in {} ms", whom, err.getMessage(),
           TELL_AGAIN_MS[round]);
-      return vertx.timer(TELL_AGAIN_MS[round]).compose(t -> tellUntilTold(tell, whom, round + 1));
+      return vertx.timer(TELL_AGAIN_MS[round])
+          .compose(t -> tellUntilTold(tell.get(), tell, whom, round + 1));
     });
   }
 

@@ -96,7 +96,12 @@ public final class ReaperVerticle extends VerticleBase {
    * logged against the loss of the node that held their sessions.
    */
   private final Map<String, Loss> recentLosses = new ConcurrentHashMap<>();
+  /** A sweep is removing entries (node-loss and periodic sweeps take turns). */
   private boolean sweeping;
+  /** The sweep removing entries is a node-loss sweep (not the periodic one). */
+  private boolean sweepingNodeLoss;
+  /** A node-loss sweep asked for while another was removing: when, for the log. */
+  private String sweepAgain;
   private boolean reconciling;
 
   public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast, PauseSignal pauses,
@@ -255,8 +260,18 @@ public final class ReaperVerticle extends VerticleBase {
    * handled here: users of a node with no loss recorded yet are measured from this sweep.
    */
   private void measuredSweep(String when) {
+    if (sweeping) {
+      // One removal at a time: a sweep that started before the previous one had removed its
+      // entries would find them all again and submit them all again. The next one runs as
+      // soon as this one has removed its entries, and finds what was promoted meanwhile.
+      sweepAgain = when;
+      return;
+    }
+    sweeping = true;
+    sweepingNodeLoss = true;
     long sweepStart = System.currentTimeMillis();
     store.dropLocalOutside(liveNodes())
+        .onComplete(removed -> sweepDone())
         .compose(changes -> {
           PresenceMetrics.current().swept(changes.size());
           if (changes.isEmpty()) {
@@ -303,7 +318,18 @@ public final class ReaperVerticle extends VerticleBase {
     sweeping = true;
     sweepOnce("periodic")
         .onFailure(err -> LOG.warn("sweep of departed nodes failed: {}", err.getMessage()))
-        .onComplete(ar -> sweeping = false);
+        .onComplete(ar -> sweepDone());
+  }
+
+  /** A sweep has removed its entries: a node-loss sweep asked for meanwhile runs now. */
+  private void sweepDone() {
+    sweeping = false;
+    sweepingNodeLoss = false;
+    String again = sweepAgain;
+    sweepAgain = null;
+    if (again != null && mayAct("node-loss sweep")) {
+      measuredSweep(again + ", held back until the previous one had removed its entries");
+    }
   }
 
   private Future<Map<Integer, Removed>> sweepOnce(String why) {
@@ -348,6 +374,14 @@ public final class ReaperVerticle extends VerticleBase {
 
   private void reconcile() {
     if (reconciling || !elected() || !mayAct("database reconciliation")) {
+      return;
+    }
+    if (sweepingNodeLoss || mirror.backlog() > 0) {
+      // A node-loss sweep is taking users offline and their rows are on their way: comparing
+      // them now would find them all "wrong" and write them a second time, entry by entry.
+      // The next round compares them.
+      LOG.info("database reconciliation deferred to the next round: a node-loss sweep is"
+          + " removing sessions or {} rows are being written", mirror.backlog());
       return;
     }
     reconciling = true;

@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The online map as a Hazelcast {@link IMap} keyed by user id. It is partitioned and backed
@@ -33,6 +35,8 @@ import java.util.concurrent.CompletionStage;
  * password hashing runs), and then changes just the entries that need it.
  */
 public final class HazelcastPresenceStore implements PresenceStore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HazelcastPresenceStore.class);
 
   /** The map's name; its configuration (backups, merge policy) is in the cluster config. */
   public static final String MAP_NAME = "chat.presence.sessions";
@@ -81,9 +85,26 @@ public final class HazelcastPresenceStore implements PresenceStore {
   @Override
   public Future<Map<Integer, Removed>> dropLocalOutside(Set<String> liveNodes) {
     Set<String> live = Set.copyOf(liveNodes);
-    return scans.executeBlocking(() -> map.localKeySet(new HeldOutside(live)), false)
-        .compose(keys -> keys.isEmpty() ? Future.succeededFuture(Map.<Integer, Removed>of())
-            : onVertx(map.submitToKeys(keys, new SessionProcessors.DropNodes(live))))
+    long asked = System.nanoTime();
+    long[] scanned = new long[2];
+    return scans.executeBlocking(() -> {
+          scanned[0] = System.nanoTime();
+          Set<Integer> keys = map.localKeySet(new HeldOutside(live));
+          scanned[1] = System.nanoTime();
+          return keys;
+        }, false)
+        .compose(keys -> {
+          if (keys.isEmpty()) {
+            return Future.succeededFuture(Map.<Integer, Removed>of());
+          }
+          long removing = System.nanoTime();
+          return onVertx(map.submitToKeys(keys, new SessionProcessors.DropNodes(live)))
+              .onSuccess(done -> LOG.info("local sweep of {} entries: waited {} ms for a scan"
+                      + " thread, scanned in {} ms, back on the event loop after {} ms, removed"
+                      + " in {} ms", keys.size(), (scanned[0] - asked) / 1_000_000,
+                  (scanned[1] - scanned[0]) / 1_000_000, (removing - scanned[1]) / 1_000_000,
+                  (System.nanoTime() - removing) / 1_000_000));
+        })
         .map(HazelcastPresenceStore::changedOnly);
   }
 

@@ -1,0 +1,110 @@
+package chat.presence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chat.presence.mirror.MirrorPool;
+import chat.presence.mirror.StateMirror;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The batched {@code user.state} writes, on a real database. */
+@Timeout(120)
+class StateMirrorTest {
+
+  private static TestCluster cluster;
+  private static Pool pool;
+  private static StateMirror mirror;
+
+  @BeforeAll
+  static void start() {
+    cluster = new TestCluster(0);
+    pool = MirrorPool.create(cluster.vertx, "mirror-test-" + UUID.randomUUID(), cluster.dbUrl, 4);
+    mirror = cluster.onContext(() -> new StateMirror(cluster.vertx, pool));
+  }
+
+  @AfterAll
+  static void stop() {
+    pool.close().await();
+    cluster.close();
+  }
+
+  @Test
+  void thousandsOfWritesGoOutInAFewStatementsAndEachRowKeepsItsNewestVersion() {
+    // 1,200 users: rows behind their write (they change), rows ahead of it (they keep their
+    // newer transition), and writes for users that do not exist.
+    Map<Integer, Long> behind = new HashMap<>();
+    Map<Integer, Long> ahead = new HashMap<>();
+    for (int i = 0; i < 1_000; i++) {
+      behind.put(cluster.addUser("online", 10 + i % 7), 20L + i % 7);
+    }
+    for (int i = 0; i < 150; i++) {
+      ahead.put(cluster.addUser("online", 50), 49L);
+    }
+    List<Integer> missing = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      missing.add(900_000_000 + i);
+    }
+    long before = cluster.onContext(mirror::statements);
+
+    Map<Integer, Boolean> landed = cluster.onContextF(() -> {
+      Map<Integer, Future<Boolean>> writes = new HashMap<>();
+      behind.forEach((id, v) -> writes.put(id, mirror.write(id, false, v)));
+      ahead.forEach((id, v) -> writes.put(id, mirror.write(id, false, v)));
+      missing.forEach(id -> writes.put(id, mirror.write(id, false, 5)));
+      return Future.all(List.copyOf(writes.values())).map(all -> {
+        Map<Integer, Boolean> results = new HashMap<>();
+        writes.forEach((id, f) -> results.put(id, f.result()));
+        return results;
+      });
+    }).await();
+
+    long statements = cluster.onContext(mirror::statements) - before;
+    assertTrue(statements <= 3, "1,200 writes in batches of at most 500: " + statements);
+    behind.forEach((id, v) -> {
+      assertEquals("offline@" + v, cluster.row(id), "user " + id);
+      assertTrue(landed.get(id), "user " + id + " was written");
+    });
+    ahead.forEach((id, v) -> {
+      assertEquals("online@50", cluster.row(id), "a newer row is never undone: user " + id);
+      assertFalse(landed.get(id), "user " + id + " was not written");
+    });
+    missing.forEach(id -> assertFalse(landed.get(id), "no row for user " + id));
+  }
+
+  @Test
+  void aNewerWriteOfAUserWhoseWriteIsOnItsWayLandsAfterItAndAnOlderOneDoesNot() {
+    int user = cluster.addUser("offline", 1);
+    List<Boolean> results = cluster.onContextF(() -> {
+      Future<Boolean> first = mirror.write(user, true, 2);
+      io.vertx.core.Promise<List<Boolean>> all = io.vertx.core.Promise.promise();
+      // runs after the flush that sent v 2: these wait for it, and only the newest is sent
+      cluster.vertx.runOnContext(v -> {
+        Future<Boolean> second = mirror.write(user, false, 4);
+        Future<Boolean> stale = mirror.write(user, true, 3);
+        Future.all(first, second, stale)
+            .map(done -> List.of(first.result(), second.result(), stale.result()))
+            .onComplete(all);
+      });
+      return all.future();
+    }).await();
+    assertTrue(results.get(0), "v 2 landed");
+    assertEquals("offline@4", cluster.row(user));
+    // The newest of the two pending states was written: both waiters see it land.
+    assertTrue(results.get(1), "v 4 landed");
+
+    Boolean older = cluster.onContextF(() -> mirror.write(user, true, 3)).await();
+    assertFalse(older, "v 3 after v 4 does not land");
+    assertEquals("offline@4", cluster.row(user));
+  }
+}
