@@ -4,6 +4,7 @@ import chat.presence.store.Outcomes.Aligned;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.Outcomes.Restored;
+import chat.protocol.bus.LoginPolicy;
 import com.hazelcast.config.SerializationConfig;
 import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.nio.ObjectDataInput;
@@ -12,12 +13,13 @@ import com.hazelcast.nio.serialization.StreamSerializer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
- * How the online map's values and the results of its entry processors travel between
- * Hazelcast members and between a partition thread and its caller: field by field, instead of
- * Java serialization (whose stream header, class descriptors and reflection made it the
- * largest single cost of a token login).
+ * How the online map's values, its entry processors and their results travel between
+ * Hazelcast members (to the key's owner, to its backup) and between a partition thread and its
+ * caller: field by field, instead of Java serialization (whose stream header, class
+ * descriptors and reflection made it the largest single cost of a token login).
  *
  * <p>Every member of a cluster must register them ({@link #register}): a value written with
  * one of these type ids cannot be read by a member without them. The classes stay
@@ -34,7 +36,9 @@ public final class PresenceSerializers {
   /** Adds the serializers of presence's map values and results to a member's config. */
   public static void register(SerializationConfig config) {
     List.of(new UserSessionsSerializer(), new ConnectedSerializer(), new RemovedSerializer(),
-            new RestoredSerializer(), new AlignedSerializer())
+            new RestoredSerializer(), new AlignedSerializer(), new ConnectSerializer(),
+            new DisconnectSerializer(), new DropNodesSerializer(), new DropNodeSerializer(),
+            new RemoveStaleSerializer(), new RestoreSerializer(), new AlignSerializer())
         .forEach(serializer -> config.addSerializerConfig(new SerializerConfig()
             .setTypeClass(serializer.type()).setImplementation(serializer)));
   }
@@ -160,6 +164,137 @@ public final class PresenceSerializers {
     @Override
     public Aligned read(ObjectDataInput in) throws IOException {
       return new Aligned(in.readBoolean(), in.readBoolean(), in.readLong());
+    }
+  }
+
+  static final class ConnectSerializer extends RecordSerializer<SessionProcessors.Connect> {
+
+    ConnectSerializer() {
+      super(SessionProcessors.Connect.class, 5);
+    }
+
+    @Override
+    public void write(ObjectDataOutput out, SessionProcessors.Connect value) throws IOException {
+      writeSessions(out, List.of(value.session()));
+      out.writeString(value.policy().name());
+      out.writeLong(value.floor());
+    }
+
+    @Override
+    public SessionProcessors.Connect read(ObjectDataInput in) throws IOException {
+      return new SessionProcessors.Connect(readSessions(in).get(0),
+          LoginPolicy.valueOf(in.readString()), in.readLong());
+    }
+  }
+
+  static final class DisconnectSerializer extends RecordSerializer<SessionProcessors.Disconnect> {
+
+    DisconnectSerializer() {
+      super(SessionProcessors.Disconnect.class, 6);
+    }
+
+    @Override
+    public void write(ObjectDataOutput out, SessionProcessors.Disconnect value)
+        throws IOException {
+      out.writeString(value.sessionId());
+    }
+
+    @Override
+    public SessionProcessors.Disconnect read(ObjectDataInput in) throws IOException {
+      return new SessionProcessors.Disconnect(in.readString());
+    }
+  }
+
+  static final class DropNodesSerializer extends RecordSerializer<SessionProcessors.DropNodes> {
+
+    DropNodesSerializer() {
+      super(SessionProcessors.DropNodes.class, 7);
+    }
+
+    @Override
+    public void write(ObjectDataOutput out, SessionProcessors.DropNodes value)
+        throws IOException {
+      writeStrings(out, List.copyOf(value.liveNodes()));
+    }
+
+    @Override
+    public SessionProcessors.DropNodes read(ObjectDataInput in) throws IOException {
+      return new SessionProcessors.DropNodes(Set.copyOf(readStrings(in)));
+    }
+  }
+
+  static final class DropNodeSerializer extends RecordSerializer<SessionProcessors.DropNode> {
+
+    DropNodeSerializer() {
+      super(SessionProcessors.DropNode.class, 8);
+    }
+
+    @Override
+    public void write(ObjectDataOutput out, SessionProcessors.DropNode value) throws IOException {
+      out.writeString(value.nodeId());
+    }
+
+    @Override
+    public SessionProcessors.DropNode read(ObjectDataInput in) throws IOException {
+      return new SessionProcessors.DropNode(in.readString());
+    }
+  }
+
+  static final class RemoveStaleSerializer
+      extends RecordSerializer<SessionProcessors.RemoveStale> {
+
+    RemoveStaleSerializer() {
+      super(SessionProcessors.RemoveStale.class, 9);
+    }
+
+    @Override
+    public void write(ObjectDataOutput out, SessionProcessors.RemoveStale value)
+        throws IOException {
+      out.writeString(value.nodeId());
+      out.writeLong(value.upTo());
+      writeStrings(out, List.copyOf(value.held()));
+    }
+
+    @Override
+    public SessionProcessors.RemoveStale read(ObjectDataInput in) throws IOException {
+      return new SessionProcessors.RemoveStale(in.readString(), in.readLong(),
+          Set.copyOf(readStrings(in)));
+    }
+  }
+
+  static final class RestoreSerializer extends RecordSerializer<SessionProcessors.Restore> {
+
+    RestoreSerializer() {
+      super(SessionProcessors.Restore.class, 10);
+    }
+
+    @Override
+    public void write(ObjectDataOutput out, SessionProcessors.Restore value) throws IOException {
+      writeSessions(out, value.sessions());
+      out.writeLong(value.floor());
+    }
+
+    @Override
+    public SessionProcessors.Restore read(ObjectDataInput in) throws IOException {
+      return new SessionProcessors.Restore(readSessions(in), in.readLong());
+    }
+  }
+
+  static final class AlignSerializer extends RecordSerializer<SessionProcessors.Align> {
+
+    AlignSerializer() {
+      super(SessionProcessors.Align.class, 11);
+    }
+
+    @Override
+    public void write(ObjectDataOutput out, SessionProcessors.Align value) throws IOException {
+      out.writeBoolean(value.rowOnline());
+      out.writeLong(value.rowVersion());
+    }
+
+    @Override
+    public SessionProcessors.Align read(ObjectDataInput in) throws IOException {
+      return new SessionProcessors.Align(in.readBoolean(), in.readLong());
     }
   }
 

@@ -1,4 +1,4 @@
-package chat.presence;
+package chat.presence.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,15 +7,14 @@ import chat.presence.store.Outcomes.Aligned;
 import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.Outcomes.Removed;
 import chat.presence.store.Outcomes.Restored;
-import chat.presence.store.PresenceSerializers;
-import chat.presence.store.SessionRef;
-import chat.presence.store.UserSessions;
+import chat.protocol.bus.LoginPolicy;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.internal.serialization.SerializationService;
 import com.hazelcast.spi.impl.SerializationServiceSupport;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The online map's values and the entry processors' results go through presence's own
+ * The online map's values, its entry processors and their results go through presence's own
  * serializers (not Java serialization) and come back equal, every field included.
  */
 @Timeout(60)
@@ -53,7 +52,7 @@ class PresenceSerializersTest {
   private static final SessionRef WS = new SessionRef("c2-7", "node-b", "ws", 1_700_000_000_123L, 9);
 
   @Test
-  void everyValueAndResultComesBackEqual() {
+  void everyValueProcessorAndResultComesBackEqual() {
     List<Object> values = List.of(
         new UserSessions(List.of(TCP, WS), 12, List.of("c0-1", "c0-2")),
         new UserSessions(List.of(), UserSessions.UNSEEDED, List.of()),
@@ -64,7 +63,15 @@ class PresenceSerializersTest {
         new Restored(1, true, 15, List.of("c3-1"), false),
         new Restored(0, false, -1, List.of(), true),
         new Aligned(true, false, 16),
-        new Aligned(false, true, 0));
+        new Aligned(false, true, 0),
+        new SessionProcessors.Connect(WS, LoginPolicy.REJECT, 17),
+        new SessionProcessors.Connect(TCP, LoginPolicy.KICK, -1),
+        new SessionProcessors.Disconnect("c1-1"),
+        new SessionProcessors.DropNodes(Set.of("node-a", "node-b")),
+        new SessionProcessors.DropNode("node-c"),
+        new SessionProcessors.RemoveStale("node-a", 40, Set.of("c1-1", "c1-2")),
+        new SessionProcessors.Restore(List.of(TCP, WS), 18),
+        new SessionProcessors.Align(true, 19));
     for (Object value : values) {
       var data = serialization.toData(value);
       assertTrue(data.getType() > 0,
