@@ -31,6 +31,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -103,6 +104,11 @@ public final class ReaperVerticle extends VerticleBase {
   /** A node-loss sweep asked for while another was removing: when, for the log. */
   private String sweepAgain;
   private boolean reconciling;
+  /** When the pass under way began, and how many passes were begun (nanoTime, count). */
+  private long passStartedAt;
+  private long passes;
+  /** When the online rows were last compared (nanoTime). */
+  private long lastOnlineRowsAt = System.nanoTime();
 
   public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast, PauseSignal pauses,
                         BooleanSupplier maySweep) {
@@ -180,7 +186,7 @@ public final class ReaperVerticle extends VerticleBase {
     // checks; after a whole-cluster crash, that is the first node up).
     boolean mayAct = mayAct("start-up sweep and reconciliation");
     return (mayAct ? sweepOnce("start-up").mapEmpty() : Future.succeededFuture())
-        .compose(v -> mayAct && elected() ? reconcileOnce() : Future.succeededFuture())
+        .compose(v -> mayAct && elected() ? reconcileOnce(true) : Future.succeededFuture())
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.PRESENCE_NODE_DIGEST,
             msg -> onDigest(msg.body())).completion())
         .onSuccess(v -> {
@@ -372,28 +378,63 @@ public final class ReaperVerticle extends VerticleBase {
             err.getMessage()));
   }
 
+  /**
+   * One round of the database reconciliation. Every round compares the rows of the users the
+   * digests show live: a live session whose row is not {@code online} is never left for a
+   * later round. The online rows are compared too, except while a node-loss sweep removes
+   * sessions or the reaper's rows are being written: those rows are on their way, and
+   * comparing them would find them all "wrong" and align them entry by entry. That part waits
+   * at most {@link #onlineRowsDeferMs()}; then it runs whatever the sweeps do. A pass that
+   * has not finished within that time no longer holds the next rounds back.
+   */
   private void reconcile() {
-    if (reconciling || !elected() || !mayAct("database reconciliation")) {
+    if (!elected() || !mayAct("database reconciliation")) {
       return;
     }
-    if (sweepingNodeLoss || mirror.backlog() > 0) {
-      // A node-loss sweep is taking users offline and their rows are on their way: comparing
-      // them now would find them all "wrong" and write them a second time, entry by entry.
-      // The next round compares them.
-      LOG.info("database reconciliation deferred to the next round: a node-loss sweep is"
-          + " removing sessions or {} rows are being written", mirror.backlog());
-      return;
+    long now = System.nanoTime();
+    if (reconciling) {
+      if (now - passStartedAt < TimeUnit.MILLISECONDS.toNanos(onlineRowsDeferMs())) {
+        return;
+      }
+      LOG.warn("database reconciliation: the pass begun {} ms ago has not finished; starting"
+          + " another", TimeUnit.NANOSECONDS.toMillis(now - passStartedAt));
+    }
+    boolean busy = sweepingNodeLoss || mirror.backlog() > 0;
+    long deferredMs = TimeUnit.NANOSECONDS.toMillis(now - lastOnlineRowsAt);
+    boolean onlineRows = !busy || deferredMs >= onlineRowsDeferMs();
+    if (!onlineRows) {
+      LOG.info("database reconciliation: live users' rows compared now, the online rows"
+          + " deferred ({} ms so far, at most {} ms): a node-loss sweep is removing sessions or"
+          + " {} rows are being written", deferredMs, onlineRowsDeferMs(), mirror.backlog());
+    } else if (busy) {
+      LOG.info("database reconciliation: comparing the online rows although a node-loss sweep"
+          + " is removing sessions or {} rows are being written (deferred {} ms)",
+          mirror.backlog(), deferredMs);
     }
     reconciling = true;
-    reconcileOnce()
+    passStartedAt = now;
+    long pass = ++passes;
+    reconcileOnce(onlineRows)
         .onFailure(err -> LOG.warn("reconciliation with the database failed: {}", err.getMessage()))
-        .onComplete(ar -> reconciling = false);
+        .onComplete(ar -> {
+          if (pass == passes) {
+            reconciling = false;
+          }
+        });
   }
 
-  private Future<Void> reconcileOnce() {
+  /** How long the comparison of the online rows may be deferred while sweeps run. */
+  private long onlineRowsDeferMs() {
+    return config.repairSeconds() * 1000L;
+  }
+
+  private Future<Void> reconcileOnce(boolean onlineRows) {
+    if (onlineRows) {
+      lastOnlineRowsAt = System.nanoTime();
+    }
     liveByNode.keySet().retainAll(liveNodes());
     Set<Integer> live = new HashSet<>();
     liveByNode.values().forEach(live::addAll);
-    return reconciler.pass(live).mapEmpty();
+    return reconciler.pass(live, onlineRows).mapEmpty();
   }
 }
