@@ -67,6 +67,11 @@ public final class ReaperVerticle extends VerticleBase {
    */
   private static final long[] RESWEEP_MS = {100, 300, 700, 1_000, 1_500, 2_000, 2_500, 3_000,
       4_000};
+  /**
+   * A node-loss sweep waits while every other member has been silent this long (heartbeats
+   * come every second).
+   */
+  private static final long PEERS_SILENT_MS = 1_500;
   /** How long after a loss a finished migration round triggers a sweep, and a loss is kept. */
   private static final long RECENT_LOSS_NS = 30_000_000_000L;
 
@@ -266,6 +271,9 @@ public final class ReaperVerticle extends VerticleBase {
    * handled here: users of a node with no loss recorded yet are measured from this sweep.
    */
   private void measuredSweep(String when) {
+    if (!peersHeard("node-loss sweep (" + when + ")")) {
+      return;
+    }
     if (sweeping) {
       // One removal at a time: a sweep that started before the previous one had removed its
       // entries would find them all again and submit them all again. The next one runs as
@@ -280,7 +288,9 @@ public final class ReaperVerticle extends VerticleBase {
         .onComplete(removed -> sweepDone())
         .compose(changes -> {
           PresenceMetrics.current().swept(changes.size());
-          if (changes.isEmpty()) {
+          if (changes.isEmpty() || !mayAct("writing the rows of a node-loss sweep")) {
+            // This side lost its quorum while it removed them: the map entries it changed
+            // are discarded when the sides merge; the rows and friends are the majority's.
             return Future.succeededFuture();
           }
           long swept = System.currentTimeMillis();
@@ -317,8 +327,25 @@ public final class ReaperVerticle extends VerticleBase {
         .collect(Collectors.toSet());
   }
 
+  /**
+   * Whether some other member was heard from lately. When a member is removed while every
+   * other member listed has been silent for {@value #PEERS_SILENT_MS} ms too, this side is
+   * most likely the one cut off: the quorum rule may still count a peer whose last heartbeat
+   * came a little later than the removed member's (heartbeats are a second apart), and a sweep
+   * then would take a live side's users offline in the rows. The sweep waits for the next
+   * try: by then a peer was heard (a slow heartbeat), or the quorum is known lost.
+   */
+  private boolean peersHeard(String what) {
+    long silent = lastHeard.quietestPeerSilenceMs();
+    if (silent > PEERS_SILENT_MS) {
+      LOG.warn("not running the {} now: no other member heard from for {} ms", what, silent);
+      return false;
+    }
+    return true;
+  }
+
   private void sweep() {
-    if (sweeping || !mayAct("periodic sweep")) {
+    if (sweeping || !mayAct("periodic sweep") || !peersHeard("periodic sweep")) {
       return;
     }
     sweeping = true;
@@ -341,6 +368,9 @@ public final class ReaperVerticle extends VerticleBase {
   private Future<Map<Integer, Removed>> sweepOnce(String why) {
     return store.dropLocalOutside(liveNodes()).onSuccess(changes -> {
       PresenceMetrics.current().swept(changes.size());
+      if (!changes.isEmpty() && !mayAct("writing the rows of the " + why + " sweep")) {
+        return;
+      }
       Map<Integer, Long> offline = new HashMap<>();
       changes.forEach((userId, removed) -> {
         if (removed.wentOffline()) {
