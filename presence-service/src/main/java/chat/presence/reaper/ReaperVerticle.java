@@ -414,24 +414,30 @@ public final class ReaperVerticle extends VerticleBase {
    * later round. The online rows are compared too, except while a node-loss sweep removes
    * sessions or the reaper's rows are being written: those rows are on their way, and
    * comparing them would find them all "wrong" and align them entry by entry. That part waits
-   * at most {@link #onlineRowsDeferMs()}; then it runs whatever the sweeps do. A pass that
-   * has not finished within that time no longer holds the next rounds back.
+   * at most {@link #onlineRowsDeferMs()}; then it runs whatever the sweeps do. A pass still
+   * unfinished after one round (its writes wait) does not hold back the next round's
+   * comparison of the live users' rows, nor, after {@link #onlineRowsDeferMs()}, of the
+   * online rows.
    */
   private void reconcile() {
     if (!elected() || !mayAct("database reconciliation")) {
       return;
     }
     long now = System.nanoTime();
+    long runningMs = TimeUnit.NANOSECONDS.toMillis(now - passStartedAt);
     if (reconciling) {
-      if (now - passStartedAt < TimeUnit.MILLISECONDS.toNanos(onlineRowsDeferMs())) {
+      if (runningMs < config.repairRoundMs()) {
         return;
       }
+      // Its writes may wait (a row locked, a slow database): the live users' rows are
+      // compared again anyway, and the online rows too once it is that late.
       LOG.warn("database reconciliation: the pass begun {} ms ago has not finished; starting"
-          + " another", TimeUnit.NANOSECONDS.toMillis(now - passStartedAt));
+          + " another", runningMs);
     }
     boolean busy = sweepingNodeLoss || mirror.backlog() > 0;
     long deferredMs = TimeUnit.NANOSECONDS.toMillis(now - lastOnlineRowsAt);
-    boolean onlineRows = !busy || deferredMs >= onlineRowsDeferMs();
+    boolean onlineRows = (!reconciling || runningMs >= onlineRowsDeferMs())
+        && (!busy || deferredMs >= onlineRowsDeferMs());
     if (!onlineRows) {
       LOG.info("database reconciliation: live users' rows compared now, the online rows"
           + " deferred ({} ms so far, at most {} ms): a node-loss sweep is removing sessions or"
