@@ -197,6 +197,57 @@ class PresenceServiceTest {
   }
 
   @Test
+  void aLiveUserWhoseRowSaysOfflineIsRepairedWhileTheReapersOwnWritesAreStuck() throws Exception {
+    try (TestCluster cluster = new TestCluster(1)) {
+      friendsAreNobody(cluster);
+      deploy(cluster, 0, new AtomicBoolean(true));
+      var bus = cluster.vertx.eventBus();
+      int live = cluster.addUser("offline", 0);
+      int stuck = cluster.addUser("offline", 0);
+      bus.request(Addresses.PRESENCE_CONNECT, connect(live, "c7.1", "node-0", 1)).await();
+      TestCluster.eventually(Duration.ofSeconds(3), () -> cluster.row(live).equals("online@1"),
+          "the login's row online");
+      // The reaper's own writes stay unanswered (another transaction holds the row it writes):
+      // its mirror has a backlog for as long as the lock is held, as while a long sweep's rows
+      // are written.
+      io.vertx.sqlclient.SqlConnection locker = cluster.db.getConnection().await();
+      io.vertx.sqlclient.Transaction locks = locker.begin().await();
+      try {
+        locker.preparedQuery("SELECT id FROM user WHERE id = ? FOR UPDATE")
+            .execute(io.vertx.sqlclient.Tuple.of(stuck)).await();
+        // The gateway's digest: the live user's session, and one of a user the map lacks
+        // (put back by the reaper, whose row write then waits for the lock).
+        bus.publish(Addresses.PRESENCE_NODE_DIGEST, new JsonObject().put("nodeId", "node-0")
+            .put("upTo", 2).put("sessions", new JsonArray()
+                .add(new JsonArray().add(live).add("c7.1").add("tcp").add(true))
+                .add(new JsonArray().add(stuck).add("c8.1").add("tcp").add(true))));
+        TestCluster.eventually(Duration.ofSeconds(5), () -> "online".equals(bus.<JsonObject>request(
+                Addresses.PRESENCE_QUERY, new JsonObject().put("ids", new JsonArray().add(stuck)))
+                .await().body().getJsonObject("states").getString(String.valueOf(stuck))),
+            "the missing session put back");
+        sleep(500);
+        // Now a stale write with a higher version leaves the live user's row offline.
+        cluster.db.preparedQuery(
+                "UPDATE user SET state = 'offline', state_version = 9 WHERE id = ?")
+            .execute(io.vertx.sqlclient.Tuple.of(live)).await();
+        long sentAt = System.nanoTime();
+        // Two repair rounds (CHAT_REPAIR_S / 3 each) and some room for a loaded machine.
+        TestCluster.eventually(Duration.ofMillis(2 * REPAIR_S * 1000L / 3 + 2000),
+            () -> cluster.row(live).startsWith("online@"),
+            "the live user's row online again while the reaper's writes wait");
+        assertTrue(cluster.row(stuck).startsWith("offline@"), "the stuck write is still waiting");
+        LOG.info("live user's row repaired {} ms after it went wrong, the reaper's writes stuck",
+            (System.nanoTime() - sentAt) / 1_000_000);
+      } finally {
+        locks.rollback().await();
+        locker.close().await();
+      }
+      TestCluster.eventually(Duration.ofSeconds(10), () -> cluster.row(stuck).startsWith("online@"),
+          "the stuck write lands once the lock is gone");
+    }
+  }
+
+  @Test
   void timeoutsAreCheckedAgainstEachOther() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> PresenceConfig.from(new JsonObject().put("nodeId", "n").put("dbUrl", "mysql://x/y")

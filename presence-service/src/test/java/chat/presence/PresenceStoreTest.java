@@ -113,6 +113,32 @@ class PresenceStoreTest {
   }
 
   @Test
+  void aConnectOvertakenByALaterLoginOfItsNodeAddsNothingAndKicksNobody() {
+    int user = cluster.addUser("offline", 0);
+    // Node 0 numbers its connects: the first login's connect (5) was delayed, the second's (6)
+    // arrived first, and the first arrives now.
+    SessionRef delayed = new SessionRef("late.1", "node-0", "tcp", 1, 5);
+    SessionRef fresh = new SessionRef("fresh.1", "node-0", "tcp", 1, 6);
+    Connected in = a.store().connect(user, fresh, LoginPolicy.KICK).await();
+    assertTrue(in.wentOnline());
+
+    Connected late = b.store().connect(user, delayed, LoginPolicy.KICK).await();
+
+    assertTrue(late.aborted(), "the late connect adds nothing");
+    assertEquals(List.of(), late.replaced(), "and kicks nobody");
+    assertEquals(List.of("fresh.1"), a.store().locate(Set.of(user)).await().get(user).stream()
+        .map(SessionRef::sessionId).toList());
+    // A later login of another node still replaces it, and one of the same node too.
+    Connected elsewhere = a.store().connect(user,
+        new SessionRef("other.1", "node-1", "tcp", 1, 2), LoginPolicy.KICK).await();
+    assertEquals(List.of("fresh.1"),
+        elsewhere.replaced().stream().map(SessionRef::sessionId).toList());
+    Connected next = a.store().connect(user,
+        new SessionRef("next.1", "node-0", "tcp", 1, 7), LoginPolicy.KICK).await();
+    assertEquals(List.of("other.1"), next.replaced().stream().map(SessionRef::sessionId).toList());
+  }
+
+  @Test
   void aRetriedConnectIsAppliedOnce() {
     int user = cluster.addUser("offline", 0);
     SessionRef s = session("node-0");

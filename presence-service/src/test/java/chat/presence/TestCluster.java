@@ -117,6 +117,21 @@ final class TestCluster implements AutoCloseable {
         .await().property(io.vertx.mysqlclient.MySQLClient.LAST_INSERTED_ID).intValue();
   }
 
+  /** Adds {@code n} user rows in one statement; returns their ids. */
+  List<Integer> addUsers(int n, String state, long version) {
+    String prefix = "u" + UUID.randomUUID() + "-";
+    List<Tuple> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      rows.add(Tuple.of(prefix + i, state, version));
+    }
+    db.preparedQuery("INSERT INTO user (name, state, state_version) VALUES (?, ?, ?)")
+        .executeBatch(rows).await();
+    List<Integer> ids = new ArrayList<>();
+    db.preparedQuery("SELECT id FROM user WHERE name LIKE ? ORDER BY id")
+        .execute(Tuple.of(prefix + "%")).await().forEach(row -> ids.add(row.getInteger(0)));
+    return ids;
+  }
+
   /** The row's state and version, as "online@5". */
   String row(int userId) {
     Row row = db.preparedQuery("SELECT state, state_version FROM user WHERE id = ?")

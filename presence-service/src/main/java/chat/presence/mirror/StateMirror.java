@@ -30,9 +30,16 @@ import org.slf4j.LoggerFactory;
  * <p>Writes are batched: what is pending when the context next runs goes out as one
  * transaction of up to {@value #BATCH} users (one locking read, one UPDATE joined to the
  * batch's values, each row still guarded by "only if its version is older"), at most
- * {@value #BATCHES_IN_FLIGHT} batches at a time. A node loss turns thousands of sessions
+ * {@value #BATCHES_IN_FLIGHT} batches of offline writes at a time. A node loss turns thousands of sessions
  * into thousands of offline transitions at once: they cost a few statements, not one
  * statement each.
+ *
+ * <p>A user's pending {@code online} goes first: the online writes pending are sent before
+ * any offline one, in batches of their own; each lane may have {@value #BATCHES_IN_FLIGHT}
+ * batches in flight and both together {@value #ALL_BATCHES_IN_FLIGHT}, so an online write
+ * never waits for a batch of offline ones to free a place. So a login's row never
+ * queues behind the thousands of offline rows of a node loss or a drain; it waits at most
+ * for one batch that already carries an older state of the same user.
  *
  * <p>Used from one verticle's context only.
  */
@@ -42,10 +49,15 @@ public final class StateMirror {
   /** Users written by one statement at most. */
   static final int BATCH = 500;
   /**
-   * Batches being written at once: the rest of the pool stays free for the reads of logins
-   * (version seeds) and of the reconciliation.
+   * Batches of one lane (online writes, offline writes) being written at once: the rest of
+   * the pool stays free for the reads of logins (version seeds) and of the reconciliation.
    */
   static final int BATCHES_IN_FLIGHT = 2;
+  /**
+   * Batches in flight at once, online and offline writes together: one more than either
+   * lane may take, so an online write never waits for offline batches to free one.
+   */
+  static final int ALL_BATCHES_IN_FLIGHT = BATCHES_IN_FLIGHT + 1;
   private static final String SELECT_ONLINE =
       "SELECT id, state_version FROM user WHERE state = 'online' AND id > ? ORDER BY id LIMIT ?";
   private static final long FIRST_RETRY_MS = 100;
@@ -64,9 +76,14 @@ public final class StateMirror {
 
   private final Vertx vertx;
   private final Pool pool;
-  private final Map<Integer, Pending> pending = new LinkedHashMap<>();
+  /** Users whose newest pending state is online (logins): sent first. */
+  private final Map<Integer, Pending> pendingOnline = new LinkedHashMap<>();
+  /** Users whose newest pending state is offline. */
+  private final Map<Integer, Pending> pendingOffline = new LinkedHashMap<>();
   private final Set<Integer> inFlight = new HashSet<>();
   private int batchesInFlight;
+  private int onlineBatchesInFlight;
+  private int offlineBatchesInFlight;
   private boolean flushScheduled;
   private long retryDelayMs = FIRST_RETRY_MS;
   private boolean retryScheduled;
@@ -85,9 +102,19 @@ public final class StateMirror {
    */
   public Future<Boolean> write(int userId, boolean online, long version) {
     Promise<Boolean> written = Promise.promise();
-    pending.merge(userId, new Pending(online, version, List.of(written)), Pending::newest);
+    pend(userId, new Pending(online, version, List.of(written)));
     scheduleFlush();
     return written.future();
+  }
+
+  /** Keeps the newest pending state of the user, in the lane of that state. */
+  private void pend(int userId, Pending next) {
+    Pending before = pendingOnline.remove(userId);
+    if (before == null) {
+      before = pendingOffline.remove(userId);
+    }
+    Pending newest = before == null ? next : before.newest(next);
+    (newest.online() ? pendingOnline : pendingOffline).put(userId, newest);
   }
 
   /**
@@ -135,7 +162,13 @@ public final class StateMirror {
 
   /** How many users have a write not yet answered by the database. */
   public int backlog() {
-    return pending.size() + inFlight.size();
+    return pendingOnline.size() + pendingOffline.size() + inFlight.size();
+  }
+
+  /** Whether a write of this user is pending or on its way to the database. */
+  public boolean writing(int userId) {
+    return inFlight.contains(userId) || pendingOnline.containsKey(userId)
+        || pendingOffline.containsKey(userId);
   }
 
   /** How long a stopping service waits for its writes before it closes its pool. */
@@ -181,38 +214,67 @@ public final class StateMirror {
   }
 
   private void flush() {
-    while (!retryScheduled && batchesInFlight < BATCHES_IN_FLIGHT) {
-      Map<Integer, Pending> batch = new TreeMap<>();
-      for (Iterator<Map.Entry<Integer, Pending>> it = pending.entrySet().iterator();
-           it.hasNext() && batch.size() < BATCH; ) {
-        Map.Entry<Integer, Pending> next = it.next();
-        // One write per user at a time: a newer state waits for the one on its way.
-        if (!inFlight.contains(next.getKey())) {
-          batch.put(next.getKey(), next.getValue());
-          it.remove();
-        }
+    while (!retryScheduled && batchesInFlight < ALL_BATCHES_IN_FLIGHT) {
+      // Online writes first; each lane has up to BATCHES_IN_FLIGHT batches, and together
+      // they have one more, so neither lane ever waits for the other to free a batch.
+      boolean online = onlineBatchesInFlight < BATCHES_IN_FLIGHT && !pendingOnline.isEmpty();
+      Map<Integer, Pending> batch = online ? takeBatch(pendingOnline) : Map.of();
+      online = !batch.isEmpty();
+      if (!online && offlineBatchesInFlight < BATCHES_IN_FLIGHT) {
+        batch = takeBatch(pendingOffline);
       }
       if (batch.isEmpty()) {
         return;
       }
-      inFlight.addAll(batch.keySet());
-      batchesInFlight++;
-      statements++;
-      writeBatch(batch).onComplete(ar -> {
-        batchesInFlight--;
-        inFlight.removeAll(batch.keySet());
-        if (ar.succeeded()) {
-          retryDelayMs = FIRST_RETRY_MS;
-          Set<Integer> landed = ar.result();
-          batch.forEach((userId, p) ->
-              p.waiters().forEach(w -> w.tryComplete(landed.contains(userId))));
-        } else {
-          batch.forEach((userId, p) -> pending.merge(userId, p, Pending::newest));
-          scheduleRetry(ar.cause());
-        }
-        flush();
-      });
+      send(batch, online);
     }
+  }
+
+  /**
+   * Up to {@value #BATCH} users of one lane, taken out of it; one write per user at a time:
+   * a newer state waits for the one on its way.
+   */
+  private Map<Integer, Pending> takeBatch(Map<Integer, Pending> lane) {
+    Map<Integer, Pending> batch = new TreeMap<>();
+    for (Iterator<Map.Entry<Integer, Pending>> it = lane.entrySet().iterator();
+         it.hasNext() && batch.size() < BATCH; ) {
+      Map.Entry<Integer, Pending> next = it.next();
+      if (!inFlight.contains(next.getKey())) {
+        batch.put(next.getKey(), next.getValue());
+        it.remove();
+      }
+    }
+    return batch;
+  }
+
+  private void send(Map<Integer, Pending> batch, boolean online) {
+    inFlight.addAll(batch.keySet());
+    batchesInFlight++;
+    if (online) {
+      onlineBatchesInFlight++;
+    } else {
+      offlineBatchesInFlight++;
+    }
+    statements++;
+    writeBatch(batch).onComplete(ar -> {
+      batchesInFlight--;
+      if (online) {
+        onlineBatchesInFlight--;
+      } else {
+        offlineBatchesInFlight--;
+      }
+      inFlight.removeAll(batch.keySet());
+      if (ar.succeeded()) {
+        retryDelayMs = FIRST_RETRY_MS;
+        Set<Integer> landed = ar.result();
+        batch.forEach((userId, p) ->
+            p.waiters().forEach(w -> w.tryComplete(landed.contains(userId))));
+      } else {
+        batch.forEach(this::pend);
+        scheduleRetry(ar.cause());
+      }
+      flush();
+    });
   }
 
   /**
@@ -273,7 +335,7 @@ public final class StateMirror {
     }
     retryScheduled = true;
     LOG.warn("user.state write failed, {} users pending, retry in {} ms: {}",
-        pending.size(), retryDelayMs, cause.getMessage());
+        pendingOnline.size() + pendingOffline.size(), retryDelayMs, cause.getMessage());
     vertx.setTimer(retryDelayMs, t -> {
       retryScheduled = false;
       retryDelayMs = Math.min(retryDelayMs * 2, MAX_RETRY_MS);

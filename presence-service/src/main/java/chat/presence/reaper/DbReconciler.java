@@ -50,7 +50,19 @@ public final class DbReconciler {
 
   /** One full pass: every online row, then every user the digests show live. */
   public Future<Result> pass(Set<Integer> liveUsers) {
-    return onlineRowsAfter(0, new Result(0, 0, 0))
+    return pass(liveUsers, true);
+  }
+
+  /**
+   * One pass: every user the digests show live, after every online row when
+   * {@code onlineRows}. Without them it costs one read by primary key per {@value #BATCH}
+   * live users and an entry processor only for those whose row is not {@code online}: the
+   * pass that runs while a node-loss sweep is still taking thousands of users offline.
+   */
+  public Future<Result> pass(Set<Integer> liveUsers, boolean onlineRows) {
+    Future<Result> rows = onlineRows ? onlineRowsAfter(0, new Result(0, 0, 0))
+        : Future.succeededFuture(new Result(0, 0, 0));
+    return rows
         .compose(first -> liveUsers(List.copyOf(liveUsers), 0, first))
         .onSuccess(result -> {
           PresenceMetrics.current().repaired("db_row", result.written());

@@ -48,6 +48,29 @@ final class LastHeard {
     }
   }
 
+  /**
+   * How long ago (ms) the most recently heard of the other members sent its last heartbeat:
+   * -1 when there is no other member or nothing is known.
+   */
+  long quietestPeerSilenceMs() {
+    if (heartbeats == null) {
+      return -1;
+    }
+    long now = System.currentTimeMillis();
+    long least = -1;
+    for (Member member : hazelcast.getCluster().getMembers()) {
+      if (!member.localMember()) {
+        long at = heartbeats.getLastHeartbeatTime(member);
+        if (at <= 0) {
+          return -1;
+        }
+        long silent = Math.max(0, now - at);
+        least = least < 0 ? silent : Math.min(least, silent);
+      }
+    }
+    return least;
+  }
+
   /** Epoch millis of the member's last heartbeat seen, or -1; forgets the member. */
   long forget(UUID member) {
     Long at = lastHeard.remove(member);

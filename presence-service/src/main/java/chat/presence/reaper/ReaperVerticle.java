@@ -31,6 +31,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -66,6 +67,11 @@ public final class ReaperVerticle extends VerticleBase {
    */
   private static final long[] RESWEEP_MS = {100, 300, 700, 1_000, 1_500, 2_000, 2_500, 3_000,
       4_000};
+  /**
+   * A node-loss sweep waits while every other member has been silent this long (heartbeats
+   * come every second).
+   */
+  private static final long PEERS_SILENT_MS = 1_500;
   /** How long after a loss a finished migration round triggers a sweep, and a loss is kept. */
   private static final long RECENT_LOSS_NS = 30_000_000_000L;
 
@@ -103,6 +109,11 @@ public final class ReaperVerticle extends VerticleBase {
   /** A node-loss sweep asked for while another was removing: when, for the log. */
   private String sweepAgain;
   private boolean reconciling;
+  /** When the pass under way began, and how many passes were begun (nanoTime, count). */
+  private long passStartedAt;
+  private long passes;
+  /** When the online rows were last compared (nanoTime). */
+  private long lastOnlineRowsAt = System.nanoTime();
 
   public ReaperVerticle(PresenceConfig config, HazelcastInstance hazelcast, PauseSignal pauses,
                         BooleanSupplier maySweep) {
@@ -180,7 +191,7 @@ public final class ReaperVerticle extends VerticleBase {
     // checks; after a whole-cluster crash, that is the first node up).
     boolean mayAct = mayAct("start-up sweep and reconciliation");
     return (mayAct ? sweepOnce("start-up").mapEmpty() : Future.succeededFuture())
-        .compose(v -> mayAct && elected() ? reconcileOnce() : Future.succeededFuture())
+        .compose(v -> mayAct && elected() ? reconcileOnce(true) : Future.succeededFuture())
         .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.PRESENCE_NODE_DIGEST,
             msg -> onDigest(msg.body())).completion())
         .onSuccess(v -> {
@@ -260,6 +271,9 @@ public final class ReaperVerticle extends VerticleBase {
    * handled here: users of a node with no loss recorded yet are measured from this sweep.
    */
   private void measuredSweep(String when) {
+    if (!peersHeard("node-loss sweep (" + when + ")")) {
+      return;
+    }
     if (sweeping) {
       // One removal at a time: a sweep that started before the previous one had removed its
       // entries would find them all again and submit them all again. The next one runs as
@@ -274,7 +288,9 @@ public final class ReaperVerticle extends VerticleBase {
         .onComplete(removed -> sweepDone())
         .compose(changes -> {
           PresenceMetrics.current().swept(changes.size());
-          if (changes.isEmpty()) {
+          if (changes.isEmpty() || !mayAct("writing the rows of a node-loss sweep")) {
+            // This side lost its quorum while it removed them: the map entries it changed
+            // are discarded when the sides merge; the rows and friends are the majority's.
             return Future.succeededFuture();
           }
           long swept = System.currentTimeMillis();
@@ -311,8 +327,25 @@ public final class ReaperVerticle extends VerticleBase {
         .collect(Collectors.toSet());
   }
 
+  /**
+   * Whether some other member was heard from lately. When a member is removed while every
+   * other member listed has been silent for {@value #PEERS_SILENT_MS} ms too, this side is
+   * most likely the one cut off: the quorum rule may still count a peer whose last heartbeat
+   * came a little later than the removed member's (heartbeats are a second apart), and a sweep
+   * then would take a live side's users offline in the rows. The sweep waits for the next
+   * try: by then a peer was heard (a slow heartbeat), or the quorum is known lost.
+   */
+  private boolean peersHeard(String what) {
+    long silent = lastHeard.quietestPeerSilenceMs();
+    if (silent > PEERS_SILENT_MS) {
+      LOG.warn("not running the {} now: no other member heard from for {} ms", what, silent);
+      return false;
+    }
+    return true;
+  }
+
   private void sweep() {
-    if (sweeping || !mayAct("periodic sweep")) {
+    if (sweeping || !mayAct("periodic sweep") || !peersHeard("periodic sweep")) {
       return;
     }
     sweeping = true;
@@ -335,6 +368,9 @@ public final class ReaperVerticle extends VerticleBase {
   private Future<Map<Integer, Removed>> sweepOnce(String why) {
     return store.dropLocalOutside(liveNodes()).onSuccess(changes -> {
       PresenceMetrics.current().swept(changes.size());
+      if (!changes.isEmpty() && !mayAct("writing the rows of the " + why + " sweep")) {
+        return;
+      }
       Map<Integer, Long> offline = new HashMap<>();
       changes.forEach((userId, removed) -> {
         if (removed.wentOffline()) {
@@ -372,28 +408,69 @@ public final class ReaperVerticle extends VerticleBase {
             err.getMessage()));
   }
 
+  /**
+   * One round of the database reconciliation. Every round compares the rows of the users the
+   * digests show live: a live session whose row is not {@code online} is never left for a
+   * later round. The online rows are compared too, except while a node-loss sweep removes
+   * sessions or the reaper's rows are being written: those rows are on their way, and
+   * comparing them would find them all "wrong" and align them entry by entry. That part waits
+   * at most {@link #onlineRowsDeferMs()}; then it runs whatever the sweeps do. A pass still
+   * unfinished after one round (its writes wait) does not hold back the next round's
+   * comparison of the live users' rows, nor, after {@link #onlineRowsDeferMs()}, of the
+   * online rows.
+   */
   private void reconcile() {
-    if (reconciling || !elected() || !mayAct("database reconciliation")) {
+    if (!elected() || !mayAct("database reconciliation")) {
       return;
     }
-    if (sweepingNodeLoss || mirror.backlog() > 0) {
-      // A node-loss sweep is taking users offline and their rows are on their way: comparing
-      // them now would find them all "wrong" and write them a second time, entry by entry.
-      // The next round compares them.
-      LOG.info("database reconciliation deferred to the next round: a node-loss sweep is"
-          + " removing sessions or {} rows are being written", mirror.backlog());
-      return;
+    long now = System.nanoTime();
+    long runningMs = TimeUnit.NANOSECONDS.toMillis(now - passStartedAt);
+    if (reconciling) {
+      if (runningMs < config.repairRoundMs()) {
+        return;
+      }
+      // Its writes may wait (a row locked, a slow database): the live users' rows are
+      // compared again anyway, and the online rows too once it is that late.
+      LOG.warn("database reconciliation: the pass begun {} ms ago has not finished; starting"
+          + " another", runningMs);
+    }
+    boolean busy = sweepingNodeLoss || mirror.backlog() > 0;
+    long deferredMs = TimeUnit.NANOSECONDS.toMillis(now - lastOnlineRowsAt);
+    boolean onlineRows = (!reconciling || runningMs >= onlineRowsDeferMs())
+        && (!busy || deferredMs >= onlineRowsDeferMs());
+    if (!onlineRows) {
+      LOG.info("database reconciliation: live users' rows compared now, the online rows"
+          + " deferred ({} ms so far, at most {} ms): a node-loss sweep is removing sessions or"
+          + " {} rows are being written", deferredMs, onlineRowsDeferMs(), mirror.backlog());
+    } else if (busy) {
+      LOG.info("database reconciliation: comparing the online rows although a node-loss sweep"
+          + " is removing sessions or {} rows are being written (deferred {} ms)",
+          mirror.backlog(), deferredMs);
     }
     reconciling = true;
-    reconcileOnce()
+    passStartedAt = now;
+    long pass = ++passes;
+    reconcileOnce(onlineRows)
         .onFailure(err -> LOG.warn("reconciliation with the database failed: {}", err.getMessage()))
-        .onComplete(ar -> reconciling = false);
+        .onComplete(ar -> {
+          if (pass == passes) {
+            reconciling = false;
+          }
+        });
   }
 
-  private Future<Void> reconcileOnce() {
+  /** How long the comparison of the online rows may be deferred while sweeps run. */
+  private long onlineRowsDeferMs() {
+    return config.repairSeconds() * 1000L;
+  }
+
+  private Future<Void> reconcileOnce(boolean onlineRows) {
+    if (onlineRows) {
+      lastOnlineRowsAt = System.nanoTime();
+    }
     liveByNode.keySet().retainAll(liveNodes());
     Set<Integer> live = new HashSet<>();
     liveByNode.values().forEach(live::addAll);
-    return reconciler.pass(live).mapEmpty();
+    return reconciler.pass(live, onlineRows).mapEmpty();
   }
 }

@@ -45,6 +45,12 @@ final class SessionProcessors {
         return Connected.seedFirst();
       }
       List<SessionRef> live = current == null ? List.of() : current.sessions();
+      if (policy == LoginPolicy.KICK && live.stream().anyMatch(this::newerOnTheSameNode)) {
+        // A login of this node that came after this one already replaced whatever was
+        // there: this connect arrived late (its login may even be over). Kicking the newer
+        // session would undo the later login; nothing is added, as for an abandoned login.
+        return new Connected(false, false, current.version(), List.of(), true, false);
+      }
       if (policy == LoginPolicy.REJECT && !live.isEmpty()) {
         return new Connected(true, false, current.version(), List.of(), false, false);
       }
@@ -56,6 +62,16 @@ final class SessionProcessors {
           ? new UserSessions(List.of(), version, List.of()) : current;
       entry.setValue(base.without(replaced, version).with(session, version));
       return new Connected(false, wentOnline, version, replaced, false, false);
+    }
+
+    /**
+     * A session its node connected after this one: the same node numbers its connects in
+     * order. A session put back from a digest ({@code since} 0) carries the digest's number,
+     * an upper bound rather than its own, and proves nothing.
+     */
+    private boolean newerOnTheSameNode(SessionRef other) {
+      return other.nodeId().equals(session.nodeId()) && other.since() != 0
+          && other.seq() > session.seq();
     }
   }
 
