@@ -57,7 +57,7 @@ public final class MessageStore {
   private static final int MAX_STORES = 100;
   /**
    * Messages per append: chats only logged (accepts) cost the store one multi-row insert per
-   * 200, so a batch takes every chat accepted while the previous one was written, up to this
+   * 160, so a batch takes every chat accepted while the previous one was written, up to this
    * many and {@value #MAX_BATCH_CHARS} characters of chat text.
    */
   private static final int MAX_BATCH = Append.MAX_MESSAGES;
