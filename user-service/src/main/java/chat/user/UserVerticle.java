@@ -4,6 +4,7 @@ import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusFields;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.LocalRecords;
 import chat.protocol.bus.ServiceFailure;
 import chat.protocol.bus.user.Append;
 import chat.protocol.bus.user.Empty;
@@ -113,6 +114,7 @@ public final class UserVerticle extends VerticleBase {
     repo = new UserRepository(
         UserRepository.createPool(vertx, DbUrl.parse(config.dbUrl()), config.poolSize()));
     messages = new MessageStore(repo.pool());
+    LocalRecords.register(vertx.eventBus());
     passwords = PasswordExecutor.acquire(vertx, config.passwordThreads(), config.passwordQueue());
     hasher = new PasswordHasher(vertx, config.passwordIterations(), passwords);
     return tokenSecret()
@@ -190,9 +192,10 @@ public final class UserVerticle extends VerticleBase {
         consume(Addresses.USER_LOGIN, Login.class, this::login),
         consume(Addresses.USER_LOGOUT, UserRef.class, this::logout),
         consume(Addresses.USER_PROFILE, UserRef.class, this::profile),
-        // the hot path: the record maps itself (no text round trip through jackson)
-        consume(Addresses.USER_MESSAGE_APPEND, Append::fromJson, this::append,
-            Append.Reply::toJson),
+        // the hot path: a gateway of this process hands over the record itself, others send
+        // JSON that the record maps itself (no text round trip through jackson)
+        vertx.eventBus().<Object>consumer(Addresses.USER_MESSAGE_APPEND, this::onAppend)
+            .completion(),
         // pages of chats: the replies map themselves too
         consume(Addresses.USER_OFFLINE_PAGE, body -> BusJson.fromJson(body, OfflinePage.class),
             this::offlinePage, OfflinePage.Reply::toJson),
@@ -208,6 +211,28 @@ public final class UserVerticle extends VerticleBase {
         consume(Addresses.USER_GROUP_JOIN, GroupRef.class, this::joinGroup),
         consume(Addresses.USER_GROUP_MEMBERS, GroupRef.class, this::groupMembers),
         consume(Addresses.USER_PING, Empty.class, this::ping)));
+  }
+
+  /**
+   * A batch of chats to log and store: the {@link Append} record itself from a gateway of this
+   * process (checked when it was built; answered with the {@link Append.Reply} record), or its
+   * JSON from anywhere (read and answered as JSON).
+   */
+  private void onAppend(Message<Object> msg) {
+    if (!(msg.body() instanceof Append request)) {
+      serve(Addresses.USER_MESSAGE_APPEND, msg, Append::fromJson, this::append,
+          Append.Reply::toJson);
+      return;
+    }
+    Future<Append.Reply> result;
+    try {
+      result = append(request);
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(
+        reply -> msg.reply(reply, LocalRecords.replyOptions()),
+        err -> replyFailure(Addresses.USER_MESSAGE_APPEND, msg, err));
   }
 
   /** An address whose request and reply records map through {@link BusJson}. */

@@ -8,8 +8,11 @@ import static chat.protocol.bus.Addresses.USER_REGISTER;
 import static chat.protocol.bus.FailureCodes.INVALID_INPUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chat.protocol.bus.LocalRecords;
+import chat.protocol.bus.user.Append;
 import chat.user.repo.SchemaMigration;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -179,6 +182,76 @@ class MessageStoreTest {
     assertEquals(new JsonArray().add(result(List.of(bob), List.of(), List.of())),
         append(item(kept, List.of(bob), List.of()).put("refusable", true)));
     assertEquals(1, logRows(kept.getString("msgno")));
+  }
+
+  /**
+   * Batches of every size class are one statement of one of a few shapes, filled up by
+   * repeating their last row (and IN lists by repeating their last id): each chat is still
+   * logged exactly once, in the order given, and a recipient missing only once.
+   */
+  @Test
+  void batchesOfAnySizeAreLoggedOnceInOrder() throws Exception {
+    int alice = register();
+    int bob = register();
+    int logged = 0;
+    for (int size : new int[] {1, 3, 9, 11, 17, 37, 71, 150, 199, 201, 437}) {
+      List<JsonObject> chats = new ArrayList<>();
+      JsonObject[] items = new JsonObject[size];
+      for (int i = 0; i < size; i++) {
+        chats.add(chat(alice, bob, size + "/" + i));
+        // every third names its recipient (an IN list of one id, repeated), one a missing user
+        items[i] = accepted(chats.get(i), i == size / 2 ? List.of(bob, 999_999_998)
+            : i % 3 == 0 ? List.of(bob) : List.of());
+      }
+      JsonArray results = append(items);
+      assertEquals(size, results.size());
+      for (int i = 0; i < size; i++) {
+        boolean missing = i == size / 2;
+        assertEquals(result(List.of(), List.of(), missing ? List.of(999_999_998) : List.of()),
+            results.getJsonObject(i), "batch of " + size + ", chat " + i);
+        assertEquals(missing ? 0 : 1, logRows(chats.get(i).getString("msgno")),
+            "batch of " + size + ", chat " + i + " logged once (or not at all when missing)");
+        if (!missing) {
+          logged++;
+        }
+      }
+      long previous = 0;
+      for (int i = 0; i < size; i++) {
+        if (i != size / 2) {
+          long id = logId(chats.get(i));
+          assertTrue(previous < id, "batch of " + size + ": log order = order given at " + i);
+          previous = id;
+        }
+      }
+    }
+    assertEquals((long) logged, ((Number) DB.queryValue(
+        "SELECT COUNT(*) FROM message WHERE conv = ?", Append.oneToOne(alice, bob)))
+        .longValue(), "no row beyond the chats given");
+  }
+
+  /**
+   * A gateway of this process hands over the {@link Append} record itself (no JSON body) and
+   * gets the {@link Append.Reply} record back, with what the JSON request would have answered.
+   */
+  @Test
+  void aRecordFromThisProcessIsAnsweredWithARecord() throws Exception {
+    int alice = register();
+    int bob = register();
+    LocalRecords.register(vertx.eventBus());
+    JsonObject first = chat(alice, bob, "as a record");
+    JsonObject second = chat(alice, 999_999_997, "to nobody, as a record");
+    Append request = new Append(List.of(Append.Item.log(first, List.of(bob)),
+        Append.Item.log(second, List.of(999_999_997)),
+        Append.Item.store(first, List.of(bob), false)));
+    Object reply = vertx.eventBus().request(USER_MESSAGE_APPEND, request,
+        LocalRecords.options(10_000)).await().body();
+    Append.Reply records = assertInstanceOf(Append.Reply.class, reply);
+    assertEquals(List.of(new Append.Result(List.of(), List.of(), List.of()),
+        new Append.Result(List.of(), List.of(), List.of(999_999_997)),
+        new Append.Result(List.of(bob), List.of(), List.of())), records.results());
+    assertEquals(1, logRows(first.getString("msgno")));
+    assertEquals(0, logRows(second.getString("msgno")));
+    assertEquals(List.of(first.getString("msgno")), msgnos(page(bob, 10)));
   }
 
   @Test

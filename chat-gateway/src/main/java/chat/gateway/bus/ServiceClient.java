@@ -42,6 +42,11 @@ public final class ServiceClient {
     this.halfTimeout = new DeliveryOptions().setSendTimeout(Math.max(1, timeoutMs / 2));
   }
 
+  /** Whether the services also run in this process (requests ask them first). */
+  public boolean servicesHere() {
+    return preferLocal;
+  }
+
   /**
    * Reads that are safe to repeat: right after a node dies the cluster may still route a
    * request to its consumers for a moment, and such a request only ends with the timeout.

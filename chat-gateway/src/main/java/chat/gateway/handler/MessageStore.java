@@ -4,11 +4,13 @@ import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.LocalRecords;
 import chat.protocol.bus.ServiceFailure;
 import chat.protocol.bus.user.Append;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
@@ -34,6 +36,11 @@ import org.slf4j.LoggerFactory;
  * answer was lost is simply sent again (a bounded number of times, with backoff) before its
  * entries fail.
  *
+ * <p>When the user service runs in this process, a batch is handed to it as the {@link Append}
+ * record itself ({@link LocalRecords}) and answered with the {@link Append.Reply} record: no
+ * JSON body is built, copied and read back per chat. Otherwise, or when no user service is
+ * here, the batch goes as JSON to one anywhere in the cluster.
+ *
  * <p>A batch that still fails after its retries marks the store down: for the next
  * {@value #DOWN_MS} ms whatever is handed over fails at once (the callers answer 503 or, for
  * a chat to a user known to exist, deliver it live: {@link #logLater}), then one batch is
@@ -50,7 +57,7 @@ public final class MessageStore {
   private static final int MAX_STORES = 100;
   /**
    * Messages per append: chats only logged (accepts) cost the store one multi-row insert per
-   * 200, so a batch takes every chat accepted while the previous one was written, up to this
+   * 160, so a batch takes every chat accepted while the previous one was written, up to this
    * many and {@value #MAX_BATCH_CHARS} characters of chat text.
    */
   private static final int MAX_BATCH = Append.MAX_MESSAGES;
@@ -74,6 +81,7 @@ public final class MessageStore {
   }
 
   private final ServiceClient services;
+  private final EventBus bus;
   private final long timeoutMs;
   private final Context context;
   private final boolean history;
@@ -93,9 +101,13 @@ public final class MessageStore {
    */
   public MessageStore(ServiceClient services, long timeoutMs, Context context, boolean history) {
     this.services = services;
+    this.bus = context.owner().eventBus();
     this.timeoutMs = timeoutMs;
     this.context = context;
     this.history = history;
+    if (services.servicesHere()) {
+      LocalRecords.register(bus);
+    }
   }
 
   /**
@@ -207,7 +219,7 @@ public final class MessageStore {
     List<Append.Item> items = new ArrayList<>(batch.size());
     batch.forEach(e -> items.add(e.item()));
     // While down, one try tells whether the store is back.
-    send(batch, new Append(items).toJson(), down ? BACKOFF_MS.length : 0);
+    send(batch, new Append(items), down ? BACKOFF_MS.length : 0);
   }
 
   /** What one append may still take: the first entry always, then within the limits. */
@@ -250,10 +262,8 @@ public final class MessageStore {
         "message store unavailable");
   }
 
-  private void send(List<Entry> batch, JsonObject request, int attempt) {
-    Future<Append.Reply> reply = services.request(Addresses.USER_MESSAGE_APPEND, request,
-        timeoutMs).map(MessageStore::results);
-    reply.onComplete(ar -> {
+  private void send(List<Entry> batch, Append request, int attempt) {
+    request(request).onComplete(ar -> {
       if (ar.succeeded()) {
         if (down) {
           LOG.info("message store back; {} chats delivered meanwhile to log", deferred.size());
@@ -262,8 +272,7 @@ public final class MessageStore {
         List<Append.Result> results = ar.result().results();
         for (int i = 0; i < batch.size(); i++) {
           Append.Result result = i < results.size() ? results.get(i) : NO_RESULT;
-          batch.get(i).done().tryComplete(new Outcome(new TreeSet<>(result.stored()),
-              new TreeSet<>(result.full()), new TreeSet<>(result.missing())));
+          batch.get(i).done().tryComplete(outcome(result));
         }
         writeNext();
       } else if (attempt < BACKOFF_MS.length && ServiceClient.isRetryLater(ar.cause())) {
@@ -291,6 +300,40 @@ public final class MessageStore {
         writeNext();
       }
     });
+  }
+
+  /**
+   * The append, to the user service of this process as the record itself when there is one,
+   * else as JSON to one in the cluster.
+   */
+  private Future<Append.Reply> request(Append request) {
+    if (!services.servicesHere()) {
+      return anywhere(request);
+    }
+    return bus.request(Addresses.USER_MESSAGE_APPEND, request, LocalRecords.options(timeoutMs))
+        .map(reply -> reply.body() instanceof Append.Reply records
+            ? records : results((JsonObject) reply.body()))
+        .recover(err -> {
+          if (ServiceClient.isNoHandlers(err)) {
+            return anywhere(request);
+          }
+          GatewayMetrics.current().requestFailed(Addresses.USER_MESSAGE_APPEND, err);
+          return Future.failedFuture(err);
+        });
+  }
+
+  private Future<Append.Reply> anywhere(Append request) {
+    return services.request(Addresses.USER_MESSAGE_APPEND, request.toJson(), timeoutMs)
+        .map(MessageStore::results);
+  }
+
+  /** A chat only logged (nothing stored, full or missing) shares one outcome. */
+  private static Outcome outcome(Append.Result result) {
+    if (result.stored().isEmpty() && result.full().isEmpty() && result.missing().isEmpty()) {
+      return NOTHING;
+    }
+    return new Outcome(new TreeSet<>(result.stored()), new TreeSet<>(result.full()),
+        new TreeSet<>(result.missing()));
   }
 
   private static Append.Reply results(JsonObject body) {

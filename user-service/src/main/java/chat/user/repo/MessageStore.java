@@ -31,8 +31,11 @@ public final class MessageStore {
   static final int DEADLOCK_RETRIES = 3;
   /** Values in one IN (...) list at most. */
   static final int IN_LIST_MAX = 1_000;
-  /** Log rows in one multi-row insert at most, and their bodies' characters. */
-  static final int LOG_ROWS_PER_STATEMENT = 200;
+  /**
+   * Log rows in one multi-row insert at most (its statement stays within the client's cache
+   * limit of prepared statements), and their bodies' characters.
+   */
+  static final int LOG_ROWS_PER_STATEMENT = 160;
   static final long LOG_BYTES_PER_STATEMENT = 2L * 1024 * 1024;
 
   /**
@@ -207,15 +210,19 @@ public final class MessageStore {
     }
     Future<Void> chain = Future.succeededFuture();
     for (List<Append> rows : statements) {
-      List<Object> values = new ArrayList<>(rows.size() * 5);
-      for (Append m : rows) {
+      // one of a few statement shapes: the last row repeated (a msgno already there is left
+      // as it is) fills the statement up
+      int shape = SqlQueries.rowShape(rows.size(), LOG_ROWS_PER_STATEMENT);
+      List<Object> values = new ArrayList<>(shape * 5);
+      for (int i = 0; i < shape; i++) {
+        Append m = rows.get(Math.min(i, rows.size() - 1));
         values.add(m.msgno());
         values.add(m.conv());
         values.add(m.sender());
         values.add(nowMillis);
         values.add(m.body());
       }
-      chain = chain.compose(v -> conn.preparedQuery(SqlQueries.insertMessages(rows.size()))
+      chain = chain.compose(v -> conn.preparedQuery(SqlQueries.insertMessages(shape))
           .execute(Tuple.from(values)).mapEmpty());
     }
     return chain.map(results);
@@ -246,8 +253,12 @@ public final class MessageStore {
     return all.map(counts);
   }
 
-  /** Ascending ids in lists of at most {@link #IN_LIST_MAX}, for IN (...) statements. */
-  private static List<List<Integer>> chunks(TreeSet<Integer> ids) {
+  /**
+   * Ascending ids in lists of at most {@link #IN_LIST_MAX}, for IN (...) and multi-row
+   * statements, each filled up to its {@linkplain SqlQueries#listShape shape} by repeating its
+   * last id (which changes nothing in these statements), so few statement shapes are prepared.
+   */
+  static List<List<Integer>> chunks(TreeSet<Integer> ids) {
     List<List<Integer>> chunks = new ArrayList<>();
     List<Integer> current = new ArrayList<>();
     for (Integer id : ids) {
@@ -259,6 +270,13 @@ public final class MessageStore {
     }
     if (!current.isEmpty()) {
       chunks.add(current);
+    }
+    for (List<Integer> chunk : chunks) {
+      Integer last = chunk.get(chunk.size() - 1);
+      int shape = SqlQueries.listShape(chunk.size(), IN_LIST_MAX);
+      while (chunk.size() < shape) {
+        chunk.add(last);
+      }
     }
     return chunks;
   }
