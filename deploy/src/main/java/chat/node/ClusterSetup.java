@@ -1,5 +1,6 @@
 package chat.node;
 
+import chat.presence.PresenceService;
 import com.hazelcast.config.ClasspathXmlConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
@@ -35,6 +36,7 @@ final class ClusterSetup {
   static Config build(Settings settings) {
     Config config = load(settings.get("CHAT_CLUSTER_CONFIG", null));
     config.setClusterName(settings.get("CHAT_CLUSTER_NAME", "chat"));
+    PresenceService.configureCluster(config);
     int nodeLoss = EnvironmentTable.nodeLossSeconds(settings);
     if (nodeLoss < 2) {
       throw new IllegalArgumentException("CHAT_NODE_LOSS_S must be at least 2");

@@ -4,6 +4,8 @@ import chat.presence.config.PresenceConfig;
 import chat.presence.reaper.PauseSignal;
 import chat.presence.schema.PresenceSchema;
 import chat.presence.reaper.ReaperVerticle;
+import chat.presence.store.PresenceSerializers;
+import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,6 +20,14 @@ import java.util.function.BooleanSupplier;
 public final class PresenceService {
 
   private PresenceService() {
+  }
+
+  /**
+   * What presence needs in the configuration of every Hazelcast member of the cluster: the
+   * serializers of the online map's values (see {@link PresenceSerializers}).
+   */
+  public static void configureCluster(Config hazelcast) {
+    PresenceSerializers.register(hazelcast.getSerializationConfig());
   }
 
   /** Deploys presence on a node whose side of the cluster may always sweep (no quorum rule). */

@@ -7,6 +7,7 @@ import chat.presence.mirror.MirrorPool;
 import chat.presence.mirror.StateMirror;
 import chat.presence.schema.PresenceSchema;
 import chat.presence.store.HazelcastPresenceStore;
+import chat.presence.store.PresenceSerializers;
 import chat.protocol.config.DbUrl;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
@@ -85,6 +86,7 @@ final class TestCluster implements AutoCloseable {
       join.getTcpIpConfig().addMember("127.0.0.1:" + port);
     }
     config.addMapConfig(new MapConfig(HazelcastPresenceStore.MAP_NAME).setBackupCount(1));
+    PresenceSerializers.register(config.getSerializationConfig());
     config.getMemberAttributeConfig().setAttribute(PresenceConfig.NODE_ATTRIBUTE, nodeId(index));
     HazelcastInstance member = Hazelcast.newHazelcastInstance(config);
     members.add(member);

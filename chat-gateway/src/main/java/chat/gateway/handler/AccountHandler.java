@@ -105,21 +105,21 @@ final class AccountHandler {
       throw new ProtocolException(ErrorCode.CONFLICT, "already logged in: send LOGINOUT first");
     }
     Object seq = Fields.seq(request);
+    // a token, when given, is what is checked (the record keeps one secret)
+    Login credentials = new Login(id, name, token != null ? null : password, token);
     // Token logins come all at once after a node dies: beyond the node's bound, 503 at once.
-    return token != null ? admission.admit(() -> checkAndEnter(session, request, seq))
-        : checkAndEnter(session, request, seq);
+    return token != null ? admission.admit(() -> checkAndEnter(session, request, credentials, seq))
+        : checkAndEnter(session, request, credentials, seq);
   }
 
-  private Future<Void> checkAndEnter(Session session, JsonObject request, Object seq) {
+  private Future<Void> checkAndEnter(Session session, JsonObject request, Login credentials,
+                                     Object seq) {
     if (session.state() == Session.State.ENDED) {
       return Future.succeededFuture(); // closed while its login waited: nobody to log in
     }
-    Integer id = Fields.optionalId(request, "id");
-    String name = Fields.optionalString(request, "name");
-    String password = Fields.optionalString(request, "password");
-    String token = Fields.optionalString(request, "token");
-    // a token, when given, is what is checked (the record keeps one secret)
-    Login credentials = new Login(id, name, token != null ? null : password, token);
+    Integer id = credentials.id();
+    String name = credentials.name();
+    String token = credentials.token();
     Future<Login.Reply> checked = throttle.guard(session, request, () -> token != null
         ? services.request(Addresses.USER_LOGIN, credentials, Login.Reply.class)
         : services.request(Addresses.USER_LOGIN, credentials, Login.Reply.class,

@@ -101,6 +101,14 @@ class KubernetesManifestsTest {
     assertTrue(cluster.objects.stream().anyMatch(o -> o.kind().equals("HorizontalPodAutoscaler")));
     assertTrue(cluster.objects.stream().noneMatch(o -> o.kind().equals("Secret")),
         "cluster takes its database URL from a Secret the operator creates");
+    // a pod cut off alone from the other two must stop serving, not show them offline
+    java.util.Map<String, String> settings = cluster.objects.stream()
+        .filter(o -> o.kind().equals("ConfigMap") && o.name().equals("chat-node-config"))
+        .map(o -> ((io.fabric8.kubernetes.api.model.ConfigMap) o.model()).getData())
+        .findFirst().orElseThrow();
+    assertEquals("2", settings.get("CHAT_CLUSTER_QUORUM"), "cluster sets a quorum");
+    assertTrue(Integer.parseInt(settings.get("CHAT_NODE_LOSS_S")) >= 4,
+        "a quorum needs CHAT_NODE_LOSS_S of 4 s or more");
   }
 
   /** A copy of deploy/k8s with one file changed. */

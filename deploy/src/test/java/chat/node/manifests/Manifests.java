@@ -129,7 +129,19 @@ final class Manifests {
       }
     }
     for (JsonNode generator : k.path("configMapGenerator")) {
-      docs.add(generated("ConfigMap", dir, file, generator));
+      ObjectNode made = generated("ConfigMap", dir, file, generator);
+      if (!generator.path("behavior").asText("create").equals("merge")) {
+        docs.add(made);
+        continue;
+      }
+      // an overlay's settings on top of the base's ConfigMap of the same name
+      docs.stream()
+          .filter(d -> d.path("kind").asText().equals("ConfigMap")
+              && d.path("metadata").path("name").equals(made.path("metadata").path("name")))
+          .findFirst()
+          .ifPresentOrElse(base -> base.with("data").setAll((ObjectNode) made.path("data")),
+              () -> errors.add(file + ": merges into ConfigMap "
+                  + made.path("metadata").path("name").asText() + ", which no resource makes"));
     }
     for (JsonNode generator : k.path("secretGenerator")) {
       docs.add(generated("Secret", dir, file, generator));
