@@ -2101,16 +2101,34 @@ public final class ChatLoad {
       }
       jcmd("GC.run");
       long used = 0, committed = 0;
+      // G1, Serial, Parallel: "total 295936K, used 128410K"; Shenandoah: "226M committed, 225M used"
       java.util.regex.Pattern p = java.util.regex.Pattern.compile("total (\\d+)K, used (\\d+)K");
+      java.util.regex.Pattern shenandoah =
+          java.util.regex.Pattern.compile("(\\d+)([KMG]) committed, (\\d+)([KMG]) used");
       for (String line : jcmd("GC.heap_info").split("\n")) {
         if (line.contains("Metaspace") || line.contains("class space")) continue;
         java.util.regex.Matcher m = p.matcher(line);
         if (m.find()) {
           committed += Long.parseLong(m.group(1));
           used += Long.parseLong(m.group(2));
+          continue;
+        }
+        m = shenandoah.matcher(line);
+        if (m.find()) {
+          committed += kb(m.group(1), m.group(2));
+          used += kb(m.group(3), m.group(4));
         }
       }
       return new Sample(label, System.nanoTime(), rssKb(), used, committed, live / 1024, classes);
+    }
+
+    static long kb(String number, String unit) {
+      long n = Long.parseLong(number);
+      return switch (unit) {
+        case "G" -> n * 1024 * 1024;
+        case "M" -> n * 1024;
+        default -> n;
+      };
     }
 
     long rssKb() {

@@ -70,8 +70,9 @@ public final class Session {
   private final SessionEvents events;
   private final RateLimiter rateLimiter;
 
-  private final ArrayDeque<JsonObject> inbox = new ArrayDeque<>();
-  private final ArrayDeque<Integer> inboxSizes = new ArrayDeque<>();
+  // Small first arrays (3 slots, not 17): a session mostly holds no request, or one at a time.
+  private final ArrayDeque<JsonObject> inbox = new ArrayDeque<>(2);
+  private final ArrayDeque<Integer> inboxSizes = new ArrayDeque<>(2);
   private boolean handling;
   /** Bytes of requests received and not finished (queued, or taken and still in progress). */
   private long heldBytes;
@@ -129,7 +130,7 @@ public final class Session {
    */
   private final Map<Long, Unwritten> unwrittenChats = new LinkedHashMap<>();
   /** Chats the socket took, not yet settled: {write number, when the write completed}. */
-  private final ArrayDeque<long[]> writtenUnsettled = new ArrayDeque<>();
+  private final ArrayDeque<long[]> writtenUnsettled = new ArrayDeque<>(2);
   private long writtenSettleTimer = -1;
   private long writes;
   private CloseReason closeReason;
@@ -914,13 +915,33 @@ public final class Session {
       return;
     }
     heartbeat = true;
+    // Silence counts from now: a client asking for it at login learns the interval from the
+    // LOGIN ack, so a slow login (a storm after a failover) must not count as its silence.
+    lastSeenNanos = System.nanoTime();
+    armHeartbeatCheck();
+  }
+
+  /**
+   * One timer per session, set for the moment the session would have been silent for the
+   * heartbeat timeout: when it fires, either the session is closed or the timer is set again
+   * for the new moment. A client that pings every interval wakes it about once per timeout,
+   * not every fraction of it, and a silent one is closed on time.
+   */
+  private void armHeartbeatCheck() {
     long timeoutNanos = config.heartbeatTimeoutSeconds() * 1_000_000_000L;
-    long checkEveryMs = Math.max(250, config.heartbeatTimeoutSeconds() * 100L);
-    heartbeatTimer = vertx.setPeriodic(checkEveryMs, t -> {
-      if (System.nanoTime() - lastSeenNanos > timeoutNanos) {
-        LOG.info("session {} user {} silent for {} s", connectionId, userId,
-            config.heartbeatTimeoutSeconds());
-        closeFor(CloseReason.HEARTBEAT_TIMEOUT, null);
+    long silentNanos = System.nanoTime() - lastSeenNanos;
+    if (silentNanos > timeoutNanos) {
+      heartbeatTimer = -1;
+      LOG.info("session {} user {} silent for {} s", connectionId, userId,
+          config.heartbeatTimeoutSeconds());
+      closeFor(CloseReason.HEARTBEAT_TIMEOUT, null);
+      return;
+    }
+    // 1 ms past the deadline, so that the check after it finds the session silent
+    long delayMs = (timeoutNanos - silentNanos) / 1_000_000L + 1;
+    heartbeatTimer = vertx.setTimer(delayMs, t -> {
+      if (state != State.ENDED) {
+        armHeartbeatCheck();
       }
     });
   }
