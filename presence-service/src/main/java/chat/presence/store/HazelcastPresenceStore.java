@@ -111,31 +111,23 @@ public final class HazelcastPresenceStore implements PresenceStore {
   @Override
   public Future<Map<Integer, Removed>> removeLocalStale(String nodeId, long upTo,
                                                         Map<Integer, Set<String>> held) {
-    return scans.executeBlocking(() -> {
-      Set<Integer> keys = map.localKeySet(new HeldBy(nodeId));
-      // Local reads: only the entries with a stale session are changed.
-      Map<Integer, Set<String>> stale = new HashMap<>();
-      map.getAll(keys).forEach((userId, value) -> {
-        Set<String> heldHere = held.getOrDefault(userId, Set.of());
-        if (value.sessions().stream()
-            .anyMatch(s -> SessionProcessors.isStale(s, nodeId, upTo, heldHere))) {
-          stale.put(userId, heldHere);
-        }
-      });
-      return stale;
-    }, false).compose(stale -> {
-      List<Integer> ids = List.copyOf(stale.keySet());
-      List<Future<Removed>> removals = new ArrayList<>();
-      ids.forEach(id -> removals.add(onVertx(map.submitToKey(id,
-          new SessionProcessors.RemoveStale(nodeId, upTo, Set.copyOf(stale.get(id)))))));
-      return Future.all(removals).map(all -> {
-        Map<Integer, Removed> results = new HashMap<>();
-        for (int i = 0; i < ids.size(); i++) {
-          results.put(ids.get(i), all.resultAt(i));
-        }
-        return changedOnly(results);
-      });
-    });
+    // The query looks at the local entries in place (no copy of each value, as a getAll of
+    // every key the node holds made): only the entries with a stale session are changed.
+    return scans.executeBlocking(() -> map.localKeySet(new StaleOn(nodeId, upTo, held)), false)
+        .compose(stale -> {
+          List<Integer> ids = List.copyOf(stale);
+          List<Future<Removed>> removals = new ArrayList<>();
+          ids.forEach(id -> removals.add(onVertx(map.submitToKey(id,
+              new SessionProcessors.RemoveStale(nodeId, upTo,
+                  Set.copyOf(held.getOrDefault(id, Set.of())))))));
+          return Future.all(removals).map(all -> {
+            Map<Integer, Removed> results = new HashMap<>();
+            for (int i = 0; i < ids.size(); i++) {
+              results.put(ids.get(i), all.resultAt(i));
+            }
+            return changedOnly(results);
+          });
+        });
   }
 
   @Override
@@ -259,6 +251,20 @@ public final class HazelcastPresenceStore implements PresenceStore {
     @Override
     public boolean apply(Map.Entry<Integer, UserSessions> entry) {
       return entry.getValue().sessions().stream().anyMatch(s -> s.nodeId().equals(nodeId));
+    }
+  }
+
+  /**
+   * Entries with a session of the given node that its digest ({@code upTo}, {@code held}) no
+   * longer lists. Used for local queries only: it carries the node's whole digest.
+   */
+  record StaleOn(String nodeId, long upTo, Map<Integer, Set<String>> held)
+      implements Predicate<Integer, UserSessions> {
+    @Override
+    public boolean apply(Map.Entry<Integer, UserSessions> entry) {
+      Set<String> heldHere = held.getOrDefault(entry.getKey(), Set.of());
+      return entry.getValue().sessions().stream()
+          .anyMatch(s -> SessionProcessors.isStale(s, nodeId, upTo, heldHere));
     }
   }
 
