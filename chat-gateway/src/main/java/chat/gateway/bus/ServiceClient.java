@@ -4,6 +4,7 @@ import chat.gateway.GatewayMetrics;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.LocalRecords;
 import chat.protocol.bus.ServiceFailure;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.ProtocolException;
@@ -40,11 +41,9 @@ public final class ServiceClient {
     this.local = new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true);
     this.options = new DeliveryOptions().setSendTimeout(timeoutMs);
     this.halfTimeout = new DeliveryOptions().setSendTimeout(Math.max(1, timeoutMs / 2));
-  }
-
-  /** Whether the services also run in this process (requests ask them first). */
-  public boolean servicesHere() {
-    return preferLocal;
+    if (preferLocal) {
+      LocalRecords.register(bus);
+    }
   }
 
   /**
@@ -113,6 +112,30 @@ public final class ServiceClient {
                                long timeoutMs) {
     return request(address, BusJson.toJson(request), timeoutMs)
         .map(body -> reply(address, body, b -> BusJson.fromJson(b, replyType)));
+  }
+
+  /**
+   * A request record handed as it is to the service of this process ({@link LocalRecords}),
+   * which answers with its reply record: no JSON is built, copied or read on either side.
+   * Without a consumer here (or with the services elsewhere) the record goes to one in the
+   * cluster as {@code toJson}, and the reply is read with {@code reader}.
+   */
+  public <Q, R> Future<R> request(String address, Q request, Function<Q, JsonObject> toJson,
+                                  Class<R> replyType, Function<JsonObject, R> reader,
+                                  long timeoutMs) {
+    if (!preferLocal) {
+      return request(address, toJson.apply(request), timeoutMs)
+          .map(body -> reply(address, body, reader));
+    }
+    return bus.request(address, request, LocalRecords.options(timeoutMs))
+        .map(message -> replyType.isInstance(message.body()) ? replyType.cast(message.body())
+            : reply(address, (JsonObject) message.body(), reader))
+        .recover(err -> isNoHandlers(err)
+            ? bus.<JsonObject>request(address, toJson.apply(request),
+                    new DeliveryOptions().setSendTimeout(timeoutMs))
+                .map(message -> reply(address, message.body(), reader))
+            : Future.failedFuture(err))
+        .onFailure(err -> GatewayMetrics.current().requestFailed(address, err));
   }
 
   private static <R> R reply(String address, JsonObject body, Function<JsonObject, R> reader) {

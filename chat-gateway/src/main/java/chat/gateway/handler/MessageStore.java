@@ -4,13 +4,11 @@ import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
-import chat.protocol.bus.LocalRecords;
 import chat.protocol.bus.ServiceFailure;
 import chat.protocol.bus.user.Append;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
@@ -37,9 +35,10 @@ import org.slf4j.LoggerFactory;
  * entries fail.
  *
  * <p>When the user service runs in this process, a batch is handed to it as the {@link Append}
- * record itself ({@link LocalRecords}) and answered with the {@link Append.Reply} record: no
- * JSON body is built, copied and read back per chat. Otherwise, or when no user service is
- * here, the batch goes as JSON to one anywhere in the cluster.
+ * record itself (the {@link ServiceClient}'s record request) and answered with the
+ * {@link Append.Reply} record: no JSON body is built, copied and read back per chat.
+ * Otherwise, or when no user service is here, the batch goes as JSON to one anywhere in the
+ * cluster.
  *
  * <p>A batch that still fails after its retries marks the store down: for the next
  * {@value #DOWN_MS} ms whatever is handed over fails at once (the callers answer 503 or, for
@@ -81,7 +80,6 @@ public final class MessageStore {
   }
 
   private final ServiceClient services;
-  private final EventBus bus;
   private final long timeoutMs;
   private final Context context;
   private final boolean history;
@@ -101,13 +99,9 @@ public final class MessageStore {
    */
   public MessageStore(ServiceClient services, long timeoutMs, Context context, boolean history) {
     this.services = services;
-    this.bus = context.owner().eventBus();
     this.timeoutMs = timeoutMs;
     this.context = context;
     this.history = history;
-    if (services.servicesHere()) {
-      LocalRecords.register(bus);
-    }
   }
 
   /**
@@ -307,24 +301,8 @@ public final class MessageStore {
    * else as JSON to one in the cluster.
    */
   private Future<Append.Reply> request(Append request) {
-    if (!services.servicesHere()) {
-      return anywhere(request);
-    }
-    return bus.request(Addresses.USER_MESSAGE_APPEND, request, LocalRecords.options(timeoutMs))
-        .map(reply -> reply.body() instanceof Append.Reply records
-            ? records : results((JsonObject) reply.body()))
-        .recover(err -> {
-          if (ServiceClient.isNoHandlers(err)) {
-            return anywhere(request);
-          }
-          GatewayMetrics.current().requestFailed(Addresses.USER_MESSAGE_APPEND, err);
-          return Future.failedFuture(err);
-        });
-  }
-
-  private Future<Append.Reply> anywhere(Append request) {
-    return services.request(Addresses.USER_MESSAGE_APPEND, request.toJson(), timeoutMs)
-        .map(MessageStore::results);
+    return services.request(Addresses.USER_MESSAGE_APPEND, request, Append::toJson,
+        Append.Reply.class, MessageStore::results, timeoutMs);
   }
 
   /** A chat only logged (nothing stored, full or missing) shares one outcome. */
