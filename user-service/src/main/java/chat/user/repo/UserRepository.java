@@ -261,18 +261,26 @@ public final class UserRepository {
 
   private static List<Group> groups(RowSet<Row> rows) {
     List<Group> groups = new ArrayList<>();
-    Group current = null;
     for (Row row : rows) {
-      int groupId = row.getInteger("id");
-      if (current == null || current.id() != groupId) {
-        current = new Group(groupId, row.getString("groupname"), row.getString("groupdesc"),
-            new ArrayList<>());
-        groups.add(current);
-      }
-      current.users().add(new Member(row.getInteger("member_id"), row.getString("member_name"),
-          row.getString("grouprole")));
+      addMember(groups, row.getInteger("id"), row.getString("groupname"),
+          row.getString("groupdesc"), new Member(row.getInteger("member_id"),
+              row.getString("member_name"), row.getString("grouprole")));
     }
     return groups;
+  }
+
+  /**
+   * Adds one member row of rows read in group order: to the last group when it is that group,
+   * else to a new group.
+   */
+  private static void addMember(List<Group> groups, int groupId, String name, String description,
+                                Member member) {
+    Group last = groups.isEmpty() ? null : groups.get(groups.size() - 1);
+    if (last == null || last.id() != groupId) {
+      last = new Group(groupId, name, description, new ArrayList<>());
+      groups.add(last);
+    }
+    last.users().add(member);
   }
 
   // ---- what a login shows ----
@@ -294,20 +302,11 @@ public final class UserRepository {
           List<Group> groups = new ArrayList<>();
           List<MessageStore.Pending> pending = new ArrayList<>();
           boolean more = false;
-          Group current = null;
           for (Row row : rows) {
             switch (row.getInteger(0)) {
               case 1 -> friends.add(new Friend(row.getInteger(1), row.getString(2)));
-              case 2 -> {
-                int groupId = row.getInteger(1);
-                if (current == null || current.id() != groupId) {
-                  current = new Group(groupId, row.getString(2), row.getString(3),
-                      new ArrayList<>());
-                  groups.add(current);
-                }
-                current.users().add(new Member(row.getInteger(4), row.getString(5),
-                    row.getString(6)));
-              }
+              case 2 -> addMember(groups, row.getInteger(1), row.getString(2), row.getString(3),
+                  new Member(row.getInteger(4), row.getString(5), row.getString(6)));
               default -> {
                 if (pending.size() == limit) {
                   more = true;
