@@ -81,7 +81,6 @@ public final class StateMirror {
   /** Users whose newest pending state is offline. */
   private final Map<Integer, Pending> pendingOffline = new LinkedHashMap<>();
   private final Set<Integer> inFlight = new HashSet<>();
-  private int batchesInFlight;
   private int onlineBatchesInFlight;
   private int offlineBatchesInFlight;
   private boolean flushScheduled;
@@ -214,7 +213,8 @@ public final class StateMirror {
   }
 
   private void flush() {
-    while (!retryScheduled && batchesInFlight < ALL_BATCHES_IN_FLIGHT) {
+    while (!retryScheduled
+        && onlineBatchesInFlight + offlineBatchesInFlight < ALL_BATCHES_IN_FLIGHT) {
       // Online writes first; each lane has up to BATCHES_IN_FLIGHT batches, and together
       // they have one more, so neither lane ever waits for the other to free a batch.
       boolean online = onlineBatchesInFlight < BATCHES_IN_FLIGHT && !pendingOnline.isEmpty();
@@ -249,7 +249,6 @@ public final class StateMirror {
 
   private void send(Map<Integer, Pending> batch, boolean online) {
     inFlight.addAll(batch.keySet());
-    batchesInFlight++;
     if (online) {
       onlineBatchesInFlight++;
     } else {
@@ -257,7 +256,6 @@ public final class StateMirror {
     }
     statements++;
     writeBatch(batch).onComplete(ar -> {
-      batchesInFlight--;
       if (online) {
         onlineBatchesInFlight--;
       } else {
