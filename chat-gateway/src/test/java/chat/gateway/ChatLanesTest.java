@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chat.protocol.bus.Addresses;
-import chat.protocol.bus.FailureCodes;
-import io.vertx.core.eventbus.Message;
+import chat.protocol.bus.gateway.DeliverBatch;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -40,12 +41,12 @@ class ChatLanesTest {
     harness.close();
   }
 
-  private static JsonObject chat(int to, int i) {
+  static JsonObject chat(int to, int i) {
     return new JsonObject().put("msgid", 6).put("toid", to).put("msg", String.valueOf(i))
         .put("seq", i);
   }
 
-  private static int indexOf(JsonObject message) {
+  static int indexOf(JsonObject message) {
     return Integer.parseInt(message.getString("msg"));
   }
 
@@ -55,18 +56,28 @@ class ChatLanesTest {
     int bob = services.user("bob");
     services.online(bob, FAR, "bob-1");
     int count = 20;
-    List<Message<JsonObject>> held = new ArrayList<>();
     List<Integer> arrived = new CopyOnWriteArrayList<>();
-    List<Integer> seenAtFirstAnswer = new CopyOnWriteArrayList<>();
-    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR), msg -> {
-      assertEquals("bob-1", msg.body().getString("sessionId"));
-      arrived.add(indexOf(msg.body().getJsonObject("payload")));
-      held.add(msg);
-      // Nothing is answered before every chat has arrived: one chat at a time never gets here.
-      if (held.size() == count) {
-        seenAtFirstAnswer.add(arrived.size());
-        held.forEach(m -> m.reply(new JsonObject().put("delivered", 1)));
+    List<Integer> batches = new CopyOnWriteArrayList<>();
+    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliverBatch(FAR), msg -> {
+      JsonArray items = msg.body().getJsonArray("items");
+      batches.add(items.size());
+      for (int i = 0; i < items.size(); i++) {
+        assertEquals("bob-1", items.getJsonObject(i).getString("sessionId"));
+        arrived.add(indexOf(items.getJsonObject(i).getJsonObject("payload")));
       }
+      List<Boolean> taken = Collections.nCopies(items.size(), true);
+      if (batches.size() > 1) {
+        msg.reply(new DeliverBatch.Reply(taken).toJson());
+        return;
+      }
+      // The first batch is answered only once every chat is logged: each is handed over
+      // without waiting for an earlier one's answer, so the rest wait together as the next.
+      harness.vertx.setPeriodic(5, id -> {
+        if (services.logTexts().size() == count) {
+          harness.vertx.cancelTimer(id);
+          msg.reply(new DeliverBatch.Reply(taken).toJson());
+        }
+      });
     });
     try (TestClient client = TestClient.connect(harness.port())) {
       client.login(alice);
@@ -78,7 +89,8 @@ class ChatLanesTest {
         assertEquals(0, ack.getInteger("errno"));
       }
     }
-    assertEquals(List.of(count), seenAtFirstAnswer, "all chats were in flight at once");
+    assertEquals(2, batches.size(), "the chats handed over while the first batch was in flight"
+        + " went as one batch: " + batches);
     List<Integer> expected = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       expected.add(i);
@@ -94,15 +106,14 @@ class ChatLanesTest {
     int bob = services.user("bob");
     services.online(bob, FAR, "bob-1");
     List<Integer> delivered = new CopyOnWriteArrayList<>();
-    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR), msg -> {
-      int i = indexOf(msg.body().getJsonObject("payload"));
+    FarNode.deliveries(harness.vertx, FAR, item -> {
+      int i = indexOf(item.getJsonObject("payload"));
       if (i < 5) {
         delivered.add(i);
-        msg.reply(new JsonObject().put("delivered", 1));
-      } else {
-        services.offline(bob);
-        msg.fail(FailureCodes.NO_SESSION, "gone");
+        return Future.succeededFuture(true);
       }
+      services.offline(bob);
+      return Future.succeededFuture(false);
     });
     int count = 40;
     try (TestClient client = TestClient.connect(harness.port())) {
@@ -137,10 +148,8 @@ class ChatLanesTest {
       events.add("check:" + services.mailbox(bob).size());
       msg.reply(new JsonObject());
     });
-    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR), msg -> {
-      events.add("live:" + indexOf(msg.body().getJsonObject("payload")));
-      msg.reply(new JsonObject().put("delivered", 1));
-    });
+    FarNode.takingAll(harness.vertx, FAR,
+        item -> events.add("live:" + indexOf(item.getJsonObject("payload"))));
     try (TestClient client = TestClient.connect(harness.port())) {
       client.login(alice);
       for (int i = 0; i < 3; i++) {
@@ -230,11 +239,10 @@ class ChatLanesTest {
     services.online(carol, FAR, "carol-1");
     List<Boolean> loggedAtDelivery = new CopyOnWriteArrayList<>();
     List<String> delivered = new CopyOnWriteArrayList<>();
-    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR), msg -> {
-      JsonObject payload = msg.body().getJsonObject("payload");
+    FarNode.takingAll(harness.vertx, FAR, item -> {
+      JsonObject payload = item.getJsonObject("payload");
       loggedAtDelivery.add(services.inLog(payload.getString("msgno")));
       delivered.add(payload.getInteger("toid") + ":" + indexOf(payload));
-      msg.reply(new JsonObject().put("delivered", 1));
     });
     try (TestClient client = TestClient.connect(harness.port())) {
       client.login(alice);
@@ -276,8 +284,7 @@ class ChatLanesTest {
     int alice = services.user("alice");
     int bob = services.user("bob");
     services.online(bob, FAR, "bob-1");
-    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR),
-        msg -> msg.reply(new JsonObject().put("delivered", 1)));
+    FarNode.takingAll(harness.vertx, FAR, item -> { });
     int count = 300;
     try (TestClient client = TestClient.connect(harness.port())) {
       client.login(alice);

@@ -40,10 +40,7 @@ class FriendPushFallbackTest {
     int bob = services.user("bob");
     services.online(bob, FAR, "bob-1");
     List<JsonObject> toFar = new CopyOnWriteArrayList<>();
-    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver(FAR), m -> {
-      toFar.add(m.body());
-      m.reply(new JsonObject().put("delivered", 1));
-    });
+    FarNode.takingAll(harness.vertx, FAR, toFar::add);
     harness.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_ADD, m -> {
       services.friends(alice, bob);
       services.friends(bob, alice);

@@ -5,7 +5,9 @@ import chat.gateway.session.Session;
 import chat.gateway.session.SessionRegistry;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
+import chat.protocol.bus.ServiceFailure;
 import chat.protocol.bus.gateway.Deliver;
+import chat.protocol.bus.gateway.DeliverBatch;
 import chat.protocol.bus.gateway.OfflineCheck;
 import chat.protocol.bus.presence.Located;
 import chat.protocol.bus.presence.SessionAt;
@@ -14,13 +16,20 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.netty.channel.EventLoop;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.PromiseInternal;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The node-wide steps of getting a chat to users: where their sessions are (presence), a
@@ -32,6 +41,8 @@ import java.util.Map;
  * online user touches no database.
  */
 public final class Delivery {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Delivery.class);
 
   /** One session of a user, on a node. */
   public record Target(String nodeId, String sessionId) {
@@ -45,6 +56,8 @@ public final class Delivery {
   private final boolean multiSession;
   private final String nodeId;
   private final SessionRegistry here;
+  /** Per event loop (used only on it), per other node: the deliveries going there. */
+  private final Map<EventLoop, Map<String, Outbox>> outboxes = new ConcurrentHashMap<>();
 
   /**
    * @param nodeId this node's id: deliveries to it go straight to its sessions in {@code here}
@@ -104,11 +117,106 @@ public final class Delivery {
     if (target.nodeId().equals(nodeId)) {
       return deliverHere(target.sessionId(), userId, message);
     }
-    JsonObject body = new Deliver(userId, message, target.sessionId(),
-        System.currentTimeMillis() + timeoutMs * 4 / 5).toJson();
-    return bus.request(Addresses.gatewayDeliver(target.nodeId()), body, deliverOptions)
-        .map(reply -> true)
-        .otherwise(false);
+    ContextInternal caller = ContextInternal.current();
+    if (caller == null || !caller.isEventLoopContext()) {
+      JsonObject body = new Deliver(userId, message, target.sessionId(),
+          System.currentTimeMillis() + timeoutMs * 4 / 5).toJson();
+      return bus.request(Addresses.gatewayDeliver(target.nodeId()), body, deliverOptions)
+          .map(reply -> true)
+          .otherwise(false);
+    }
+    Outbox outbox = outboxes.computeIfAbsent(caller.nettyEventLoop(), k -> new HashMap<>())
+        .computeIfAbsent(target.nodeId(), Outbox::new);
+    PromiseInternal<Boolean> taken = caller.promise();
+    outbox.add(new DeliverBatch.Item(userId, target.sessionId(), message), taken);
+    return taken.future();
+  }
+
+  /**
+   * The deliveries of one event loop to one other node: one batch in flight at a time, and
+   * what is handed over meanwhile goes as the next batch, in order (so a lone chat goes at
+   * once, and under load one message, reply and timer serve many). The event bus keeps one
+   * node's messages to another in order, and a batch goes only once the one before it is
+   * answered or given up on. A batch not answered in time is not taken, item by item: the
+   * receiving node writes none of it after its deadline, which comes before this timeout.
+   * Used only on its event loop.
+   */
+  private final class Outbox {
+    private final String address;
+    private List<DeliverBatch.Item> items = new ArrayList<>();
+    private List<Promise<Boolean>> answers = new ArrayList<>();
+    private boolean inFlight;
+
+    Outbox(String nodeId) {
+      this.address = Addresses.gatewayDeliverBatch(nodeId);
+    }
+
+    void add(DeliverBatch.Item item, Promise<Boolean> answer) {
+      items.add(item);
+      answers.add(answer);
+      if (!inFlight) {
+        send();
+      }
+    }
+
+    /**
+     * A session that did not take a chat (gone, or the batch late) is not sent the ones behind
+     * it either: they are answered not taken, so that their senders store them behind it, in
+     * order, rather than deliver them live ahead of it.
+     */
+    private void refuseWaitingFor(Set<String> sessionIds) {
+      List<DeliverBatch.Item> kept = new ArrayList<>(items.size());
+      List<Promise<Boolean>> keptAnswers = new ArrayList<>(items.size());
+      List<Promise<Boolean>> refusedAnswers = new ArrayList<>();
+      for (int i = 0; i < items.size(); i++) {
+        if (sessionIds.contains(items.get(i).sessionId())) {
+          refusedAnswers.add(answers.get(i));
+        } else {
+          kept.add(items.get(i));
+          keptAnswers.add(answers.get(i));
+        }
+      }
+      items = kept;
+      answers = keptAnswers;
+      refusedAnswers.forEach(answer -> answer.complete(false));
+    }
+
+    private void send() {
+      if (items.isEmpty()) {
+        inFlight = false;
+        return;
+      }
+      inFlight = true;
+      List<DeliverBatch.Item> batch = items;
+      List<Promise<Boolean>> waiting = answers;
+      items = new ArrayList<>();
+      answers = new ArrayList<>();
+      JsonObject body = new DeliverBatch(System.currentTimeMillis() + timeoutMs * 4 / 5, batch)
+          .toJson();
+      bus.<JsonObject>request(address, body, deliverOptions).onComplete(ar -> {
+        List<Boolean> taken = null;
+        if (ar.succeeded()) {
+          try {
+            taken = DeliverBatch.Reply.fromJson(ar.result().body(), batch.size()).taken();
+          } catch (ServiceFailure e) {
+            LOG.warn("a delivery batch's reply from {} did not fit: {}", address, e.getMessage());
+          }
+        }
+        Set<String> refused = null;
+        for (int i = 0; i < waiting.size(); i++) {
+          boolean took = taken != null && taken.get(i);
+          if (!took) {
+            refused = refused == null ? new HashSet<>() : refused;
+            refused.add(batch.get(i).sessionId());
+          }
+          waiting.get(i).complete(took);
+        }
+        if (refused != null) {
+          refuseWaitingFor(refused);
+        }
+        send();
+      });
+    }
   }
 
   /**

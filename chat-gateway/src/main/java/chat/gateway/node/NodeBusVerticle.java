@@ -9,6 +9,7 @@ import chat.protocol.bus.FailureCodes;
 import chat.protocol.bus.ServiceFailure;
 import chat.protocol.bus.gateway.Broadcast;
 import chat.protocol.bus.gateway.Deliver;
+import chat.protocol.bus.gateway.DeliverBatch;
 import chat.protocol.bus.gateway.Kick;
 import chat.protocol.bus.gateway.OfflineCheck;
 import io.vertx.core.Future;
@@ -48,6 +49,8 @@ public final class NodeBusVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     return Future.all(List.of(
         bus.<JsonObject>consumer(Addresses.gatewayDeliver(nodeId), this::onDeliver).completion(),
+        bus.<JsonObject>consumer(Addresses.gatewayDeliverBatch(nodeId), this::onDeliverBatch)
+            .completion(),
         bus.<JsonObject>consumer(Addresses.gatewayKick(nodeId), this::onKick).completion(),
         bus.<JsonObject>consumer(Addresses.gatewayOfflineCheck(nodeId), this::onOfflineCheck)
             .completion(),
@@ -117,6 +120,106 @@ public final class NodeBusVerticle extends VerticleBase {
           }
         })
         .onFailure(err -> msg.fail(FailureCodes.INTERNAL, err.getMessage()));
+  }
+
+  /**
+   * {deadline, items} → {taken}: each item handed to its session, in order (each session takes
+   * what it is handed in order), and one reply once every item is answered. A session takes
+   * nothing after the deadline; an item still not answered a little after it (its session
+   * refused it and is storing the chats it took before, or had not run by then) is answered
+   * not taken, so that the sender, which stores what is not taken once its own timeout passes
+   * (later still), has its answer for the items that were taken. A batch that arrives after
+   * its deadline is answered none taken.
+   */
+  private void onDeliverBatch(Message<JsonObject> msg) {
+    DeliverBatch batch = read(msg, DeliverBatch::fromJson);
+    if (batch == null) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    List<DeliverBatch.Item> items = batch.items();
+    BatchAnswer answer = new BatchAnswer(msg, items.size());
+    if (batch.lateAt(now)) {
+      answer.cutOff();
+      return;
+    }
+    for (int i = 0; i < items.size(); i++) {
+      DeliverBatch.Item item = items.get(i);
+      List<Session> sessions = registry.sessionsOf(item.userId());
+      int index = i;
+      if (sessions.size() == 1) {
+        sessions.get(0).deliver(item.sessionId(), item.payload(), batch.deadline())
+            .onComplete(ar -> answer.set(index, Boolean.TRUE.equals(ar.result())));
+      } else if (sessions.isEmpty()) {
+        answer.set(index, false);
+      } else {
+        // Each session checks on its own event loop whether it is the one named.
+        List<Future<Boolean>> tries = new ArrayList<>(sessions.size());
+        for (Session session : sessions) {
+          tries.add(session.deliver(item.sessionId(), item.payload(), batch.deadline()));
+        }
+        Future.all(tries).onComplete(all -> answer.set(index,
+            tries.stream().anyMatch(t -> Boolean.TRUE.equals(t.result()))));
+      }
+    }
+    if (!answer.isDone()) {
+      long grace = Math.max(1, (batch.deadline() - now) / 8);
+      answer.timer = vertx.setTimer(batch.deadline() - now + grace, id -> answer.cutOff());
+    }
+  }
+
+  /** The answers to one batch, from the sessions' event loops; replied once. */
+  private final class BatchAnswer {
+    private final Message<JsonObject> msg;
+    private final Boolean[] taken;
+    private int open;
+    private boolean replied;
+    volatile long timer = -1;
+
+    BatchAnswer(Message<JsonObject> msg, int size) {
+      this.msg = msg;
+      this.taken = new Boolean[size];
+      this.open = size;
+    }
+
+    synchronized boolean isDone() {
+      return replied;
+    }
+
+    void set(int index, boolean took) {
+      synchronized (this) {
+        if (replied || taken[index] != null) {
+          return;
+        }
+        taken[index] = took;
+        if (--open > 0) {
+          return;
+        }
+      }
+      reply();
+    }
+
+    /** Whatever is not answered by now is not taken. */
+    void cutOff() {
+      reply();
+    }
+
+    private void reply() {
+      List<Boolean> answers = new ArrayList<>(taken.length);
+      synchronized (this) {
+        if (replied) {
+          return;
+        }
+        replied = true;
+        for (Boolean t : taken) {
+          answers.add(Boolean.TRUE.equals(t));
+        }
+      }
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
+      msg.reply(new DeliverBatch.Reply(answers).toJson());
+    }
   }
 
   /**

@@ -523,9 +523,19 @@ public final class Session {
    * will never write are stored, so a sender that stores what was refused keeps its order.
    */
   public Future<Boolean> deliver(String toSession, JsonObject payload) {
+    return deliver(toSession, payload, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #deliver(String, JsonObject)}, refused also when this session would take it
+   * after {@code deadlineMs} (epoch ms): its sender stores what is not answered as taken by
+   * then, so a chat taken later would be delivered twice.
+   */
+  public Future<Boolean> deliver(String toSession, JsonObject payload, long deadlineMs) {
     Promise<Boolean> accepted = Promise.promise();
     context.runOnContext(v -> {
       if (toSession.equals(sessionId) && closeReason == null
+          && System.currentTimeMillis() <= deadlineMs
           && (state == State.USER || state == State.LOGGING_IN)) {
         accepted.complete(accept(payload));
       } else {

@@ -104,6 +104,17 @@ public final class Addresses {
   }
 
   /**
+   * {deadline, items:[{userId, sessionId, payload}]} → {taken:[bool]} ; chats for named sessions
+   * on that node, in order: one message for the deliveries one sender's event loop has for that
+   * node at a time (see {@code gateway.DeliverBatch}). The reply says per item whether its
+   * session took it; an item is not taken when its session is not there or it would be written
+   * after the deadline (epoch ms).
+   */
+  public static String gatewayDeliverBatch(String nodeId) {
+    return "chat.gateway." + nodeId + ".deliver.batch";
+  }
+
+  /**
    * {userId, sessionId?} → {} ; messages were stored for a user who is online on that node:
    * that session (or the user's sessions there) delivers the stored messages it has not had,
    * and the reply comes once they are queued; fails NO_SESSION when the session is not there.
