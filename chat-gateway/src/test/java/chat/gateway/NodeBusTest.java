@@ -7,6 +7,7 @@ import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -44,6 +45,16 @@ class NodeBusTest {
         new Object[] {Addresses.gatewayDeliver(node), new JsonObject().put("userId", 7)},
         new Object[] {Addresses.gatewayDeliver(node), new JsonObject().put("userId", 7)
             .put("payload", payload).put("sessionId", 12)},
+        new Object[] {Addresses.gatewayDeliverBatch(node), new JsonObject().put("deadline", 1L)
+            .put("items", new JsonArray())},
+        new Object[] {Addresses.gatewayDeliverBatch(node), new JsonObject().put("items",
+            new JsonArray().add(new JsonObject().put("userId", 7).put("sessionId", "s")
+                .put("payload", payload)))},
+        new Object[] {Addresses.gatewayDeliverBatch(node), new JsonObject().put("deadline", 1L)
+            .put("items", new JsonArray().add(new JsonObject().put("userId", 7)
+                .put("payload", payload)))},
+        new Object[] {Addresses.gatewayDeliverBatch(node), new JsonObject().put("deadline", 1L)
+            .put("items", new JsonArray().add("not an object"))},
         new Object[] {Addresses.gatewayKick(node), new JsonObject().put("userId", 7)},
         new Object[] {Addresses.gatewayOfflineCheck(node), new JsonObject().put("userId", 0)},
         new Object[] {Addresses.gatewayKick(node), "not an object"});

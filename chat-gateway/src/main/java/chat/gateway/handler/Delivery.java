@@ -35,10 +35,10 @@ import org.slf4j.LoggerFactory;
  * The node-wide steps of getting a chat to users: where their sessions are (presence), a
  * delivery to one named session on its node, the store, and telling a session to deliver
  * what was stored for it. {@link ChatLanes} puts them together per sender and target. A
- * delivery to another node goes over the event bus, which keeps one sender's deliveries to one
- * node in order; a delivery to a session of this node is handed to it directly (each session
- * takes what it is handed in order), with no bus message, reply or timer. The path to an
- * online user touches no database.
+ * delivery to another node goes over the event bus in batches, one in flight per event loop and
+ * node ({@link Outbox}), which keep one sender's deliveries to one node in order; a delivery to
+ * a session of this node is handed to it directly (each session takes what it is handed in
+ * order), with no bus message, reply or timer. The path to an online user touches no database.
  */
 public final class Delivery {
 

@@ -115,6 +115,40 @@ class GatewayContractTest {
   }
 
   @Test
+  void deliverBatchHasTheDocumentedFields() {
+    JsonObject item = new JsonObject().put("userId", 14).put("sessionId", "n1:7")
+        .put("payload", CHAT.copy());
+    JsonObject wire = new JsonObject().put("deadline", 1_800_000_000_000L)
+        .put("items", new JsonArray().add(item).add(item.copy().put("sessionId", "n1:8")));
+    DeliverBatch batch = new DeliverBatch(1_800_000_000_000L, java.util.List.of(
+        new DeliverBatch.Item(14, "n1:7", CHAT), new DeliverBatch.Item(14, "n1:8", CHAT)));
+    assertEquals(wire, batch.toJson());
+    assertEquals(batch, DeliverBatch.fromJson(wire));
+    assertEquals(batch, DeliverBatch.fromJson(new JsonObject(wire.encode())));
+    assertEquals(batch, DeliverBatch.fromJson(wire.copy().put("deadline", 1_800_000_000_000L)
+        .put("unknown", 1)));
+    assertFalse(batch.lateAt(1_800_000_000_000L));
+    assertTrue(batch.lateAt(1_800_000_000_001L));
+    JsonObject reply = new JsonObject().put("taken", new JsonArray().add(true).add(false));
+    DeliverBatch.Reply answer = new DeliverBatch.Reply(java.util.List.of(true, false));
+    assertEquals(reply, answer.toJson());
+    assertEquals(answer, DeliverBatch.Reply.fromJson(new JsonObject(reply.encode()), 2));
+    ServiceFailure shortReply = assertThrows(ServiceFailure.class,
+        () -> DeliverBatch.Reply.fromJson(reply, 3));
+    assertEquals(FailureCodes.INVALID_INPUT, shortReply.code());
+    for (JsonObject bad : java.util.List.of(without(wire, "deadline"), without(wire, "items"),
+        wire.copy().put("deadline", -1), wire.copy().put("items", new JsonArray()),
+        wire.copy().put("items", new JsonArray().add("x")),
+        wire.copy().put("items", new JsonArray().add(without(item, "sessionId"))),
+        wire.copy().put("items", new JsonArray().add(item.copy().put("userId", 0))),
+        wire.copy().put("items", new JsonArray().add(without(item, "payload"))))) {
+      ServiceFailure failure = assertThrows(ServiceFailure.class,
+          () -> DeliverBatch.fromJson(bad), bad.encode());
+      assertEquals(FailureCodes.INVALID_INPUT, failure.code(), failure.getMessage());
+    }
+  }
+
+  @Test
   void kickAndItsReply() {
     JsonObject wire = new JsonObject().put("userId", 13).put("sessionId", "n2:4");
     roundTrips(wire, new Kick(13, "n2:4"), Kick.class);
