@@ -155,6 +155,42 @@ class DeliveryBatchTest {
   }
 
   @Test
+  void whatPilesUpBehindASlowNodeGoesInBatchesOfBoundedSizeInOrder() {
+    int alice = services.user("alice");
+    int bob = services.user("bob");
+    services.online(bob, FAR, "bob-1");
+    List<Integer> sizes = new CopyOnWriteArrayList<>();
+    List<Integer> live = new CopyOnWriteArrayList<>();
+    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliverBatch(FAR), msg -> {
+      JsonArray items = msg.body().getJsonArray("items");
+      sizes.add(items.size());
+      for (int i = 0; i < items.size(); i++) {
+        live.add(indexOf(items.getJsonObject(i).getJsonObject("payload")));
+      }
+      JsonObject reply = new DeliverBatch.Reply(Collections.nCopies(items.size(), true)).toJson();
+      // the first batch is answered late: everything sent meanwhile piles up behind it
+      harness.vertx.setTimer(sizes.size() == 1 ? 1_000 : 1, t -> msg.reply(reply));
+    });
+    int count = 600;
+    try (TestClient client = TestClient.connect(harness.port())) {
+      client.login(alice);
+      for (int i = 0; i < count; i++) {
+        client.send(chat(bob, i));
+      }
+      for (int i = 0; i < count; i++) {
+        assertEquals(0, client.expect(105).getInteger("errno"));
+      }
+    }
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      expected.add(i);
+    }
+    assertEquals(expected, live, "every chat once, in order");
+    assertTrue(sizes.size() >= 3 && sizes.stream().allMatch(n -> n <= 128),
+        "batches of at most 128: " + sizes);
+  }
+
+  @Test
   void deliveriesToAnotherNodeGoAsBatchesWithPerItemResults() {
     int alice = services.user("alice");
     int bob = services.user("bob");

@@ -57,6 +57,10 @@ public final class Delivery {
   private final String nodeId;
   private final SessionRegistry here;
   /** Per event loop (used only on it), per other node: the deliveries going there. */
+  /** Chats in one delivery batch at most, and their text's characters. */
+  static final int MAX_BATCH_ITEMS = 128;
+  static final int MAX_BATCH_CHARS = 1 << 20;
+
   private final Map<EventLoop, Map<String, Outbox>> outboxes = new ConcurrentHashMap<>();
 
   /**
@@ -181,16 +185,45 @@ public final class Delivery {
       refusedAnswers.forEach(answer -> answer.complete(false));
     }
 
+    /**
+     * How many of the waiting chats the next batch takes: all of them, up to
+     * {@value Delivery#MAX_BATCH_ITEMS} and {@value Delivery#MAX_BATCH_CHARS} characters of chat text (the
+     * first always), so that one bus message stays small whatever piled up behind a slow node.
+     */
+    private int batchSize() {
+      long chars = 0;
+      int n = 0;
+      while (n < items.size() && n < MAX_BATCH_ITEMS) {
+        long text = items.get(n).payload().getValue("msg") instanceof String msg ? msg.length() : 0;
+        if (n > 0 && chars + text > MAX_BATCH_CHARS) {
+          break;
+        }
+        chars += text;
+        n++;
+      }
+      return n;
+    }
+
     private void send() {
       if (items.isEmpty()) {
         inFlight = false;
         return;
       }
       inFlight = true;
-      List<DeliverBatch.Item> batch = items;
-      List<Promise<Boolean>> waiting = answers;
-      items = new ArrayList<>();
-      answers = new ArrayList<>();
+      int n = batchSize();
+      List<DeliverBatch.Item> batch;
+      List<Promise<Boolean>> waiting;
+      if (n == items.size()) {
+        batch = items;
+        waiting = answers;
+        items = new ArrayList<>();
+        answers = new ArrayList<>();
+      } else {
+        batch = new ArrayList<>(items.subList(0, n));
+        waiting = new ArrayList<>(answers.subList(0, n));
+        items = new ArrayList<>(items.subList(n, items.size()));
+        answers = new ArrayList<>(answers.subList(n, answers.size()));
+      }
       JsonObject body = new DeliverBatch(System.currentTimeMillis() + timeoutMs * 4 / 5, batch)
           .toJson();
       bus.<JsonObject>request(address, body, deliverOptions).onComplete(ar -> {
