@@ -129,8 +129,9 @@ public final class Delivery {
           .map(reply -> true)
           .otherwise(false);
     }
-    Outbox outbox = outboxes.computeIfAbsent(caller.nettyEventLoop(), k -> new HashMap<>())
-        .computeIfAbsent(target.nodeId(), Outbox::new);
+    Map<String, Outbox> mine = outboxes.computeIfAbsent(caller.nettyEventLoop(),
+        k -> new HashMap<>());
+    Outbox outbox = mine.computeIfAbsent(target.nodeId(), node -> new Outbox(node, mine));
     PromiseInternal<Boolean> taken = caller.promise();
     outbox.add(new DeliverBatch.Item(userId, target.sessionId(), message), taken);
     return taken.future();
@@ -143,16 +144,21 @@ public final class Delivery {
    * node's messages to another in order, and a batch goes only once the one before it is
    * answered or given up on. A batch not answered in time is not taken, item by item: the
    * receiving node writes none of it after its deadline, which comes before this timeout.
-   * Used only on its event loop.
+   * Used only on its event loop; it leaves its loop's map once nothing waits or is in flight
+   * (so nodes gone from the cluster leave nothing behind).
    */
   private final class Outbox {
+    private final String nodeId;
     private final String address;
+    private final Map<String, Outbox> ofItsLoop;
     private List<DeliverBatch.Item> items = new ArrayList<>();
     private List<Promise<Boolean>> answers = new ArrayList<>();
     private boolean inFlight;
 
-    Outbox(String nodeId) {
+    Outbox(String nodeId, Map<String, Outbox> ofItsLoop) {
+      this.nodeId = nodeId;
       this.address = Addresses.gatewayDeliverBatch(nodeId);
+      this.ofItsLoop = ofItsLoop;
     }
 
     void add(DeliverBatch.Item item, Promise<Boolean> answer) {
@@ -207,6 +213,7 @@ public final class Delivery {
     private void send() {
       if (items.isEmpty()) {
         inFlight = false;
+        ofItsLoop.remove(nodeId, this);
         return;
       }
       inFlight = true;
