@@ -10,9 +10,13 @@
 #                    built from a `git worktree` of it: both jars run the same groups with the
 #                    same (current) load tool, one after the other, group by group; may be
 #                    given more than once (the second is labelled baseline-<commit>)
-#   --baseline-jar J measure jar J as the baseline (a jar kept from an earlier run)
+#   --baseline-jar J measure jar J as the baseline (a jar kept from an earlier run); may be
+#                    given more than once (further ones are labelled by their file name)
 #   --no-build       use deploy/target/chat-node.jar as it is
 #   --only GROUPS    comma-separated subset of: chat,idle,logins,failover
+#   --variant NAME:SETTINGS  the chat group once more with the current jar, its nodes started
+#                    with SETTINGS (comma-separated NAME=VALUE, e.g. history-off:CHAT_HISTORY_DAYS=0),
+#                    reported under the label NAME, taking its turn like a baseline
 #   --rounds N       run the chat and logins groups N times, the jars taking turns (current, baseline,
 #                    current, baseline, ...), so that a change in the machine's speed during
 #                    the run shows up in both jars' figures instead of favouring one
@@ -30,16 +34,17 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-quick=0 build=1 baselines=() baseline_jar="" only="chat,idle,logins,failover" rounds=1
+quick=0 build=1 baselines=() baseline_jars=() only="chat,idle,logins,failover" rounds=1 variants=()
 while (($#)); do
   case $1 in
     --quick) quick=1; shift ;;
     --baseline) baselines+=("$2"); shift 2 ;;
-    --baseline-jar) baseline_jar=$2; shift 2 ;;
+    --baseline-jar) baseline_jars+=("$2"); shift 2 ;;
     --no-build) build=0; shift ;;
     --only) only=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
-    -h | --help) sed -n '2,29s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --variant) variants+=("$2"); shift 2 ;;
+    -h | --help) sed -n '2,33s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "run-benchmarks: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -101,26 +106,37 @@ for baseline in "${baselines[@]}"; do
   jars+=("$load_dir/run/$runs/jars/$label.jar")
 done
 
-if [[ -n $baseline_jar ]]; then
+for baseline_jar in "${baseline_jars[@]}"; do
   [[ -f $baseline_jar ]] || { echo "run-benchmarks: no jar at $baseline_jar" >&2; exit 1; }
-  cp "$baseline_jar" "$load_dir/run/$runs/jars/baseline.jar"
-  echo "baseline: the jar $baseline_jar"
-  labels+=(baseline)
-  jars+=("$load_dir/run/$runs/jars/baseline.jar")
-fi
+  # the first baseline is labelled "baseline", any further one by its file name
+  label=baseline
+  ((${#labels[@]} > 1)) && label=$(basename "$baseline_jar" .jar)
+  cp "$baseline_jar" "$load_dir/run/$runs/jars/$label.jar"
+  echo "$label: the jar $baseline_jar"
+  labels+=("$label")
+  jars+=("$load_dir/run/$runs/jars/$label.jar")
+done
 
 wants() { [[ ",$only," == *",$1,"* ]]; }
 
 # ---------------------------------------------------------------- the groups, jar by jar
 
+# the chat group's runs: each jar, then each variant (the current jar with node settings)
+chat_labels=("${labels[@]}") chat_jars=("${jars[@]}") chat_envs=()
+for k in "${!labels[@]}"; do chat_envs+=(""); done
+for variant in "${variants[@]}"; do
+  chat_labels+=("${variant%%:*}") chat_jars+=("${jars[0]}") chat_envs+=("${variant#*:}")
+done
 for ((round = 1; round <= rounds; round++)); do
-  for k in "${!labels[@]}"; do
+  for k in "${!chat_labels[@]}"; do
     wants chat || break 2
-    tag=${labels[k]}
+    tag=${chat_labels[k]}
     ((rounds > 1)) && tag+="-round$round"
     say "chat $tag"
-    args=(--jar "${jars[k]}" --label "$runs/chat-$tag")
+    args=(--jar "${chat_jars[k]}" --label "$runs/chat-$tag")
     ((quick)) && args+=(--quick)
+    IFS=, read -ra settings <<<"${chat_envs[k]}"
+    for setting in "${settings[@]}"; do args+=(--env "$setting"); done
     "$load_dir/compare.sh" "${args[@]}" || echo "(compare.sh exit status $?)"
   done
 done
