@@ -189,18 +189,21 @@ public final class UserVerticle extends VerticleBase {
   private Future<?> registerConsumers() {
     return Future.all(List.of(
         consume(Addresses.USER_REGISTER, Register.class, this::register),
-        consume(Addresses.USER_LOGIN, Login.class, this::login),
+        // the login path: a gateway of this process hands over the records themselves
+        consumeRecords(Addresses.USER_LOGIN, Login.class,
+            body -> BusJson.fromJson(body, Login.class), this::login, BusJson::toJson),
         consume(Addresses.USER_LOGOUT, UserRef.class, this::logout),
         consume(Addresses.USER_PROFILE, UserRef.class, this::profile),
         // the hot path: a gateway of this process hands over the record itself, others send
         // JSON that the record maps itself (no text round trip through jackson)
-        vertx.eventBus().<Object>consumer(Addresses.USER_MESSAGE_APPEND, this::onAppend)
-            .completion(),
+        consumeRecords(Addresses.USER_MESSAGE_APPEND, Append.class, Append::fromJson,
+            this::append, Append.Reply::toJson),
         // pages of chats: the replies map themselves too
         consume(Addresses.USER_OFFLINE_PAGE, body -> BusJson.fromJson(body, OfflinePage.class),
             this::offlinePage, OfflinePage.Reply::toJson),
-        consume(Addresses.USER_LOGIN_DATA, body -> BusJson.fromJson(body, LoginData.class),
-            this::loginData, LoginData.Reply::toJson),
+        consumeRecords(Addresses.USER_LOGIN_DATA, LoginData.class,
+            body -> BusJson.fromJson(body, LoginData.class), this::loginData,
+            LoginData.Reply::toJson),
         consume(Addresses.USER_OFFLINE_ACK, OfflineAck.class, this::offlineAck),
         consume(Addresses.USER_HISTORY, body -> BusJson.fromJson(body, History.class),
             this::history, History.Reply::toJson),
@@ -214,25 +217,28 @@ public final class UserVerticle extends VerticleBase {
   }
 
   /**
-   * A batch of chats to log and store: the {@link Append} record itself from a gateway of this
-   * process (checked when it was built; answered with the {@link Append.Reply} record), or its
-   * JSON from anywhere (read and answered as JSON).
+   * An address whose request is its record itself from a gateway of this process (checked
+   * when it was built; answered with the reply record, see {@link LocalRecords}), or its JSON
+   * from anywhere (read with {@code reader} and answered as JSON with {@code writer}).
    */
-  private void onAppend(Message<Object> msg) {
-    if (!(msg.body() instanceof Append request)) {
-      serve(Addresses.USER_MESSAGE_APPEND, msg, Append::fromJson, this::append,
-          Append.Reply::toJson);
-      return;
-    }
-    Future<Append.Reply> result;
-    try {
-      result = append(request);
-    } catch (RuntimeException e) {
-      result = Future.failedFuture(e);
-    }
-    result.onComplete(
-        reply -> msg.reply(reply, LocalRecords.replyOptions()),
-        err -> replyFailure(Addresses.USER_MESSAGE_APPEND, msg, err));
+  private <Q, R> Future<Void> consumeRecords(String address, Class<Q> requestType,
+      Function<JsonObject, Q> reader, Function<Q, Future<R>> handler,
+      Function<R, JsonObject> writer) {
+    return vertx.eventBus().<Object>consumer(address, msg -> {
+      if (!requestType.isInstance(msg.body())) {
+        serve(address, msg, reader, handler, writer);
+        return;
+      }
+      Future<R> result;
+      try {
+        result = handler.apply(requestType.cast(msg.body()));
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(e);
+      }
+      result.onComplete(
+          reply -> msg.reply(reply, LocalRecords.replyOptions()),
+          err -> replyFailure(address, msg, err));
+    }).completion();
   }
 
   /** An address whose request and reply records map through {@link BusJson}. */
@@ -426,11 +432,20 @@ public final class UserVerticle extends VerticleBase {
         .map(UserVerticle::pageOf);
   }
 
-  /** A LOGIN ack's profile and first page of stored messages, from one query. */
+  /**
+   * A LOGIN ack's profile and first page of stored messages: the three indexed statements of
+   * {@link #profile} and {@link #offlinePage}, sent at once on the pool's connections. One
+   * {@code UNION ALL} of the three cost the database about twice their CPU (its temporary
+   * table and sort at every execution), and the database shares the node's machine.
+   */
   private Future<LoginData.Reply> loginData(LoginData request) {
-    return repo.loginData(request.userId(), request.served())
-        .map(rows -> new LoginData.Reply(profileOf(rows.friends(), rows.groups()),
-            pageOf(rows.pending())));
+    int userId = request.userId();
+    var friends = repo.friends(userId);
+    var groups = repo.groupsOf(userId);
+    var pending = messages.pendingPage(userId, request.served());
+    return Future.all(friends, groups, pending)
+        .map(all -> new LoginData.Reply(profileOf(friends.result(), groups.result()),
+            pageOf(pending.result())));
   }
 
   private static OfflinePage.Reply pageOf(MessageStore.Page<MessageStore.Pending> page) {

@@ -1,6 +1,7 @@
 package chat.user;
 
 import static chat.protocol.bus.Addresses.USER_LOGIN;
+import static chat.protocol.bus.Addresses.USER_LOGIN_DATA;
 import static chat.protocol.bus.Addresses.USER_LOGOUT;
 import static chat.protocol.bus.Addresses.USER_PING;
 import static chat.protocol.bus.Addresses.USER_REGISTER;
@@ -9,9 +10,13 @@ import static chat.protocol.bus.FailureCodes.INVALID_INPUT;
 import static chat.protocol.bus.FailureCodes.NAME_TAKEN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chat.protocol.bus.LocalRecords;
+import chat.protocol.bus.user.Login;
+import chat.protocol.bus.user.LoginData;
 import chat.user.repo.SchemaMigration;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -38,9 +43,11 @@ class AccountsTest {
   static final TestDatabase DB = new TestDatabase();
 
   private static BusClient bus;
+  private static Vertx vertx;
 
   @BeforeAll
   static void deploy(Vertx vertx) {
+    AccountsTest.vertx = vertx;
     SchemaMigration.migrate(DB.url());
     vertx.deployVerticle(new UserVerticle(TestConfigs.forDatabase(DB.url()))).await();
     bus = new BusClient(vertx);
@@ -274,6 +281,46 @@ class AccountsTest {
     String fresh = bus.request(USER_LOGIN, new JsonObject().put("id", id).put("password", "pw"))
         .getString("token");
     bus.request(USER_LOGIN, new JsonObject().put("id", id).put("token", fresh));
+  }
+
+  /** A login record handed over in this process, as a gateway beside the service does. */
+  private static Object loginRecord(Login request) {
+    LocalRecords.register(vertx.eventBus());
+    return vertx.eventBus().request(USER_LOGIN, request, LocalRecords.options(10_000))
+        .await().body();
+  }
+
+  @Test
+  void loginRecordsFromThisProcessAreCheckedAndAnsweredWithRecords() {
+    String name = uniqueName("rec");
+    int id = register(name, "pw");
+    Login.Reply byPassword = assertInstanceOf(Login.Reply.class,
+        loginRecord(new Login(id, null, "pw", null)));
+    assertEquals(new Login.Reply(id, name, byPassword.token()), byPassword);
+    Login.Reply byToken = assertInstanceOf(Login.Reply.class,
+        loginRecord(new Login(null, name, null, byPassword.token())));
+    assertEquals(id, byToken.id());
+    Object data = vertx.eventBus().request(USER_LOGIN_DATA, new LoginData(id, 10),
+        LocalRecords.options(10_000)).await().body();
+    LoginData.Reply page = assertInstanceOf(LoginData.Reply.class, data);
+    assertEquals(List.of(), page.profile().friends());
+    assertEquals(List.of(), page.offline().messages());
+
+    // wrong secrets and revoked tokens are refused as they are in JSON
+    assertEquals(BAD_CREDENTIALS, refusal(new Login(id, null, "wrong", null)));
+    assertEquals(BAD_CREDENTIALS, refusal(new Login(id, null, null, byPassword.token() + "A")));
+    bus.request(USER_LOGOUT, new JsonObject().put("userId", id));
+    assertEquals(BAD_CREDENTIALS, refusal(new Login(id, null, null, byPassword.token())));
+    assertEquals(BAD_CREDENTIALS, refusal(new Login(id, null, null, byToken.token())));
+  }
+
+  private static int refusal(Login request) {
+    try {
+      loginRecord(request);
+    } catch (ReplyException e) {
+      return e.failureCode();
+    }
+    throw new AssertionError("accepted: " + request);
   }
 
   @Test

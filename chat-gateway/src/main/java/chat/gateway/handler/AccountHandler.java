@@ -120,10 +120,11 @@ final class AccountHandler {
     Integer id = credentials.id();
     String name = credentials.name();
     String token = credentials.token();
-    Future<Login.Reply> checked = throttle.guard(session, request, () -> token != null
-        ? services.request(Addresses.USER_LOGIN, credentials, Login.Reply.class)
-        : services.request(Addresses.USER_LOGIN, credentials, Login.Reply.class,
-            config.passwordTimeoutMs()));
+    // The record itself to the user service of this process (no JSON either way).
+    Future<Login.Reply> checked = throttle.guard(session, request, () -> services.request(
+        Addresses.USER_LOGIN, credentials, BusJson::toJson, Login.Reply.class,
+        body -> BusJson.fromJson(body, Login.Reply.class),
+        token != null ? config.requestTimeoutMs() : config.passwordTimeoutMs()));
     return checked
         .compose(user -> enter(session, request, user, seq),
             err -> {
@@ -209,12 +210,13 @@ final class AccountHandler {
   /**
    * The user's profile and first stored messages, read after the session is registered with
    * presence (so a friend added meanwhile is in the profile or gets its FRIEND push): one
-   * request, one query. A user service that does not serve it yet (a cluster being upgraded)
+   * request, one query; its records are passed as they are to a user service of this process. A user service that does not serve it yet (a cluster being upgraded)
    * is asked for the two separately.
    */
   private Future<LoginData.Reply> loginData(int userId, boolean ackMode) {
     return services.request(Addresses.USER_LOGIN_DATA,
-            new LoginData(userId, offline.loginLimit(ackMode)), LoginData.Reply::fromJson)
+            new LoginData(userId, offline.loginLimit(ackMode)), BusJson::toJson,
+            LoginData.Reply.class, LoginData.Reply::fromJson, config.requestTimeoutMs())
         .recover(err -> ServiceClient.isNoHandlers(err)
             ? separately(userId, ackMode) : Future.failedFuture(err));
   }

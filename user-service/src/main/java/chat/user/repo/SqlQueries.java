@@ -77,33 +77,6 @@ public final class SqlQueries {
           + " WHERE me.userid = ?"
           + " ORDER BY g.id, u.id";
 
-  // ---- what a login shows ----
-
-  /**
-   * A LOGIN ack's reads in one statement (parameters: user, user, user, limit + 1): the user's
-   * friends (part 1), every group of the user with every member (part 2, as
-   * {@link #SELECT_GROUPS_OF_USER}) and the oldest pending messages (part 3, as
-   * {@link #SELECT_PENDING_PAGE}). Columns: part, id, name, text (group description or
-   * message body), member id, member name, member role; ordered by part, then as each query
-   * alone.
-   */
-  public static final String SELECT_LOGIN_DATA =
-      "(SELECT 1 AS part, u.id AS id, u.name AS name, NULL AS text, NULL AS member_id,"
-          + " NULL AS member_name, NULL AS member_role, u.id AS o1, 0 AS o2"
-          + " FROM friend f JOIN `user` u ON u.id = f.friendid WHERE f.userid = ?)"
-          + " UNION ALL"
-          + " (SELECT 2, g.id, g.groupname, g.groupdesc, u.id, u.name, m.grouprole, g.id, u.id"
-          + " FROM groupuser me"
-          + " JOIN allgroup g ON g.id = me.groupid"
-          + " JOIN groupuser m ON m.groupid = g.id"
-          + " JOIN `user` u ON u.id = m.userid"
-          + " WHERE me.userid = ?)"
-          + " UNION ALL"
-          + " (SELECT 3, NULL, m.msgno, m.body, NULL, NULL, NULL, b.message_id, 0"
-          + " FROM mailbox b JOIN message m ON m.id = b.message_id"
-          + " WHERE b.userid = ? AND b.pending = 1 ORDER BY b.message_id LIMIT ?)"
-          + " ORDER BY part, o1, o2";
-
   // ---- message log and mailboxes ----
 
   /** Inserts the log row, or finds it by msgno: either way LAST_INSERT_ID is its id. */

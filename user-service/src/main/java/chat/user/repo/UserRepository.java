@@ -283,43 +283,6 @@ public final class UserRepository {
     last.users().add(member);
   }
 
-  // ---- what a login shows ----
-
-  /** A LOGIN ack's reads: friends, groups with their members, the first pending messages. */
-  public record LoginRows(List<Friend> friends, List<Group> groups,
-                          MessageStore.Page<MessageStore.Pending> pending) {
-  }
-
-  /**
-   * {@link #friends}, {@link #groupsOf} and {@link MessageStore#pendingPage} of one user, in
-   * one statement (one round trip, one consistent read).
-   */
-  public Future<LoginRows> loginData(int userId, int limit) {
-    return pool.preparedQuery(SqlQueries.SELECT_LOGIN_DATA)
-        .execute(Tuple.of(userId, userId, userId, limit + 1))
-        .map(rows -> {
-          List<Friend> friends = new ArrayList<>();
-          List<Group> groups = new ArrayList<>();
-          List<MessageStore.Pending> pending = new ArrayList<>();
-          boolean more = false;
-          for (Row row : rows) {
-            switch (row.getInteger(0)) {
-              case 1 -> friends.add(new Friend(row.getInteger(1), row.getString(2)));
-              case 2 -> addMember(groups, row.getInteger(1), row.getString(2), row.getString(3),
-                  new Member(row.getInteger(4), row.getString(5), row.getString(6)));
-              default -> {
-                if (pending.size() == limit) {
-                  more = true;
-                } else {
-                  pending.add(new MessageStore.Pending(row.getString(2), row.getString(3)));
-                }
-              }
-            }
-          }
-          return new LoginRows(friends, groups, new MessageStore.Page<>(pending, more));
-        });
-  }
-
   // ---- cluster secret ----
 
   /**
