@@ -32,7 +32,9 @@ public final class ChatNodeMain {
     try {
       current.set(ChatNode.start(settings));
       nameInLogs(current.get().nodeName());
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // also the checked ones a future rethrows as they are (a port taken: Netty's bind error),
+      // which would otherwise leave a process that never becomes ready
       LOG.error("node failed to start: {}", e.getMessage(), e);
       System.exit(1);
       return;
@@ -73,7 +75,7 @@ public final class ChatNodeMain {
           try {
             current.set(current.get().restartAsNewMember(settings));
             watch(current, settings);
-          } catch (RuntimeException e) {
+          } catch (Exception e) {
             LOG.error("node could not rejoin the cluster: {}", e.getMessage(), e);
             System.exit(1);
           }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import chat.node.TestDatabase.FreshDatabase;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,6 +59,20 @@ class PackagedJarIT {
       assertEquals("from the jar", chat.getString("msg"));
     } finally {
       node.terminate();
+    }
+  }
+
+  /** A node that cannot bind its port stops with status 1, rather than live on never ready. */
+  @Test
+  void aNodeWhosePortIsTakenExitsWithStatusOne(FreshDatabase database) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+      Map<String, String> env = new HashMap<>(TestNodes.baseSettings(database.url(),
+          "taken-" + UUID.randomUUID(), TestNodes.freePort()));
+      env.put("CHAT_TCP_PORT", String.valueOf(taken.getLocalPort()));
+      try (NodeProcess node = NodeProcess.launch(env, List.of(), List.of())) {
+        assertEquals(1, node.awaitExit(Duration.ofSeconds(120)), node.log());
+        assertTrue(node.log().contains("node failed to start"), node.log());
+      }
     }
   }
 
