@@ -26,6 +26,7 @@
 #   idle      1 node: IDLE_SESSIONS logged-in sessions with heartbeat, held IDLE_HOLD_S s, RSS and
 #             heap per session, heap over time, and the node's class histogram while held
 #   logins    1 node at the default hash cost: LOGIN_USERS password logins, then token logins
+#             (TOKEN_ROUNDS times each, default 3: the first after the start, then warmer)
 #   failover  2 nodes: FAILOVER_USERS users on node 2 (A), kill -9 A, back on node 1 (B)
 # Sizes (environment): IDLE_SESSIONS=2000 IDLE_HOLD_S=600 IDLE_SAMPLE_S=60 LOGIN_USERS=1000
 # FAILOVER_USERS=2000, and those of compare.sh. The load tool needs one file descriptor per
@@ -44,7 +45,7 @@ while (($#)); do
     --only) only=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --variant) variants+=("$2"); shift 2 ;;
-    -h | --help) sed -n '2,33s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,34s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "run-benchmarks: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -53,7 +54,7 @@ if ((quick)); then
   LOGIN_USERS=${LOGIN_USERS:-200} FAILOVER_USERS=${FAILOVER_USERS:-200}
 fi
 IDLE_SESSIONS=${IDLE_SESSIONS:-2000} IDLE_HOLD_S=${IDLE_HOLD_S:-600} IDLE_SAMPLE_S=${IDLE_SAMPLE_S:-60}
-LOGIN_USERS=${LOGIN_USERS:-1000} FAILOVER_USERS=${FAILOVER_USERS:-2000}
+LOGIN_USERS=${LOGIN_USERS:-1000} FAILOVER_USERS=${FAILOVER_USERS:-2000} TOKEN_ROUNDS=${TOKEN_ROUNDS:-3}
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 # this run's jars, worktree and node files: under run/<stamp>, so runs on other ports
@@ -164,8 +165,11 @@ for ((round = 1; round <= rounds; round++)); do
     say "logins $tag"
     cluster_start "${jars[k]}" "$runs/logins-$tag" 1
     for method in password token; do
+      rounds_of_method=1
+      [[ $method == token ]] && rounds_of_method=$TOKEN_ROUNDS
       load --scenario logins --method "$method" --nodes "$(node_tcp 1)" --node-pid "$(node_pid 1)" \
         --sessions "$LOGIN_USERS" --login-concurrency 32 --timeout-s 900 \
+        --login-rounds "$rounds_of_method" \
         --hash-cost "PBKDF2-HMAC-SHA256, 120000 iterations (the default)"
     done
     cluster_stop
