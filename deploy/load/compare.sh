@@ -2,10 +2,11 @@
 # Same-node against cross-node chat, and window 1 against window 50, on ONE 2-node cluster in
 # one run (the ratios the benchmarks report come from here):
 #
-#   deploy/load/compare.sh [--jar JAR] [--label LABEL] [--quick]
+#   deploy/load/compare.sh [--jar JAR] [--label LABEL] [--quick] [--env NAME=VALUE]...
 #
 # Starts 2 nodes of JAR (default deploy/target/chat-node.jar) with CHAT_RATE_LIMIT=100000 (the
-# load is unpaced) and CHAT_PASSWORD_ITERATIONS=1000 (setup only: chats never hash), then:
+# load is unpaced) and CHAT_PASSWORD_ITERATIONS=1000 (setup only: chats never hash), and any
+# --env setting of the nodes (e.g. --env CHAT_HISTORY_DAYS=0), then:
 #   1. same-node, cross-node, same-node, cross-node: PAIRS pairs x MESSAGES, window 1
 #      (the first two are the first runs after the start, reported as such);
 #   2. cross-node window 1, window 50, window 1, window 50 on WINDOW_PAIRS pairs x
@@ -19,12 +20,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 jar=$repo/deploy/target/chat-node.jar
 label=compare
+node_env=()
 while (($#)); do
   case $1 in
     --jar) jar=$2; shift 2 ;;
     --label) label=$2; shift 2 ;;
+    --env) node_env+=("$2"); shift 2 ;;
     --quick) PAIRS=${PAIRS:-20} MESSAGES=${MESSAGES:-200} WINDOW_MESSAGES=${WINDOW_MESSAGES:-1000}; shift ;;
-    -h | --help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "compare: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -33,7 +36,7 @@ WINDOW_PAIRS=${WINDOW_PAIRS:-2} WINDOW_MESSAGES=${WINDOW_MESSAGES:-5000}
 [[ -f $jar ]] || { echo "compare: no jar at $jar (mvn -DskipTests package)" >&2; exit 1; }
 
 trap cluster_stop EXIT
-cluster_start "$jar" "$label" 2 CHAT_RATE_LIMIT=100000 CHAT_PASSWORD_ITERATIONS=1000
+cluster_start "$jar" "$label" 2 CHAT_RATE_LIMIT=100000 CHAT_PASSWORD_ITERATIONS=1000 "${node_env[@]}"
 nodes="$(node_tcp 1),$(node_tcp 2)"
 out=$(mktemp)
 trap 'cluster_stop; rm -f "$out"' EXIT

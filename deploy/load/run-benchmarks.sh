@@ -2,16 +2,24 @@
 # Runs the benchmarks of docs/benchmarks.md end to end on this machine and writes everything
 # to deploy/load/results/bench-<UTC time>.txt (a summary of the RESULT lines at its end):
 #
-#   deploy/load/run-benchmarks.sh [--quick] [--baseline REF] [--no-build] [--only GROUPS]
+#   deploy/load/run-benchmarks.sh [--quick] [--baseline REF] [--no-build] [--only GROUPS] [--rounds N]
 #
 #   --quick          smoke-test sizes (20 pairs, 500 idle sessions held 60 s, 200 logins,
 #                    failover of 200) instead of the benchmark sizes
 #   --baseline REF   also measure the jar of commit REF (e.g. main, or the previous main),
 #                    built from a `git worktree` of it: both jars run the same groups with the
-#                    same (current) load tool, one after the other, group by group
-#   --baseline-jar J measure jar J as the baseline (a jar kept from an earlier run)
+#                    same (current) load tool, one after the other, group by group; may be
+#                    given more than once (the second is labelled baseline-<commit>)
+#   --baseline-jar J measure jar J as the baseline (a jar kept from an earlier run); may be
+#                    given more than once (further ones are labelled by their file name)
 #   --no-build       use deploy/target/chat-node.jar as it is
 #   --only GROUPS    comma-separated subset of: chat,idle,logins,failover
+#   --variant NAME:SETTINGS  the chat group once more with the current jar, its nodes started
+#                    with SETTINGS (comma-separated NAME=VALUE, e.g. history-off:CHAT_HISTORY_DAYS=0),
+#                    reported under the label NAME, taking its turn like a baseline
+#   --rounds N       run the chat and logins groups N times, the jars taking turns (current, baseline,
+#                    current, baseline, ...), so that a change in the machine's speed during
+#                    the run shows up in both jars' figures instead of favouring one
 #
 # Groups (each starts its own cluster on the ports of lib.sh and stops it):
 #   chat      compare.sh: same-node vs cross-node (window 1) and window 1 vs 50, one 2-node cluster
@@ -27,15 +35,17 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-quick=0 build=1 baseline="" baseline_jar="" only="chat,idle,logins,failover"
+quick=0 build=1 baselines=() baseline_jars=() only="chat,idle,logins,failover" rounds=1 variants=()
 while (($#)); do
   case $1 in
     --quick) quick=1; shift ;;
-    --baseline) baseline=$2; shift 2 ;;
-    --baseline-jar) baseline_jar=$2; shift 2 ;;
+    --baseline) baselines+=("$2"); shift 2 ;;
+    --baseline-jar) baseline_jars+=("$2"); shift 2 ;;
     --no-build) build=0; shift ;;
     --only) only=$2; shift 2 ;;
-    -h | --help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --variant) variants+=("$2"); shift 2 ;;
+    -h | --help) sed -n '2,33s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "run-benchmarks: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -55,11 +65,13 @@ out="$load_dir/results/bench-$stamp.txt"
 exec > >(tee "$out") 2>&1
 cd "$repo"
 
-baseline_tree="$load_dir/run/$runs/baseline-src"
+baseline_trees=()
 cleanup() {
   cluster_stop
   rm -rf "$load_dir/run/$runs"/*/node*/data   # the embedded databases; the node logs stay
-  if [[ -d $baseline_tree ]]; then git -C "$repo" worktree remove --force "$baseline_tree" || true; fi
+  for tree in "${baseline_trees[@]}"; do
+    git -C "$repo" worktree remove --force "$tree" || true
+  done
 }
 trap cleanup EXIT
 
@@ -79,37 +91,55 @@ fi
 cp "$repo/deploy/target/chat-node.jar" "$load_dir/run/$runs/jars/current.jar"
 jars=("$load_dir/run/$runs/jars/current.jar")
 echo "current: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!deploy/load' || echo ' with uncommitted changes')"
-if [[ -n $baseline ]]; then
+for baseline in "${baselines[@]}"; do
   rev=$(git rev-parse --short "$baseline^{commit}")
-  rm -rf "$baseline_tree"
+  # the first baseline is labelled "baseline", any further one by its commit
+  label=baseline
+  ((${#labels[@]} > 1)) && label="baseline-$rev"
+  tree="$load_dir/run/$runs/$label-src"
+  baseline_trees+=("$tree")
   git worktree prune
-  git worktree add --detach "$baseline_tree" "$rev" >/dev/null
-  echo "baseline: $baseline = $rev, building it in a worktree: mvn -q -o -B -DskipTests package"
-  (cd "$baseline_tree" && mvn -q -o -B -DskipTests package)
-  cp "$baseline_tree/deploy/target/chat-node.jar" "$load_dir/run/$runs/jars/baseline.jar"
-  labels+=(baseline)
-  jars+=("$load_dir/run/$runs/jars/baseline.jar")
-fi
+  git worktree add --detach "$tree" "$rev" >/dev/null
+  echo "$label: $baseline = $rev, building it in a worktree: mvn -q -o -B -DskipTests package"
+  (cd "$tree" && mvn -q -o -B -DskipTests package)
+  cp "$tree/deploy/target/chat-node.jar" "$load_dir/run/$runs/jars/$label.jar"
+  labels+=("$label")
+  jars+=("$load_dir/run/$runs/jars/$label.jar")
+done
 
-if [[ -n $baseline_jar ]]; then
+for baseline_jar in "${baseline_jars[@]}"; do
   [[ -f $baseline_jar ]] || { echo "run-benchmarks: no jar at $baseline_jar" >&2; exit 1; }
-  cp "$baseline_jar" "$load_dir/run/$runs/jars/baseline.jar"
-  echo "baseline: the jar $baseline_jar"
-  labels+=(baseline)
-  jars+=("$load_dir/run/$runs/jars/baseline.jar")
-fi
+  # the first baseline is labelled "baseline", any further one by its file name
+  label=baseline
+  ((${#labels[@]} > 1)) && label=$(basename "$baseline_jar" .jar)
+  cp "$baseline_jar" "$load_dir/run/$runs/jars/$label.jar"
+  echo "$label: the jar $baseline_jar"
+  labels+=("$label")
+  jars+=("$load_dir/run/$runs/jars/$label.jar")
+done
 
 wants() { [[ ",$only," == *",$1,"* ]]; }
 
 # ---------------------------------------------------------------- the groups, jar by jar
 
-for k in "${!labels[@]}"; do
-  if wants chat; then
-    say "chat ${labels[k]}"
-    args=(--jar "${jars[k]}" --label "$runs/chat-${labels[k]}")
+# the chat group's runs: each jar, then each variant (the current jar with node settings)
+chat_labels=("${labels[@]}") chat_jars=("${jars[@]}") chat_envs=()
+for k in "${!labels[@]}"; do chat_envs+=(""); done
+for variant in "${variants[@]}"; do
+  chat_labels+=("${variant%%:*}") chat_jars+=("${jars[0]}") chat_envs+=("${variant#*:}")
+done
+for ((round = 1; round <= rounds; round++)); do
+  for k in "${!chat_labels[@]}"; do
+    wants chat || break 2
+    tag=${chat_labels[k]}
+    ((rounds > 1)) && tag+="-round$round"
+    say "chat $tag"
+    args=(--jar "${chat_jars[k]}" --label "$runs/chat-$tag")
     ((quick)) && args+=(--quick)
+    IFS=, read -ra settings <<<"${chat_envs[k]}"
+    for setting in "${settings[@]}"; do args+=(--env "$setting"); done
     "$load_dir/compare.sh" "${args[@]}" || echo "(compare.sh exit status $?)"
-  fi
+  done
 done
 
 for k in "${!labels[@]}"; do
@@ -128,16 +158,20 @@ for k in "${!labels[@]}"; do
   cluster_stop
 done
 
-for k in "${!labels[@]}"; do
-  wants logins || break
-  say "logins ${labels[k]}"
-  cluster_start "${jars[k]}" "$runs/logins-${labels[k]}" 1
-  for method in password token; do
-    load --scenario logins --method "$method" --nodes "$(node_tcp 1)" --node-pid "$(node_pid 1)" \
-      --sessions "$LOGIN_USERS" --login-concurrency 32 --timeout-s 900 \
-      --hash-cost "PBKDF2-HMAC-SHA256, 120000 iterations (the default)"
+for ((round = 1; round <= rounds; round++)); do
+  for k in "${!labels[@]}"; do
+    wants logins || break 2
+    tag=${labels[k]}
+    ((rounds > 1)) && tag+="-round$round"
+    say "logins $tag"
+    cluster_start "${jars[k]}" "$runs/logins-$tag" 1
+    for method in password token; do
+      load --scenario logins --method "$method" --nodes "$(node_tcp 1)" --node-pid "$(node_pid 1)" \
+        --sessions "$LOGIN_USERS" --login-concurrency 32 --timeout-s 900 \
+        --hash-cost "PBKDF2-HMAC-SHA256, 120000 iterations (the default)"
+    done
+    cluster_stop
   done
-  cluster_stop
 done
 
 for k in "${!labels[@]}"; do

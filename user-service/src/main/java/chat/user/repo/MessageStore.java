@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -67,10 +69,28 @@ public final class MessageStore {
   public record Page<T>(List<T> items, boolean more) {
   }
 
+  /**
+   * How long a user seen to exist counts as existing for an accept without asking again. No
+   * request deletes a user; one deleted by hand in the database is still accepted as a
+   * recipient for at most this long, and such chats only reach the log (a mailbox row for a
+   * missing user is never written: stores always ask).
+   */
+  static final long KNOWN_USER_TTL_NANOS = TimeUnit.SECONDS.toNanos(60);
+  /** Users remembered at most; beyond, the memory starts again empty. */
+  static final int KNOWN_USERS_MAX = 100_000;
+
   private final Pool pool;
+  private final long knownUserTtlNanos;
+  /** Users seen to exist, with when (nanoTime): an accept to them costs one round trip. */
+  private final Map<Integer, Long> knownUsers = new ConcurrentHashMap<>();
 
   public MessageStore(Pool pool) {
+    this(pool, KNOWN_USER_TTL_NANOS);
+  }
+
+  MessageStore(Pool pool, long knownUserTtlNanos) {
     this.pool = pool;
+    this.knownUserTtlNanos = knownUserTtlNanos;
   }
 
   /**
@@ -97,8 +117,9 @@ public final class MessageStore {
     users.addAll(recipients);
     if (messages.stream().allMatch(Append::logOnly)) {
       // log rows only (accepts): no transaction, each statement commits on its own (a retry
-      // finds what an earlier try committed), so an accept costs two round trips
-      return existing(users).compose(found -> retryOnDeadlock(
+      // finds what an earlier try committed), so an accept costs one round trip, two when a
+      // recipient was not seen to exist within the last minute
+      return knownOrExisting(users).compose(found -> retryOnDeadlock(
           () -> appendLogOnly(pool, messages, found, nowMillis, keepHistory)));
     }
     return existing(users).compose(found -> {
@@ -107,6 +128,34 @@ public final class MessageStore {
       return ensureMailboxLocks(mailboxes)
           .compose(v -> retryOnDeadlock(() -> pool.withTransaction(conn -> appendAll(conn,
               messages, found, mailboxes, nowMillis, keepHistory, offlineMax))));
+    });
+  }
+
+  /**
+   * Which of the users exist, asking the database only about those not seen to exist within
+   * {@link #KNOWN_USER_TTL_NANOS}; a user found missing is asked about again next time.
+   */
+  private Future<Set<Integer>> knownOrExisting(TreeSet<Integer> users) {
+    long now = System.nanoTime();
+    TreeSet<Integer> unknown = new TreeSet<>();
+    for (int user : users) {
+      Long seen = knownUsers.get(user);
+      if (seen == null || now - seen >= knownUserTtlNanos) {
+        unknown.add(user);
+      }
+    }
+    if (unknown.isEmpty()) {
+      return Future.succeededFuture(users);
+    }
+    return existing(unknown).map(found -> {
+      if (knownUsers.size() + found.size() > KNOWN_USERS_MAX) {
+        knownUsers.clear();
+      }
+      found.forEach(user -> knownUsers.put(user, now));
+      TreeSet<Integer> all = new TreeSet<>(users);
+      all.removeAll(unknown);
+      all.addAll(found);
+      return all;
     });
   }
 
