@@ -1999,7 +1999,8 @@ public final class ChatLoad {
         for (User u : users) {
           // every open connection, also one whose LOGIN waits for a resend after a 503: a
           // LOGIN with "heartbeat" may have turned the server's liveness check on already
-          if (u.channel != null && !u.closed && u.nextPingAt <= now) {
+          // (not one still connecting: a reconnect after a 503 under load)
+          if (u.channel != null && u.channel.isConnected() && !u.closed && u.nextPingAt <= now) {
             u.nextPingAt = now + every;
             send(u, "{\"msgid\":" + PING + "}");
           }
