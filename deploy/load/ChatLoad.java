@@ -1330,11 +1330,13 @@ public final class ChatLoad {
       double rssPer = (last.rssKb() - before.rssKb()) * 1024.0 / n;
       double heapPer = (last.heapUsedKb() - before.heapUsedKb()) * 1024.0 / n;
       double livePer = (last.liveKb() - before.liveKb()) * 1024.0 / n;
-      double runningPer = (last.rssBeforeKb() - before.rssBeforeKb()) * 1024.0 / n;
+      // both against the node without sessions after its full GC (its smallest RSS): the
+      // reading as it ran then includes its start-up garbage, which is not the sessions' cost
+      double runningPer = (last.rssBeforeKb() - before.rssKb()) * 1024.0 / n;
       double runningMaxPer = 0;
       long committedMaxKb = 0;
-      out.line("per session at each sample (RSS growth since the sample without sessions ÷ %d):",
-          ready);
+      out.line("per session at each sample (RSS growth since the node without sessions after"
+          + " its full GC ÷ %d):", ready);
       out.line("  %-10s %14s %14s %16s %16s %12s %18s", "sample", "RSS as it runs", "RSS after GC",
           "committed (runs)", "committed (GC)", "live heap", "young GCs/min, eden");
       NodeProbe.Sample previous = null;
@@ -1344,7 +1346,7 @@ public final class ChatLoad {
             - previous.youngGcs()) / ((s.at() - previous.at()) / 60e9), 1) + ", "
             + s.edenKb() / 1024 + " MB";
         previous = s;
-        double running = (s.rssBeforeKb() - before.rssBeforeKb()) * 1024.0 / n;
+        double running = (s.rssBeforeKb() - before.rssKb()) * 1024.0 / n;
         runningMaxPer = Math.max(runningMaxPer, running);
         committedMaxKb = Math.max(committedMaxKb, s.heapCommittedBeforeKb());
         out.line("  %-10s %12s B %12s B %13d KB %13s KB %10s B %18s",
