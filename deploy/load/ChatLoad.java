@@ -65,6 +65,7 @@ public final class ChatLoad {
     int sampleS = 30;         // idle: heap and RSS sampled this often while held
     long nodePid = -1;        // the node measured (idle, logins) or killed (failover)
     String histogram;         // idle: write jcmd GC.class_histogram here once all are logged in
+    boolean fullGcEverySample; // idle: force the full GC at every sample, not first and last only
     String method = "password"; // logins: password|token
     int loginRounds = 1;      // logins: how many times every user logs in, measured each time
     String hashCost = "as configured on the server";
@@ -125,6 +126,11 @@ public final class ChatLoad {
           "                              process listening on the first node's port);",
           "                              failover: node A, killed with SIGKILL",
           "  --histogram FILE            idle: write the node's GC.class_histogram to FILE",
+          "  --full-gc first-last|every  idle: which samples force full GCs to count the live",
+          "                              objects (default first-last: the sample before any",
+          "                              session, the first and the last held; the others read",
+          "                              RSS and GC.heap_info only, so the tool's own pauses do",
+          "                              not make the GC grow the heap it measures)",
           "  --method password|token     logins: what the measured logins send (token: the",
           "                              tokens are obtained first with one password login each)",
           "  --hash-cost TEXT            logins: the server's password hash cost, for the report",
@@ -190,6 +196,11 @@ public final class ChatLoad {
           case "--sample-s" -> o.sampleS = positive(a, v, 86_400);
           case "--node-pid" -> o.nodePid = positive(a, v, Integer.MAX_VALUE);
           case "--histogram" -> o.histogram = v;
+          case "--full-gc" -> o.fullGcEverySample = switch (v) {
+            case "every" -> true;
+            case "first-last" -> false;
+            default -> throw new IllegalArgumentException("--full-gc must be first-last or every");
+          };
           case "--method" -> o.method = v;
           case "--login-rounds" -> o.loginRounds = positive(a, v, 100);
           case "--hash-cost" -> o.hashCost = v;
@@ -1269,7 +1280,7 @@ public final class ChatLoad {
             + " (give --node-pid)");
         return 1;
       }
-      NodeProbe.Sample before = probe.sample("before: no sessions");
+      NodeProbe.Sample before = probe.sample("before: no sessions", true);
       System.out.println("node:      " + before);
       // register + log in with heartbeat, every user, at most --login-concurrency at a time
       for (User u : users) jobs.add(u);
@@ -1284,7 +1295,7 @@ public final class ChatLoad {
       List<NodeProbe.Sample> samples = java.util.Collections.synchronizedList(new ArrayList<>());
       long holdEnd = System.nanoTime() + o.holdS * 1_000_000_000L;
       Thread sampler = new Thread(() -> {
-        samples.add(probe.sample("held 0 s"));
+        samples.add(probe.sample("held 0 s", true));
         long t0 = System.nanoTime();
         while (System.nanoTime() + o.sampleS * 1_000_000_000L <= holdEnd) {
           try {
@@ -1292,7 +1303,11 @@ public final class ChatLoad {
           } catch (InterruptedException e) {
             return;
           }
-          samples.add(probe.sample("held " + Math.round((System.nanoTime() - t0) / 1e9) + " s"));
+          // full GCs at the first and the last sample only (unless --full-gc every): a forced
+          // full GC stops the node for seconds, and G1 answers the pause by growing the heap
+          boolean last = System.nanoTime() + o.sampleS * 1_000_000_000L > holdEnd;
+          samples.add(probe.sample("held " + Math.round((System.nanoTime() - t0) / 1e9) + " s",
+              last || o.fullGcEverySample));
         }
         if (o.histogram != null) probe.histogram(o.histogram);
       }, "node-sampler");
@@ -1314,23 +1329,54 @@ public final class ChatLoad {
       if (held.isEmpty()) return report("no sample of the node while held");
       NodeProbe.Sample first = held.get(0), last = held.get(held.size() - 1);
       double n = ready;
-      // per session: at the end of the hold (heartbeats have run), against the node without sessions
-      double rssPer = (last.rssKb - before.rssKb) * 1024.0 / n;
-      double heapPer = (last.heapUsedKb - before.heapUsedKb) * 1024.0 / n;
-      double livePer = (last.liveKb - before.liveKb) * 1024.0 / n;
-      double heldS = (last.at - first.at) / 1e9;
-      double growthKb = last.liveKb - first.liveKb;
+      // per session: at the end of the hold (heartbeats have run), against the node without
+      // sessions; "as it runs" = read before the tool forces any GC, "after GC" = after them
+      double rssPer = (last.rssKb() - before.rssKb()) * 1024.0 / n;
+      double heapPer = (last.heapUsedKb() - before.heapUsedKb()) * 1024.0 / n;
+      double livePer = (last.liveKb() - before.liveKb()) * 1024.0 / n;
+      // both against the node without sessions after its full GC (its smallest RSS): the
+      // reading as it ran then includes its start-up garbage, which is not the sessions' cost
+      double runningPer = (last.rssBeforeKb() - before.rssKb()) * 1024.0 / n;
+      double runningMaxPer = 0;
+      long committedMaxKb = 0;
+      out.line("per session at each sample (RSS growth since the node without sessions after"
+          + " its full GC ÷ %d):", ready);
+      out.line("  %-10s %14s %14s %16s %16s %12s %18s", "sample", "RSS as it runs", "RSS after GC",
+          "committed (runs)", "committed (GC)", "live heap", "young GCs/min, eden");
+      NodeProbe.Sample previous = null;
+      for (NodeProbe.Sample s : held) {
+        // young collections per minute since the previous sample, and the eden size now
+        String young = previous == null || s.youngGcs() < 0 ? "-" : fmt((s.youngGcs()
+            - previous.youngGcs()) / ((s.at() - previous.at()) / 60e9), 1) + ", "
+            + s.edenKb() / 1024 + " MB";
+        previous = s;
+        double running = (s.rssBeforeKb() - before.rssKb()) * 1024.0 / n;
+        runningMaxPer = Math.max(runningMaxPer, running);
+        committedMaxKb = Math.max(committedMaxKb, s.heapCommittedBeforeKb());
+        out.line("  %-10s %12s B %12s B %13d KB %13s KB %10s B %18s",
+            s.label().replace("held ", ""), fmt(running, 0),
+            s.full() ? fmt((s.rssKb() - before.rssKb()) * 1024.0 / n, 0) : "-",
+            s.heapCommittedBeforeKb(), s.full() ? Long.toString(s.heapCommittedKb()) : "-",
+            s.full() ? fmt((s.liveKb() - before.liveKb()) * 1024.0 / n, 0) : "-", young);
+      }
+      double heldMin = (last.at() - first.at()) / 60e9;
+      String youngPerMin = heldMin > 0 && first.youngGcs() >= 0
+          ? fmt((last.youngGcs() - first.youngGcs()) / heldMin, 1) : "-";
+      double heldS = (last.at() - first.at()) / 1e9;
+      double growthKb = last.liveKb() - first.liveKb();
       double perMin = heldS > 0 ? growthKb / heldS * 60 : 0;
-      double sessionsKb = Math.max(1, first.liveKb - before.liveKb);
+      double sessionsKb = Math.max(1, first.liveKb() - before.liveKb());
       // flat: the live objects moved by at most 5% of what the sessions hold (or 1 MB)
       String verdict = held.size() < 2 ? "one-sample"
           : Math.abs(growthKb) <= Math.max(1024, 0.05 * sessionsKb) ? "flat"
           : growthKb > 0 ? "growing" : "shrinking";
-      out.line("per session: RSS %s bytes, live heap objects %s bytes, heap used %s bytes "
-              + "(end of the hold minus no sessions, %d sessions)",
-          fmt(rssPer, 0), fmt(livePer, 0), fmt(heapPer, 0), ready);
-      out.line("heap over time: live objects %d KB -> %d KB in %s s (%s KB/min): %s", first.liveKb,
-          last.liveKb, fmt(heldS, 0), fmt(perMin, 1), verdict);
+      out.line("per session: RSS as it runs %s bytes at the end, %s at the worst sample; RSS after"
+              + " the forced GCs %s bytes, live heap objects %s bytes, heap used %s bytes (end of"
+              + " the hold minus no sessions, %d sessions)",
+          fmt(runningPer, 0), fmt(runningMaxPer, 0), fmt(rssPer, 0), fmt(livePer, 0),
+          fmt(heapPer, 0), ready);
+      out.line("heap over time: live objects %d KB -> %d KB in %s s (%s KB/min): %s",
+          first.liveKb(), last.liveKb(), fmt(heldS, 0), fmt(perMin, 1), verdict);
       out.line("per session by class (live objects at the end of the hold minus no sessions, "
           + "bytes and instances per session):");
       List<Map.Entry<String, long[]>> diff = new ArrayList<>();
@@ -1343,12 +1389,15 @@ public final class ChatLoad {
         long[] d = diff.get(k).getValue();
         out.line("  %8s B  %6s x  %s", fmt(d[1] / n, 0), fmt(d[0] / n, 2), diff.get(k).getKey());
       }
-      out.line("RESULT scenario=idle sessions=%d hold_s=%d rss_per_session_bytes=%s "
+      out.line("RESULT scenario=idle sessions=%d hold_s=%d rss_running_per_session_bytes=%s "
+              + "rss_running_max_per_session_bytes=%s committed_running_max_kb=%d "
+              + "young_gcs_per_min=%s rss_per_session_bytes=%s "
               + "live_heap_per_session_bytes=%s heap_used_per_session_bytes=%s rss_before_kb=%d "
               + "rss_end_kb=%d live_before_kb=%d live_first_kb=%d live_end_kb=%d "
               + "live_kb_per_min=%s heap=%s closed=%d pongs=%d",
-          ready, o.holdS, fmt(rssPer, 0), fmt(livePer, 0), fmt(heapPer, 0), before.rssKb,
-          last.rssKb, before.liveKb, first.liveKb, last.liveKb, fmt(perMin, 1), verdict,
+          ready, o.holdS, fmt(runningPer, 0), fmt(runningMaxPer, 0), committedMaxKb,
+          youngPerMin, fmt(rssPer, 0), fmt(livePer, 0), fmt(heapPer, 0), before.rssKb(),
+          last.rssKb(), before.liveKb(), first.liveKb(), last.liveKb(), fmt(perMin, 1), verdict,
           closedDuringHold, pongs);
       return report(closedDuringHold > 0 ? closedDuringHold + " sessions closed while held" : null);
     }
@@ -1414,7 +1463,7 @@ public final class ChatLoad {
             setup503, o.hashCost);
         if (ready < users.length) break;
       }
-      if (probe != null) out.line("node:      %s", probe.sample("after the logins"));
+      if (probe != null) out.line("node:      %s", probe.sample("after the logins", true));
       out.line("RESULT scenario=logins method=%s users=%d concurrency=%s logins_per_s=%s p50_ms=%s "
               + "p99_ms=%s retried_503=%d rounds_logins_per_s=%s hash_cost=\"%s\"",
           o.method, ready, concurrency == Integer.MAX_VALUE ? "all" : concurrency, fmt(ready / s, 0),
@@ -1969,7 +2018,8 @@ public final class ChatLoad {
         for (User u : users) {
           // every open connection, also one whose LOGIN waits for a resend after a 503: a
           // LOGIN with "heartbeat" may have turned the server's liveness check on already
-          if (u.channel != null && !u.closed && u.nextPingAt <= now) {
+          // (not one still connecting: a reconnect after a 503 under load)
+          if (u.channel != null && u.channel.isConnected() && !u.closed && u.nextPingAt <= now) {
             u.nextPingAt = now + every;
             send(u, "{\"msgid\":" + PING + "}");
           }
@@ -2089,21 +2139,41 @@ public final class ChatLoad {
       this.pid = pid;
     }
 
-    record Sample(String label, long at, long rssKb, long heapUsedKb, long heapCommittedKb,
-                  long liveKb, Map<String, long[]> classes) {
+    /**
+     * One sample. The {@code *BeforeKb} fields are read first, without any GC (the node as it
+     * runs: VmRSS and GC.heap_info); the others after the forced full GCs of a full sample
+     * (GC.class_histogram, GC.run, then GC.heap_info and VmRSS again), or equal to the
+     * first ones with {@code liveKb} -1 for a light sample (no GC forced).
+     */
+    record Sample(String label, long at, long rssBeforeKb, long heapUsedBeforeKb,
+                  long heapCommittedBeforeKb, long youngGcs, long edenKb, boolean full,
+                  long rssKb, long heapUsedKb, long heapCommittedKb, long liveKb,
+                  Map<String, long[]> classes) {
       @Override
       public String toString() {
-        return String.format(Locale.ROOT, "%-22s VmRSS %d KB; heap used %d KB of %d KB committed "
-            + "(GC.heap_info after GC.run); live objects %d KB (GC.class_histogram)",
-            label + ":", rssKb, heapUsedKb, heapCommittedKb, liveKb);
+        String asRuns = String.format(Locale.ROOT, "%-22s as it runs: VmRSS %d KB, heap used %d KB"
+            + " of %d KB committed", label + ":", rssBeforeKb, heapUsedBeforeKb,
+            heapCommittedBeforeKb);
+        return !full ? asRuns + "; no GC forced"
+            : asRuns + String.format(Locale.ROOT, "; after the forced full GCs: VmRSS %d KB, heap"
+            + " used %d KB of %d KB committed, live objects %d KB (GC.class_histogram)", rssKb,
+            heapUsedKb, heapCommittedKb, liveKb);
       }
     }
 
     /**
-     * A full GC (jcmd GC.run), the heap in use and committed (GC.heap_info), the live objects
-     * by class (GC.class_histogram, itself after a full GC), and the RSS.
+     * The RSS and the heap as the node runs (GC.heap_info, no GC), then, when {@code full}, a
+     * full GC with the live objects by class (GC.class_histogram), another (GC.run), the heap
+     * in use and committed (GC.heap_info) and the RSS again.
      */
-    Sample sample(String label) {
+    Sample sample(String label, boolean full) {
+      long rssBefore = rssKb();
+      long[] heapBefore = heapInfo();
+      long[] young = youngGcs();
+      if (!full) {
+        return new Sample(label, System.nanoTime(), rssBefore, heapBefore[0], heapBefore[1],
+            young[0], young[1], false, rssBefore, heapBefore[0], heapBefore[1], -1, Map.of());
+      }
       Map<String, long[]> classes = new java.util.HashMap<>();
       long live = 0;
       java.util.regex.Pattern row = java.util.regex.Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
@@ -2117,6 +2187,29 @@ public final class ChatLoad {
         }
       }
       jcmd("GC.run");
+      long[] heap = heapInfo();
+      return new Sample(label, System.nanoTime(), rssBefore, heapBefore[0], heapBefore[1],
+          young[0], young[1], true, rssKb(), heap[0], heap[1], live / 1024, classes);
+    }
+
+    /**
+     * The young collections so far and the eden's current size in KB (the JVM's performance
+     * counters, jcmd PerfCounter.print, which forces no GC); -1 when not found.
+     */
+    long[] youngGcs() {
+      long count = -1, eden = -1;
+      for (String line : jcmd("PerfCounter.print").split("\n")) {
+        if (line.startsWith("sun.gc.collector.0.invocations=")) {
+          count = Long.parseLong(line.substring(line.indexOf('=') + 1).trim());
+        } else if (line.startsWith("sun.gc.generation.0.space.0.capacity=")) {
+          eden = Long.parseLong(line.substring(line.indexOf('=') + 1).trim()) / 1024;
+        }
+      }
+      return new long[] {count, eden};
+    }
+
+    /** The heap in use and committed, in KB, from GC.heap_info (which forces no GC). */
+    long[] heapInfo() {
       long used = 0, committed = 0;
       // G1, Serial, Parallel: "total 295936K, used 128410K"; Shenandoah: "226M committed, 225M used"
       java.util.regex.Pattern p = java.util.regex.Pattern.compile("total (\\d+)K, used (\\d+)K");
@@ -2136,7 +2229,7 @@ public final class ChatLoad {
           used += kb(m.group(3), m.group(4));
         }
       }
-      return new Sample(label, System.nanoTime(), rssKb(), used, committed, live / 1024, classes);
+      return new long[] {used, committed};
     }
 
     static long kb(String number, String unit) {

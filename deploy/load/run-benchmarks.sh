@@ -28,7 +28,8 @@
 #   logins    1 node at the default hash cost: LOGIN_USERS password logins, then token logins
 #             (TOKEN_ROUNDS times each, default 3: the first after the start, then warmer)
 #   failover  2 nodes: FAILOVER_USERS users on node 2 (A), kill -9 A, back on node 1 (B)
-# Sizes (environment): IDLE_SESSIONS=2000 IDLE_HOLD_S=600 IDLE_SAMPLE_S=60 LOGIN_USERS=1000
+# Sizes (environment): IDLE_SESSIONS=2000 IDLE_HOLD_S=600 IDLE_SAMPLE_S=60 (and IDLE_LOGIN_CONCURRENCY=32
+# IDLE_SETUP_RETRIES=3: 8 and 20 on a busy machine) LOGIN_USERS=1000
 # FAILOVER_USERS=2000, and those of compare.sh. The load tool needs one file descriptor per
 # session and so does the node: each process has its own `ulimit -n`.
 set -euo pipefail
@@ -151,7 +152,8 @@ for k in "${!labels[@]}"; do
   cluster_start "${jars[k]}" "$runs/idle-${labels[k]}" 1 CHAT_PASSWORD_ITERATIONS=1000 CHAT_NODE_LOSS_S=30
   load --scenario idle --nodes "$(node_tcp 1)" --node-pid "$(node_pid 1)" \
     --sessions "$IDLE_SESSIONS" --hold-s "$IDLE_HOLD_S" --sample-s "$IDLE_SAMPLE_S" \
-    --login-concurrency 32 --timeout-s $((IDLE_SESSIONS / 5 + 300)) \
+    --login-concurrency "${IDLE_LOGIN_CONCURRENCY:-32}" --setup-retries "${IDLE_SETUP_RETRIES:-3}" \
+    --timeout-s $((IDLE_SESSIONS / 5 + 300)) \
     --histogram "$load_dir/results/bench-$stamp-histogram-${labels[k]}.txt"
   echo "node threads: $(ls "/proc/$(node_pid 1)/task" | wc -l), open files: $(ls "/proc/$(node_pid 1)/fd" | wc -l)"
   cluster_stop

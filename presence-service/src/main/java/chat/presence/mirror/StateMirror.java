@@ -136,7 +136,13 @@ public final class StateMirror {
     if (userIds.isEmpty()) {
       return Future.succeededFuture(Map.of());
     }
-    List<Integer> ids = List.copyOf(userIds);
+    // The list is padded (with its first id again) to a power of two: a handful of statement
+    // texts, each prepared once per connection and cached, whatever the number of ids.
+    List<Integer> ids = new ArrayList<>(userIds);
+    int size = Integer.highestOneBit(Math.max(1, ids.size() - 1) * 2);
+    while (ids.size() < size) {
+      ids.add(ids.get(0));
+    }
     return pool.preparedQuery("SELECT id, state, state_version FROM user WHERE id IN ("
             + marks(ids.size()) + ")")
         .execute(Tuple.from(ids))

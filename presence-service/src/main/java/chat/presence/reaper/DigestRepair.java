@@ -98,33 +98,30 @@ public final class DigestRepair {
   }
 
   private Future<int[]> restoreMissing(Digest digest) {
-    Set<Integer> owned = new HashSet<>();
-    digest.loggedIn().keySet().forEach(id -> {
-      if (store.ownedHere(id)) {
-        owned.add(id);
-      }
-    });
-    return store.read(owned).compose(entries -> {
-      List<Future<int[]>> repairs = new ArrayList<>();
-      for (int userId : owned) {
-        var entry = entries.get(userId);
-        List<SessionRef> missing = digest.loggedIn().get(userId).stream()
-            .filter(s -> entry == null || !entry.holds(s.sessionId()))
-            .toList();
-        if (!missing.isEmpty()) {
-          repairs.add(restore(digest.nodeId(), userId, missing));
-        }
-      }
-      return Future.all(repairs).map(all -> {
-        int[] counts = new int[2];
-        for (int i = 0; i < all.size(); i++) {
-          int[] one = all.resultAt(i);
-          counts[0] += one[0];
-          counts[1] += one[1];
-        }
-        return counts;
-      });
-    });
+    // One local query finds the few users whose entry lacks a listed session; only their
+    // entries are read (reading every entry copied each one, every round).
+    return store.lackingLocal(digest.loggedIn())
+        .compose(lacking -> store.read(lacking).compose(entries -> {
+          List<Future<int[]>> repairs = new ArrayList<>();
+          for (int userId : lacking) {
+            var entry = entries.get(userId);
+            List<SessionRef> missing = digest.loggedIn().get(userId).stream()
+                .filter(s -> entry == null || !entry.holds(s.sessionId()))
+                .toList();
+            if (!missing.isEmpty()) {
+              repairs.add(restore(digest.nodeId(), userId, missing));
+            }
+          }
+          return Future.all(repairs).map(all -> {
+            int[] counts = new int[2];
+            for (int i = 0; i < all.size(); i++) {
+              int[] one = all.resultAt(i);
+              counts[0] += one[0];
+              counts[1] += one[1];
+            }
+            return counts;
+          });
+        }));
   }
 
   private Future<int[]> restore(String nodeId, int userId, List<SessionRef> missing) {

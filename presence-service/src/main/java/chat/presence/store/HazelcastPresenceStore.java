@@ -18,6 +18,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -140,6 +141,23 @@ public final class HazelcastPresenceStore implements PresenceStore {
   }
 
   @Override
+  public Future<Set<Integer>> lackingLocal(Map<Integer, List<SessionRef>> sessions) {
+    if (sessions.isEmpty()) {
+      return Future.succeededFuture(Set.of());
+    }
+    return scans.executeBlocking(() -> {
+      Set<Integer> complete = new HashSet<>(map.localKeySet(new HoldsAll(sessions)));
+      Set<Integer> lacking = new HashSet<>();
+      sessions.keySet().forEach(id -> {
+        if (!complete.contains(id) && ownedHere(id)) {
+          lacking.add(id);
+        }
+      });
+      return lacking;
+    }, false);
+  }
+
+  @Override
   public Future<Map<Integer, UserSessions>> read(Set<Integer> userIds) {
     if (userIds.isEmpty()) {
       return Future.succeededFuture(Map.of());
@@ -176,23 +194,22 @@ public final class HazelcastPresenceStore implements PresenceStore {
 
   @Override
   public Future<Map<Integer, Aligned>> align(Map<Integer, Row> rows) {
-    List<Integer> ids = List.copyOf(rows.keySet());
-    List<Future<Aligned>> checks = new ArrayList<>(ids.size());
-    ids.forEach(id -> {
-      Row row = rows.get(id);
-      checks.add(onVertx(map.submitToKey(id,
-          new SessionProcessors.Align(row.online(), row.version()))));
-    });
-    return Future.all(checks).map(all -> {
-      Map<Integer, Aligned> writes = new HashMap<>();
-      for (int i = 0; i < ids.size(); i++) {
-        Aligned aligned = all.resultAt(i);
-        if (aligned.write()) {
-          writes.put(ids.get(i), aligned);
-        }
-      }
-      return writes;
-    });
+    if (rows.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    // One operation per partition, each entry compared with its own row in one atomic step;
+    // only the rows to write come back.
+    return onVertx(map.submitToKeys(Set.copyOf(rows.keySet()),
+            new SessionProcessors.AlignRows(Map.copyOf(rows))))
+        .map(results -> {
+          Map<Integer, Aligned> writes = new HashMap<>();
+          results.forEach((id, aligned) -> {
+            if (aligned != null && aligned.write()) {
+              writes.put(id, aligned);
+            }
+          });
+          return writes;
+        });
   }
 
   @Override
@@ -272,7 +289,34 @@ public final class HazelcastPresenceStore implements PresenceStore {
   record HeldOutside(Set<String> liveNodes) implements Predicate<Integer, UserSessions> {
     @Override
     public boolean apply(Map.Entry<Integer, UserSessions> entry) {
-      return !entry.getValue().onNodesOtherThan(liveNodes).isEmpty();
+      // a plain loop: this runs for every local entry every sweep interval
+      for (SessionRef s : entry.getValue().sessions()) {
+        if (!liveNodes.contains(s.nodeId())) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Entries of the given users that hold every one of the user's given sessions. Used for
+   * local queries only: it carries a node's whole digest.
+   */
+  record HoldsAll(Map<Integer, List<SessionRef>> sessions)
+      implements Predicate<Integer, UserSessions> {
+    @Override
+    public boolean apply(Map.Entry<Integer, UserSessions> entry) {
+      List<SessionRef> listed = sessions.get(entry.getKey());
+      if (listed == null) {
+        return false;
+      }
+      for (SessionRef session : listed) {
+        if (!entry.getValue().holds(session.sessionId())) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 }

@@ -12,7 +12,9 @@ import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.StreamSerializer;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -38,7 +40,7 @@ public final class PresenceSerializers {
     List.of(new UserSessionsSerializer(), new ConnectedSerializer(), new RemovedSerializer(),
             new RestoredSerializer(), new AlignedSerializer(), new ConnectSerializer(),
             new DisconnectSerializer(), new DropNodesSerializer(), new DropNodeSerializer(),
-            new RemoveStaleSerializer(), new RestoreSerializer(), new AlignSerializer())
+            new RemoveStaleSerializer(), new RestoreSerializer(), new AlignSerializer(), new AlignRowsSerializer())
         .forEach(serializer -> config.addSerializerConfig(new SerializerConfig()
             .setTypeClass(serializer.type()).setImplementation(serializer)));
   }
@@ -295,6 +297,34 @@ public final class PresenceSerializers {
     @Override
     public SessionProcessors.Align read(ObjectDataInput in) throws IOException {
       return new SessionProcessors.Align(in.readBoolean(), in.readLong());
+    }
+  }
+
+  static final class AlignRowsSerializer extends RecordSerializer<SessionProcessors.AlignRows> {
+
+    AlignRowsSerializer() {
+      super(SessionProcessors.AlignRows.class, 12);
+    }
+
+    @Override
+    public void write(ObjectDataOutput out, SessionProcessors.AlignRows value)
+        throws IOException {
+      out.writeInt(value.rows().size());
+      for (Map.Entry<Integer, PresenceStore.Row> row : value.rows().entrySet()) {
+        out.writeInt(row.getKey());
+        out.writeBoolean(row.getValue().online());
+        out.writeLong(row.getValue().version());
+      }
+    }
+
+    @Override
+    public SessionProcessors.AlignRows read(ObjectDataInput in) throws IOException {
+      int count = in.readInt();
+      Map<Integer, PresenceStore.Row> rows = new HashMap<>(count * 2);
+      for (int i = 0; i < count; i++) {
+        rows.put(in.readInt(), new PresenceStore.Row(in.readBoolean(), in.readLong()));
+      }
+      return new SessionProcessors.AlignRows(rows);
     }
   }
 

@@ -39,6 +39,13 @@ public interface PresenceStore {
   /** Puts back sessions a gateway holds that the map lacks (see {@link Restored}). */
   Future<Restored> restore(int userId, List<SessionRef> sessions);
 
+  /**
+   * Of the given users whose entries this member owns, those whose entry lacks one of the
+   * given sessions or who have no entry: one local query over this member's entries, each
+   * looked at in place (no copy of each value, as reading every entry made).
+   */
+  Future<Set<Integer>> lackingLocal(Map<Integer, List<SessionRef>> sessions);
+
   /** The entries of the given users (absent: never seen). */
   Future<Map<Integer, UserSessions>> read(Set<Integer> userIds);
 

@@ -205,6 +205,25 @@ final class SessionProcessors {
     }
   }
 
+  /**
+   * {@link Align} for many users at once, each entry with its own row: one operation per
+   * partition instead of one invocation per user. Answers {@code null} (no result) for an
+   * entry whose row needs no write, so only the writes come back.
+   */
+  record AlignRows(Map<Integer, PresenceStore.Row> rows)
+      implements EntryProcessor<Integer, UserSessions, Aligned> {
+
+    @Override
+    public Aligned process(Map.Entry<Integer, UserSessions> entry) {
+      PresenceStore.Row row = rows.get(entry.getKey());
+      if (row == null) {
+        return null;
+      }
+      Aligned aligned = new Align(row.online(), row.version()).process(entry);
+      return aligned.write() ? aligned : null;
+    }
+  }
+
   /** Removes the user's sessions that match; the last one gone is the offline transition. */
   private static Removed removeWhere(Map.Entry<Integer, UserSessions> entry,
                                      Predicate<SessionRef> matches) {

@@ -57,7 +57,12 @@ public record UserSessions(List<SessionRef> sessions, long version, List<String>
   }
 
   public boolean holds(String sessionId) {
-    return sessions.stream().anyMatch(s -> s.sessionId().equals(sessionId));
+    for (SessionRef s : sessions) {
+      if (s.sessionId().equals(sessionId)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public boolean hasEnded(String sessionId) {

@@ -71,7 +71,9 @@ class PresenceSerializersTest {
         new SessionProcessors.DropNode("node-c"),
         new SessionProcessors.RemoveStale("node-a", 40, Set.of("c1-1", "c1-2")),
         new SessionProcessors.Restore(List.of(TCP, WS), 18),
-        new SessionProcessors.Align(true, 19));
+        new SessionProcessors.Align(true, 19),
+        new SessionProcessors.AlignRows(java.util.Map.of(20, new PresenceStore.Row(true, 21),
+            22, new PresenceStore.Row(false, 0))));
     for (Object value : values) {
       var data = serialization.toData(value);
       assertTrue(data.getType() > 0,
