@@ -98,18 +98,9 @@ public final class NodeBusVerticle extends VerticleBase {
     if (request.sessionId() == null) {
       delivered = registry.deliver(request.userId(), request.payload());
     } else {
-      // Each session checks on its own event loop whether it is the one named.
-      List<Future<Boolean>> tries = new ArrayList<>();
-      for (Session session : registry.sessionsOf(request.userId())) {
-        tries.add(session.deliver(request.sessionId(), request.payload()));
-      }
-      delivered = Future.all(tries).map(all -> {
-        int count = 0;
-        for (Future<Boolean> t : tries) {
-          count += Boolean.TRUE.equals(t.result()) ? 1 : 0;
-        }
-        return count;
-      });
+      // one session at most has the id named
+      delivered = registry.deliverTo(request.userId(), request.sessionId(), request.payload(),
+          Long.MAX_VALUE).map(took -> took ? 1 : 0);
     }
     delivered
         .onSuccess(count -> {
@@ -145,22 +136,9 @@ public final class NodeBusVerticle extends VerticleBase {
     }
     for (int i = 0; i < items.size(); i++) {
       DeliverBatch.Item item = items.get(i);
-      List<Session> sessions = registry.sessionsOf(item.userId());
       int index = i;
-      if (sessions.size() == 1) {
-        sessions.get(0).deliver(item.sessionId(), item.payload(), batch.deadline())
-            .onComplete(ar -> answer.set(index, Boolean.TRUE.equals(ar.result())));
-      } else if (sessions.isEmpty()) {
-        answer.set(index, false);
-      } else {
-        // Each session checks on its own event loop whether it is the one named.
-        List<Future<Boolean>> tries = new ArrayList<>(sessions.size());
-        for (Session session : sessions) {
-          tries.add(session.deliver(item.sessionId(), item.payload(), batch.deadline()));
-        }
-        Future.all(tries).onComplete(all -> answer.set(index,
-            tries.stream().anyMatch(t -> Boolean.TRUE.equals(t.result()))));
-      }
+      registry.deliverTo(item.userId(), item.sessionId(), item.payload(), batch.deadline())
+          .onComplete(ar -> answer.set(index, Boolean.TRUE.equals(ar.result())));
     }
     if (!answer.isDone()) {
       long grace = Math.max(1, (batch.deadline() - now) / 8);

@@ -87,6 +87,28 @@ public final class SessionRegistry {
     });
   }
 
+  /**
+   * Delivers to the one session of the user here named {@code sessionId}, which takes nothing
+   * after {@code deadlineMs} (epoch ms); the future holds whether it took it. Each session
+   * checks on its own event loop whether it is the one named.
+   */
+  public Future<Boolean> deliverTo(int userId, String sessionId, JsonObject payload,
+      long deadlineMs) {
+    List<Session> targets = sessionsOf(userId);
+    if (targets.isEmpty()) {
+      return Future.succeededFuture(false);
+    }
+    if (targets.size() == 1) {
+      return targets.get(0).deliver(sessionId, payload, deadlineMs);
+    }
+    List<Future<Boolean>> tries = new ArrayList<>(targets.size());
+    for (Session session : targets) {
+      tries.add(session.deliver(sessionId, payload, deadlineMs));
+    }
+    return Future.all(tries).map(all -> tries.stream()
+        .anyMatch(t -> Boolean.TRUE.equals(t.result())));
+  }
+
   /** The sessions of the user on this node (a snapshot). */
   public List<Session> sessionsOf(int userId) {
     Set<Session> set = byUser.get(userId);
