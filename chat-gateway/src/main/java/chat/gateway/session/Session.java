@@ -252,7 +252,7 @@ public final class Session {
       return;
     }
     GatewayMetrics.current().sentPong();
-    write(Replies.pongText(seqJson), false, ++writes);
+    write(Buffer.buffer(Replies.pongText(seqJson)), false, ++writes);
   }
 
   /** One parsed request (its size taken from its text). */
@@ -709,7 +709,7 @@ public final class Session {
   }
 
   /** Writes a message's text: write number {@code writeNumber}, a chat or not. */
-  private Future<Void> write(String text, boolean chat, long writeNumber) {
+  private Future<Void> write(Buffer text, boolean chat, long writeNumber) {
     int size = text.length();
     unwrittenBytes += size;
     Future<Void> written = connection.write(text).andThen(ar -> {
