@@ -137,6 +137,18 @@ public final class GatewayMetrics {
     }
   }
 
+  /** A PING read from a client and recognised without parsing it (as {@link #received}). */
+  public void receivedPing() {
+    messagesIn.computeIfAbsent("ping",
+        type -> registry.counter("chat_messages_in", "type", type)).increment();
+  }
+
+  /** A PONG written (or about to be written) to a client (as {@link #sent}). */
+  public void sentPong() {
+    messagesOut.computeIfAbsent("pong",
+        type -> registry.counter("chat_messages_out", "type", type)).increment();
+  }
+
   /** A message written (or about to be written) to a client. */
   public void sent(JsonObject message) {
     Object msgid = message.getValue("msgid");

@@ -16,6 +16,7 @@ import chat.protocol.bus.LoginPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -275,6 +276,33 @@ class RepairTest {
     assertTrue(stores[1].store().disconnect(rowAhead,
             stores[1].store().locate(Set.of(rowAhead)).await().get(rowAhead).get(0).sessionId())
         .await().version() > ahead.version() + 11);
+  }
+
+  /**
+   * The online rows are read a page at a time and compared all at once, one operation per
+   * partition: rows of several pages, in every partition, are each compared with their own
+   * entry.
+   */
+  @Test
+  void onlineRowsOfManyPagesAreEachComparedWithTheirOwnEntry() {
+    List<Integer> ghosts = cluster.addUsers(1_100, "online", 7); // three pages of 500
+    List<Integer> live = cluster.addUsers(40, "offline", 0);
+    List<Connected> sessions = new ArrayList<>();
+    for (int id : live) {
+      sessions.add(stores[0].store().connect(id, session("node-0"), LoginPolicy.KICK).await());
+    }
+
+    DbReconciler.Result result = cluster.onContextF(
+        () -> reconciler.pass(Set.copyOf(live))).await();
+
+    assertEquals(0, cluster.countOnline(ghosts), "ghost rows left online");
+    for (int id : List.of(ghosts.get(0), ghosts.get(550), ghosts.get(ghosts.size() - 1))) {
+      assertEquals("offline@8", cluster.row(id), "ghost row " + id);
+    }
+    for (int i = 0; i < live.size(); i++) {
+      assertEquals("online@" + sessions.get(i).version(), cluster.row(live.get(i)));
+    }
+    assertTrue(result.written() >= ghosts.size() + live.size(), result.toString());
   }
 
   @Test

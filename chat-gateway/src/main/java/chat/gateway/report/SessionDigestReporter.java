@@ -3,7 +3,6 @@ package chat.gateway.report;
 import chat.gateway.session.Session;
 import chat.gateway.session.SessionRegistry;
 import chat.protocol.bus.Addresses;
-import chat.protocol.bus.BusJson;
 import chat.protocol.bus.presence.Digest;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
@@ -78,6 +77,6 @@ public final class SessionDigestReporter {
   private void publish() {
     Digest digest = digest();
     LOG.debug("session digest of node {}: {} sessions", nodeId, digest.sessions().size());
-    vertx.eventBus().publish(Addresses.PRESENCE_NODE_DIGEST, BusJson.toJson(digest));
+    vertx.eventBus().publish(Addresses.PRESENCE_NODE_DIGEST, digest.toJson());
   }
 }

@@ -230,6 +230,31 @@ public final class Session {
     }
   }
 
+  /**
+   * A PING recognised from its bytes by {@link PingFrame} ({@code seqJson} its seq as JSON
+   * text, empty for none): handled exactly as {@link #received} handles a parsed PING (it
+   * counts toward the rate limit, turns the heartbeat on, and its PONG echoes the seq), without
+   * a JSON object on either side.
+   */
+  public void receivedPing(String seqJson) {
+    if (state == State.ENDED) {
+      return;
+    }
+    GatewayMetrics.current().receivedPing();
+    loginRead();
+    if (!rateLimiter.tryAcquire()) {
+      send(Replies.error(ErrorCode.RATE_LIMITED, "rate limit exceeded: message dropped",
+          MsgId.PING, PingFrame.seqValue(seqJson)));
+      return;
+    }
+    enableHeartbeat();
+    if (state == State.ENDED || closeReason != null) {
+      return;
+    }
+    GatewayMetrics.current().sentPong();
+    write(Buffer.buffer(Replies.pongText(seqJson)), false, ++writes);
+  }
+
   /** One parsed request (its size taken from its text). */
   public void received(JsonObject request) {
     received(request, request.encode().length());
@@ -680,6 +705,11 @@ public final class Session {
       lastChatSettled = settled.future();
       remember(message.getString("msgno"));
     }
+    return write(text, chat, writeNumber);
+  }
+
+  /** Writes a message's text: write number {@code writeNumber}, a chat or not. */
+  private Future<Void> write(Buffer text, boolean chat, long writeNumber) {
     int size = text.length();
     unwrittenBytes += size;
     Future<Void> written = connection.write(text).andThen(ar -> {

@@ -2,6 +2,7 @@ package chat.gateway.tcp;
 
 import chat.gateway.session.ChannelClose;
 import chat.gateway.session.ClientConnection;
+import chat.gateway.session.PingFrame;
 import chat.gateway.session.Session;
 import chat.protocol.wire.JsonStreamFraming;
 import chat.protocol.wire.JsonText;
@@ -142,6 +143,11 @@ final class TcpConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public void onFrame(Buffer json) {
+    String pingSeq = PingFrame.seqOf(json);
+    if (pingSeq != null) {
+      session.receivedPing(pingSeq);
+      return;
+    }
     JsonObject request;
     try {
       request = JsonText.parseObject(json);

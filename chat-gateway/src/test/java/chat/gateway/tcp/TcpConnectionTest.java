@@ -119,6 +119,108 @@ class TcpConnectionTest {
     }
   }
 
+  /**
+   * PINGs recognised from their bytes behave as parsed ones: the PONG echoes the seq and
+   * ends with the client's terminator, a PING counts toward the rate limit (ERROR 429 with
+   * ref and seq when over it), turns the heartbeat on (the silent session is then closed);
+   * a PING written otherwise is answered the same way by the parsed path.
+   */
+  @Test
+  void pingsRecognisedFromTheirBytesAreAnsweredAsParsedOnes() throws Exception {
+    GatewayConfig config = GatewayConfig.from(new JsonObject().put("nodeId", "n1")
+        .put("bindHost", "127.0.0.1").put("tcpPort", 0).put("rateLimitPerSecond", 2)
+        .put("heartbeatIntervalSeconds", 1).put("heartbeatTimeoutSeconds", 2));
+    RequestHandler handler = (session, request) -> Future.succeededFuture();
+    TcpGatewayVerticle listener = new TcpGatewayVerticle(config, new SessionRegistry(),
+        new UniqueIds("n1", ':'), handler, (user, session, why) -> { });
+    vertx.deployVerticle(listener).await(10, TimeUnit.SECONDS);
+
+    try (Socket socket = new Socket("127.0.0.1", listener.actualPort())) {
+      ByteArrayOutputStream received = new ByteArrayOutputStream();
+      rawReader(socket, received);
+      OutputStream out = socket.getOutputStream();
+      // four PINGs (the bucket holds 4): each answered, the seq echoed
+      out.write(("{\"msgid\":100}\n{\"msgid\":100,\"seq\":42}\n{\"msgid\":100,\"seq\":\"p-1\"}\n"
+          + "{\"msgid\": 100, \"seq\": 7}\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      String pongs = "{\"msgid\":101}\n{\"msgid\":101,\"seq\":42}\n"
+          + "{\"msgid\":101,\"seq\":\"p-1\"}\n{\"msgid\":101,\"seq\":7}\n";
+      awaitLength(received, pongs.length());
+      assertEquals(pongs, received(received));
+      // twenty more at once, NUL-terminated: over the limit they are refused (ERROR 429 with
+      // ref and seq), in order, each reply ended with NUL
+      StringBuilder burst = new StringBuilder();
+      for (int i = 0; i < 20; i++) {
+        burst.append("{\"msgid\":100,\"seq\":").append(i).append("}\0");
+      }
+      out.write(burst.toString().getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      String refused = "{\"msgid\":104,\"errno\":429,\"errmsg\":\"rate limit exceeded: message"
+          + " dropped\",\"ref\":100,\"seq\":";
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      String[] replies;
+      do {
+        Thread.sleep(20);
+        replies = received(received).substring(pongs.length()).split("\0", -1);
+      } while (replies.length < 21 && System.nanoTime() < deadline);
+      assertEquals(21, replies.length, "one reply per PING, each ended with NUL");
+      int over = 0;
+      for (int i = 0; i < 20; i++) {
+        if (replies[i].startsWith(refused)) {
+          assertEquals(refused + i + "}", replies[i]);
+          over++;
+        } else {
+          assertEquals("{\"msgid\":101,\"seq\":" + i + "}", replies[i]);
+        }
+      }
+      assertTrue(over >= 10, over + " of 20 PINGs over the limit refused");
+    }
+    // one PING recognised from its bytes turns the heartbeat on: silent for the timeout, the
+    // session is closed
+    try (Socket socket = new Socket("127.0.0.1", listener.actualPort())) {
+      ByteArrayOutputStream received = new ByteArrayOutputStream();
+      Thread reader = rawReader(socket, received);
+      socket.getOutputStream().write("{\"msgid\":100}\n".getBytes(StandardCharsets.UTF_8));
+      socket.getOutputStream().flush();
+      reader.join(TimeUnit.SECONDS.toMillis(10));
+      assertEquals("{\"msgid\":101}\n", received(received));
+      assertTrue(!reader.isAlive(), "the silent session was closed");
+    }
+  }
+
+  private static void awaitLength(ByteArrayOutputStream bytes, int length) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (received(bytes).length() < length && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+  }
+
+  private static String received(ByteArrayOutputStream bytes) {
+    synchronized (bytes) {
+      return bytes.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Copies every byte the socket receives until it is closed, on a daemon thread. */
+  private static Thread rawReader(Socket socket, ByteArrayOutputStream into) {
+    Thread reader = new Thread(() -> {
+      try {
+        InputStream in = socket.getInputStream();
+        int b;
+        while ((b = in.read()) >= 0) {
+          synchronized (into) {
+            into.write(b);
+          }
+        }
+      } catch (IOException e) {
+        // the socket is closed
+      }
+    }, "tcp-connection-test-raw-reader");
+    reader.setDaemon(true);
+    reader.start();
+    return reader;
+  }
+
   private static long heldBytes(Session session) throws Exception {
     CompletableFuture<Long> bytes = new CompletableFuture<>();
     session.context().runOnContext(v -> bytes.complete(session.heldBytes()));

@@ -60,7 +60,7 @@ public final class DbReconciler {
    * pass that runs while a node-loss sweep is still taking thousands of users offline.
    */
   public Future<Result> pass(Set<Integer> liveUsers, boolean onlineRows) {
-    Future<Result> rows = onlineRows ? onlineRowsAfter(0, new Result(0, 0, 0))
+    Future<Result> rows = onlineRows ? onlineRowsAfter(0, new HashMap<>())
         : Future.succeededFuture(new Result(0, 0, 0));
     return rows
         .compose(first -> liveUsers(List.copyOf(liveUsers), 0, first))
@@ -73,15 +73,19 @@ public final class DbReconciler {
         });
   }
 
-  private Future<Result> onlineRowsAfter(int afterId, Result sofar) {
+  /**
+   * Reads the online rows a page of {@value #BATCH} at a time in id order, and aligns them all
+   * at once: the map is then asked once per partition for the whole pass, not once per
+   * partition for every page (an idle node of 19,000 users read 38 pages a round).
+   */
+  private Future<Result> onlineRowsAfter(int afterId, Map<Integer, Row> sofar) {
     return mirror.onlineAfter(afterId, BATCH).compose(rows -> {
-      if (rows.isEmpty()) {
-        return Future.succeededFuture(sofar);
+      sofar.putAll(rows);
+      if (rows.size() < BATCH) {
+        return alignAndWrite(sofar);
       }
       int last = rows.keySet().stream().mapToInt(Integer::intValue).max().orElse(afterId);
-      return alignAndWrite(rows).compose(result -> rows.size() < BATCH
-          ? Future.succeededFuture(sofar.plus(result))
-          : onlineRowsAfter(last, sofar.plus(result)));
+      return onlineRowsAfter(last, sofar);
     });
   }
 

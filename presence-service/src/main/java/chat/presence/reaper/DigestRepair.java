@@ -48,22 +48,36 @@ public final class DigestRepair {
      * @throws chat.protocol.bus.ServiceFailure when the body does not fit its record
      */
     public static Digest parse(JsonObject body) {
-      return of(BusJson.fromJson(body, chat.protocol.bus.presence.Digest.class));
+      return of(chat.protocol.bus.presence.Digest.fromJson(body));
     }
 
     private static Digest of(chat.protocol.bus.presence.Digest digest) {
-      Map<Integer, Set<String>> held = new HashMap<>();
-      Map<Integer, List<SessionRef>> loggedIn = new HashMap<>();
+      // Sized for one session per user, and a user's one session held in an immutable set or
+      // list of one (most users have one): every member reads every node's digest every round.
+      int users = digest.sessions().size();
+      Map<Integer, Set<String>> held = new HashMap<>(users * 4 / 3 + 1);
+      Map<Integer, List<SessionRef>> loggedIn = new HashMap<>(users * 4 / 3 + 1);
       for (chat.protocol.bus.presence.Digest.Entry s : digest.sessions()) {
-        held.computeIfAbsent(s.userId(), id -> new HashSet<>()).add(s.sessionId());
+        held.merge(s.userId(), Set.of(s.sessionId()), DigestRepair::union);
         if (s.loggedIn()) {
-          loggedIn.computeIfAbsent(s.userId(), id -> new ArrayList<>())
-              .add(new SessionRef(s.sessionId(), digest.nodeId(), s.transport(), 0,
-                  digest.upTo()));
+          loggedIn.merge(s.userId(), List.of(new SessionRef(s.sessionId(), digest.nodeId(),
+              s.transport(), 0, digest.upTo())), DigestRepair::concat);
         }
       }
       return new Digest(digest.nodeId(), digest.upTo(), held, loggedIn);
     }
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> both = new HashSet<>(a);
+    both.addAll(b);
+    return both;
+  }
+
+  private static List<SessionRef> concat(List<SessionRef> a, List<SessionRef> b) {
+    List<SessionRef> both = new ArrayList<>(a);
+    both.addAll(b);
+    return both;
   }
 
   /** What one digest changed on this member. */

@@ -198,18 +198,29 @@ public final class HazelcastPresenceStore implements PresenceStore {
       return Future.succeededFuture(Map.of());
     }
     // One operation per partition, each entry compared with its own row in one atomic step;
-    // only the rows to write come back.
-    return onVertx(map.submitToKeys(Set.copyOf(rows.keySet()),
-            new SessionProcessors.AlignRows(Map.copyOf(rows))))
-        .map(results -> {
-          Map<Integer, Aligned> writes = new HashMap<>();
-          results.forEach((id, aligned) -> {
-            if (aligned != null && aligned.write()) {
-              writes.put(id, aligned);
-            }
-          });
-          return writes;
+    // only the rows to write come back. The keys go to Hazelcast one partition at a time: a
+    // submitToKeys of keys in many partitions gives each partition's operation every key (it
+    // sizes its result lists for all of them and skips the others' keys one by one), so a
+    // batch of n keys over p partitions cost n × p.
+    Map<Integer, Map<Integer, Row>> byPartition = new HashMap<>();
+    rows.forEach((id, row) -> byPartition
+        .computeIfAbsent(partitions.getPartition(id).getPartitionId(), p -> new HashMap<>())
+        .put(id, row));
+    List<Future<Map<Integer, Aligned>>> parts = new ArrayList<>(byPartition.size());
+    byPartition.values().forEach(part -> parts.add(onVertx(
+        map.submitToKeys(Set.copyOf(part.keySet()), new SessionProcessors.AlignRows(part)))));
+    return Future.all(parts).map(all -> {
+      Map<Integer, Aligned> writes = new HashMap<>();
+      for (int i = 0; i < all.size(); i++) {
+        Map<Integer, Aligned> results = all.resultAt(i);
+        results.forEach((id, aligned) -> {
+          if (aligned != null && aligned.write()) {
+            writes.put(id, aligned);
+          }
         });
+      }
+      return writes;
+    });
   }
 
   @Override

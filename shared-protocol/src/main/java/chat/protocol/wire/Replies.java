@@ -5,6 +5,8 @@ import io.vertx.core.json.JsonObject;
 /** Builders of the server's own messages (ERROR, ACK, PONG, KICKED, ...). */
 public final class Replies {
 
+  private static final String PONG_TEXT = "{\"msgid\":" + MsgId.PONG + "}";
+
   private Replies() {
   }
 
@@ -25,6 +27,16 @@ public final class Replies {
 
   public static JsonObject pong(Object seq) {
     return withSeq(new JsonObject().put("msgid", MsgId.PONG), seq);
+  }
+
+  /**
+   * The text of {@code pong(seq)} for a seq given as its JSON text ({@code ""} for none),
+   * without building the object: a node answers one PING per session every heartbeat
+   * interval.
+   */
+  public static String pongText(String seqJson) {
+    return seqJson == null || seqJson.isEmpty() ? PONG_TEXT
+        : "{\"msgid\":" + MsgId.PONG + ",\"seq\":" + seqJson + "}";
   }
 
   public static JsonObject kicked() {

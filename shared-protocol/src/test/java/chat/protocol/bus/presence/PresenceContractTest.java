@@ -115,6 +115,27 @@ class PresenceContractTest {
     assertEquals(List.of(new Digest.Entry(13, "n1:7", "tcp", false)), BusJson.fromJson(
         new JsonObject().put("nodeId", "n1").put("sessions", new JsonArray()
             .add(new JsonArray().add(13).add("n1:7").add("tcp"))), Digest.class).sessions());
+    // written and read directly, the same as through the generic mapping
+    assertEquals(wire, digest.toJson());
+    assertEquals(BusJson.toJson(digest).encode(), digest.toJson().encode());
+    assertEquals(digest, Digest.fromJson(wire));
+    assertEquals(digest, Digest.fromJson(new JsonObject(wire.encode())));
+    assertEquals(new Digest("n1", 0, List.of()),
+        Digest.fromJson(new JsonObject().put("nodeId", "n1").put("unknown", 1)));
+    assertEquals(List.of(new Digest.Entry(13, "n1:7", "tcp", false)), Digest.fromJson(
+        new JsonObject().put("nodeId", "n1").put("sessions", new JsonArray()
+            .add(new JsonArray().add(13).add("n1:7").add("tcp")))).sessions());
+    assertEquals(new Digest("n1", 0, List.of(new Digest.Entry(13, "n1:7", null, true))),
+        Digest.fromJson(new JsonObject().put("nodeId", "n1").put("sessions", new JsonArray()
+            .add(new JsonArray().add(13).add("n1:7").addNull().add(true)))));
+    for (JsonObject bad : List.of(wire.copy().put("upTo", "9"), wire.copy().put("upTo", 9.5),
+        new JsonObject().put("upTo", 9),
+        new JsonObject().put("nodeId", "n1").put("sessions", new JsonArray()
+            .add(new JsonArray().add("13").add("n1:7").add("tcp").add(true))),
+        new JsonObject().put("nodeId", "n1").put("sessions", new JsonArray()
+            .add(new JsonArray().add(13).addNull().add("tcp").add(true))))) {
+      assertThrows(ServiceFailure.class, () -> Digest.fromJson(bad), bad.encode());
+    }
     invalid(wire.copy().put("upTo", "9"), Digest.class);
     invalid(new JsonObject().put("upTo", 9), Digest.class);
     invalid(new JsonObject().put("nodeId", "n1").put("sessions", new JsonArray()
