@@ -106,7 +106,8 @@ public final class Transitions {
    * sessions of a lost node cost a few queries, not one per user.
    */
   public Future<Void> transitioned(int userId, boolean online, long version) {
-    LOG.info("user {} is {} (v {})", userId, online ? "online" : "offline", version);
+    // at DEBUG: the gateway's login and disconnect lines tell an operator the same
+    LOG.debug("user {} is {} (v {})", userId, online ? "online" : "offline", version);
     Future<Void> told = tell(new Change(userId, online, version));
     Future<Boolean> written = mirror.write(userId, online, version);
     return Future.join(told, written).<Void>mapEmpty().otherwiseEmpty();
