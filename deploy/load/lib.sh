@@ -39,10 +39,13 @@ cluster_start() {
   return "${PIPESTATUS[0]}"
 }
 
-# cluster_stop: stops the cluster cluster_start started (SIGTERM, then SIGKILL if needed).
+# cluster_stop: stops the cluster cluster_start started (SIGTERM, then SIGKILL if needed) and
+# deletes its nodes' data (the embedded database: hundreds of MB a cluster), keeping their logs;
+# BENCH_KEEP_DATA=1 keeps the data too.
 cluster_stop() {
   [[ -n $bench_run_dir ]] || return 0
   CHAT_RUN_DIR="$bench_run_dir" "$repo/deploy/local/stop-cluster.sh" --force >/dev/null 2>&1 || true
+  [[ ${BENCH_KEEP_DATA:-0} == 1 ]] || rm -rf "$bench_run_dir"/node*/data
   bench_run_dir=""
 }
 

@@ -1,7 +1,11 @@
 package chat.node;
 
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -10,6 +14,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.slf4j.LoggerFactory;
 
 /**
  * The database the tests run on: the server named by {@code CHAT_TEST_DB_URL} (a
@@ -40,10 +45,13 @@ final class TestDatabase implements ExtensionContext.Store.CloseableResource {
   private static TestDatabase instance;
 
   private final EmbeddedDatabase embedded;
+  /** The embedded server's files (its data and unpacked binaries), deleted once it stopped. */
+  private final Path embeddedDir;
   private final String serverUrl;
 
-  private TestDatabase(EmbeddedDatabase embedded, String serverUrl) {
+  private TestDatabase(EmbeddedDatabase embedded, Path embeddedDir, String serverUrl) {
     this.embedded = embedded;
+    this.embeddedDir = embeddedDir;
     this.serverUrl = serverUrl;
   }
 
@@ -60,13 +68,13 @@ final class TestDatabase implements ExtensionContext.Store.CloseableResource {
   private static TestDatabase start() {
     String external = System.getenv("CHAT_TEST_DB_URL");
     if (external != null && !external.isBlank()) {
-      return new TestDatabase(null, external);
+      return new TestDatabase(null, null, external);
     }
     try {
       Path dir = Files.createTempDirectory("chat-test-db");
       EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0);
-      return new TestDatabase(db, db.url());
-    } catch (java.io.IOException e) {
+      return new TestDatabase(db, dir, db.url());
+    } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -101,8 +109,30 @@ final class TestDatabase implements ExtensionContext.Store.CloseableResource {
     synchronized (TestDatabase.class) {
       if (embedded != null) {
         embedded.close();
+        deleteTree(embeddedDir);
       }
       instance = null;
+    }
+  }
+
+  /** Each test run's server takes some 600 MB under the temporary directory: none stays. */
+  private static void deleteTree(Path root) {
+    try {
+      Files.walkFileTree(root, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          Files.delete(file);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+          Files.delete(dir);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      LoggerFactory.getLogger(TestDatabase.class).warn("Could not delete {}: {}", root, e.toString());
     }
   }
 }

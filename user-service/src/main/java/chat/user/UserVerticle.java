@@ -23,6 +23,7 @@ import chat.protocol.bus.user.Profile;
 import chat.protocol.bus.user.Register;
 import chat.protocol.bus.user.UserRef;
 import chat.protocol.config.DbUrl;
+import chat.protocol.wire.JsonText;
 import chat.user.repo.MessageStore;
 import chat.user.repo.UserRepository.Account;
 import chat.user.repo.UserRepository.Group;
@@ -418,7 +419,7 @@ public final class UserVerticle extends VerticleBase {
   private Future<Append.Reply> append(Append request) {
     List<MessageStore.Append> appends = new ArrayList<>(request.messages().size());
     for (Append.Item item : request.messages()) {
-      String encoded = item.message().encode();
+      String encoded = JsonText.toString(item.message());
       if (encoded.length() > MAX_MESSAGE_LENGTH) {
         throw BusFields.invalid("message too large");
       }

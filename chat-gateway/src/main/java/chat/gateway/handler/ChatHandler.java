@@ -7,8 +7,8 @@ import chat.protocol.wire.Fields;
 import chat.protocol.wire.MsgId;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 
 /**
@@ -24,6 +24,8 @@ final class ChatHandler {
   private final Delivery delivery;
   private final UniqueIds numbers;
   private final ZoneId zone;
+  /** The text of the current second, made once a second rather than at every chat. */
+  private volatile Stamp stamp = new Stamp(Long.MIN_VALUE, "");
 
   ChatHandler(Delivery delivery, UniqueIds numbers, ZoneId zone) {
     this.delivery = delivery;
@@ -67,6 +69,19 @@ final class ChatHandler {
   /** The client's {@code time} when it gave one, else now, as {@code YYYY-MM-DD HH:MM:SS}. */
   private String timeOf(JsonObject request) {
     String given = Fields.optionalString(request, "time");
-    return given != null && !given.isBlank() ? given : TIME.format(ZonedDateTime.now(zone));
+    return given != null && !given.isBlank() ? given : now();
+  }
+
+  private String now() {
+    long second = Math.floorDiv(System.currentTimeMillis(), 1000);
+    Stamp current = stamp;
+    if (current.second() != second) {
+      current = new Stamp(second, TIME.format(Instant.ofEpochSecond(second).atZone(zone)));
+      stamp = current;
+    }
+    return current.text();
+  }
+
+  private record Stamp(long second, String text) {
   }
 }

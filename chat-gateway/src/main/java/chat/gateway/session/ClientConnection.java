@@ -1,6 +1,7 @@
 package chat.gateway.session;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 
 /** One client socket as a session sees it, whatever the transport. */
 public interface ClientConnection {
@@ -11,8 +12,8 @@ public interface ClientConnection {
   /** The peer's address, for logs. */
   String remoteAddress();
 
-  /** Writes one message (a compact JSON text) as one frame. */
-  Future<Void> write(String json);
+  /** Writes one message (its compact JSON text, in UTF-8) as one frame. */
+  Future<Void> write(Buffer json);
 
   /**
    * Writes a last message and closes the connection so that the peer still reads it

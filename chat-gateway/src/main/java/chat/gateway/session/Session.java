@@ -6,6 +6,7 @@ import chat.gateway.GatewayMetrics;
 import chat.gateway.bus.ServiceClient;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Fields;
+import chat.protocol.wire.JsonText;
 import chat.protocol.wire.MsgId;
 import chat.protocol.wire.ProtocolException;
 import chat.protocol.wire.Replies;
@@ -13,6 +14,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -678,7 +680,7 @@ public final class Session {
       return Future.failedFuture("connection closing");
     }
     GatewayMetrics.current().sent(message);
-    String text = message.encode();
+    Buffer text = JsonText.toBuffer(message);
     long writeNumber = ++writes;
     int forUser = userId;
     if (chat) {

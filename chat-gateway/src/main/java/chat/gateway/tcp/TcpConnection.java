@@ -4,8 +4,8 @@ import chat.gateway.session.ChannelClose;
 import chat.gateway.session.ClientConnection;
 import chat.gateway.session.Session;
 import chat.protocol.wire.JsonStreamFraming;
+import chat.protocol.wire.JsonText;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -144,7 +144,7 @@ final class TcpConnection extends ChannelInboundHandlerAdapter
   public void onFrame(Buffer json) {
     JsonObject request;
     try {
-      request = new JsonObject(json);
+      request = JsonText.parseObject(json);
     } catch (DecodeException | ClassCastException e) {
       session.malformed("not a JSON object");
       return;
@@ -178,9 +178,9 @@ final class TcpConnection extends ChannelInboundHandlerAdapter
   }
 
   @Override
-  public Future<Void> write(String json) {
-    ByteBuf frame = ctx.alloc().buffer(ByteBufUtil.utf8Bytes(json) + 1);
-    ByteBufUtil.writeUtf8(frame, json);
+  public Future<Void> write(Buffer json) {
+    ByteBuf frame = ctx.alloc().buffer(json.length() + 1);
+    frame.writeBytes(((BufferInternal) json).getByteBuf());
     frame.writeByte(framing.lastTerminator());
     PromiseInternal<Void> written = context.promise();
     if (reading && ctx.executor().inEventLoop()) {
@@ -202,7 +202,7 @@ final class TcpConnection extends ChannelInboundHandlerAdapter
   @Override
   public Future<Void> writeAndClose(String json, short webSocketCloseCode) {
     closing = true;
-    return write(json)
+    return write(Buffer.buffer(json))
         .andThen(ar -> {
           Channel channel = ctx.channel();
           if (ar.succeeded() && channel instanceof DuplexChannel duplex && channel.isActive()) {

@@ -3,6 +3,7 @@ package chat.gateway.ws;
 import chat.gateway.session.ClientConnection;
 import chat.gateway.session.Session;
 import chat.protocol.wire.ErrorCode;
+import chat.protocol.wire.JsonText;
 import chat.protocol.wire.Replies;
 import chat.gateway.session.ChannelClose;
 import io.netty.channel.Channel;
@@ -45,7 +46,7 @@ final class WebSocketConnection implements ClientConnection {
     }
     JsonObject request;
     try {
-      request = new JsonObject(text);
+      request = JsonText.parseObject(text);
     } catch (DecodeException | ClassCastException e) {
       session.malformed("not a JSON object");
       return;
@@ -70,8 +71,8 @@ final class WebSocketConnection implements ClientConnection {
   }
 
   @Override
-  public Future<Void> write(String json) {
-    return socket.writeTextMessage(json);
+  public Future<Void> write(Buffer json) {
+    return socket.writeTextMessage(json.toString(StandardCharsets.UTF_8));
   }
 
   @Override

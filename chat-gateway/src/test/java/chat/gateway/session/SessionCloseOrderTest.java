@@ -9,6 +9,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -219,16 +220,16 @@ class SessionCloseOrderTest {
     }
 
     @Override
-    public Future<Void> write(String json) {
+    public Future<Void> write(Buffer json) {
       Promise<Void> written = Promise.promise();
       writes.add(written);
-      texts.add(json);
+      texts.add(json.toString());
       return written.future();
     }
 
     @Override
     public Future<Void> writeAndClose(String json, short webSocketCloseCode) {
-      return write(json);
+      return write(Buffer.buffer(json));
     }
 
     @Override

@@ -16,6 +16,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
@@ -61,14 +62,14 @@ class TcpConnectionTest {
     });
     channel.pipeline().addLast(connection);
 
-    Future<Void> written = connection.write("{\"msgid\":101}");
+    Future<Void> written = connection.write(Buffer.buffer("{\"msgid\":101}"));
     ByteBuf frame = channel.readOutbound();
     assertEquals("{\"msgid\":101}\n", frame.toString(StandardCharsets.UTF_8));
     frame.release();
     assertTrue(written.succeeded(), "written");
 
     channel.close();
-    Future<Void> late = connection.write("{\"msgid\":101}");
+    Future<Void> late = connection.write(Buffer.buffer("{\"msgid\":101}"));
     assertTrue(late.failed(), "a write to a closed channel fails at once");
     assertNull(channel.readOutbound());
   }
