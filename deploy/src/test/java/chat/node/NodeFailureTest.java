@@ -275,16 +275,22 @@ class NodeFailureTest {
     assertEquals(102, first.expect(102).getInteger("msgid"));
     second.close();
     Eventually.within(Duration.ofSeconds(2), () -> assertEquals("offline", db.state(id)));
+    // a connection that never logs in: its disconnect line names its address
+    TcpTestClient visitor = TcpTestClient.classic(only.tcpPort());
+    visitor.close();
+    Eventually.within(Duration.ofSeconds(2), () -> assertTrue(only.log().lines().anyMatch(
+        l -> l.contains(" disconnect tcp ") && l.contains(" user - reason CLIENT_CLOSED from ")),
+        only.log()));
 
     String log = only.log();
     String user = " user " + id;
     Map<String, java.util.function.Predicate<String>> steps = new java.util.LinkedHashMap<>();
-    steps.put("connect", l -> l.contains(" connect tcp ") && l.contains(" from "));
     steps.put("ERROR 401", l -> l.contains("refused: not logged in"));
     steps.put("registered", l -> l.contains("register ") && l.contains(" name " + name + user));
     steps.put("name taken", l -> l.contains("register ") && l.contains(" name " + name + " refused"));
     steps.put("failed login", l -> l.contains("failed login on node p0: id:" + id + " from "));
-    steps.put("login", l -> l.contains(" login ") && l.contains(user + " session "));
+    steps.put("login", l -> l.contains(" login tcp ") && l.contains(" from ")
+        && l.contains(user + " session "));
     steps.put("logout", l -> l.contains(" logout ") && l.contains(user + " session "));
     steps.put("kicked", l -> l.contains(" disconnect tcp ") && l.contains(user + " reason KICKED"));
     steps.put("closed", l -> l.contains(" disconnect tcp ")
@@ -294,6 +300,9 @@ class NodeFailureTest {
         "no log line for " + step + " of user " + id + ":\n" + log));
     assertEquals(3, log.lines().filter(l -> l.contains(" login ") && l.contains(user + " session "))
         .count(), log);
+    // at INFO, a connection that logs in is two lines (login, disconnect), not five
+    assertTrue(log.lines().noneMatch(l -> l.contains(" connect tcp ") || l.contains(" is online")
+        || l.contains(" is offline")), log);
   }
 
   @Test

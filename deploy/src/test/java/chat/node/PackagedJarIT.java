@@ -109,8 +109,11 @@ class PackagedJarIT {
             .getString("node", "").isEmpty(), step + ": " + line);
         assertTrue(line.getString("formattedMessage").contains(String.valueOf(id)), line.encode());
       }
-      assertTrue(lines.stream().anyMatch(e -> "connect".equals(mdcOf(e).getString("event"))
-          && mdcOf(e).getString("user") == null), "a connect line, before any user");
+      // the login line names the connection's address (its connect line is at DEBUG)
+      assertTrue(lines.stream().anyMatch(e -> isStep(e, "login", id)
+          && e.getString("formattedMessage").contains(" from ")), "the address in the login line");
+      assertTrue(lines.stream().noneMatch(e -> "connect".equals(mdcOf(e).getString("event"))),
+          "no connect line at INFO");
     } finally {
       node.terminate();
     }

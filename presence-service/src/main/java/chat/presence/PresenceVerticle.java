@@ -13,6 +13,7 @@ import chat.presence.store.UserSessions;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.LocalRecords;
 import chat.protocol.bus.ServiceFailure;
 import chat.protocol.bus.gateway.Kick;
 import chat.protocol.bus.presence.Connect;
@@ -73,6 +74,9 @@ public final class PresenceVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     bus = vertx.eventBus();
+    // a gateway of this process hands over the records of connect, disconnect, query and
+    // locate as they are, and gets the reply records back (JSON from other processes)
+    LocalRecords.register(bus);
     pool = MirrorPool.create(vertx, "presence-mirror", config.dbUrl(), config.dbPoolSize());
     mirror = new StateMirror(vertx, pool);
     unwatchMirror = PresenceMetrics.current().mirror(mirror::backlog);
@@ -101,15 +105,15 @@ public final class PresenceVerticle extends VerticleBase {
         });
   }
 
-  private void onConnect(Message<JsonObject> msg) {
-    Connect request = BusJson.fromJson(msg.body(), Connect.class);
+  private void onConnect(Message<Object> msg) {
+    Connect request = LocalRecords.request(msg, Connect.class,
+        body -> BusJson.fromJson(body, Connect.class));
     int userId = request.userId();
     SessionRef session = new SessionRef(request.sessionId(), request.nodeId(),
         request.transport(), System.currentTimeMillis(), request.seq());
     store.connect(userId, session, request.loginPolicy())
         .compose(outcome -> afterConnect(userId, session, outcome))
-        .map(BusJson::toJson)
-        .onSuccess(msg::reply)
+        .onSuccess(reply -> LocalRecords.reply(msg, reply, BusJson::toJson))
         .onFailure(err -> fail(msg, err));
   }
 
@@ -188,8 +192,9 @@ public final class PresenceVerticle extends VerticleBase {
         .anyMatch(m -> nodeId.equals(m.getAttribute(PresenceConfig.NODE_ATTRIBUTE)));
   }
 
-  private void onDisconnect(Message<JsonObject> msg) {
-    Disconnect request = BusJson.fromJson(msg.body(), Disconnect.class);
+  private void onDisconnect(Message<Object> msg) {
+    Disconnect request = LocalRecords.request(msg, Disconnect.class,
+        body -> BusJson.fromJson(body, Disconnect.class));
     int userId = request.userId();
     store.disconnect(userId, request.sessionId())
         .compose(removed -> {
@@ -200,15 +205,16 @@ public final class PresenceVerticle extends VerticleBase {
               : Future.succeededFuture();
           return done.timeout(config.requestTimeoutMs() / 2, TimeUnit.MILLISECONDS)
               .otherwiseEmpty()
-              .map(v -> BusJson.toJson(new Disconnect.Reply(removed.wentOffline())));
+              .map(v -> new Disconnect.Reply(removed.wentOffline()));
         })
-        .onSuccess(msg::reply)
+        .onSuccess(reply -> LocalRecords.reply(msg, reply, BusJson::toJson))
         .onFailure(err -> fail(msg, err));
   }
 
-  private void onNodeDrain(Message<JsonObject> msg) {
+  private void onNodeDrain(Message<Object> msg) {
     // a body that does not fit is answered with INVALID_INPUT by answered(...)
-    String nodeId = BusJson.fromJson(msg.body(), Drain.class).nodeId();
+    String nodeId = LocalRecords.request(msg, Drain.class,
+        body -> BusJson.fromJson(body, Drain.class)).nodeId();
     // Answered once the database shows the node's users offline (or the mirror gave up
     // waiting for it), so a stopping node does not leave before its users are offline.
     store.dropNode(nodeId)
@@ -232,19 +238,19 @@ public final class PresenceVerticle extends VerticleBase {
         .onFailure(err -> fail(msg, err));
   }
 
-  private void onLocate(Message<JsonObject> msg) {
-    store.locate(ids(msg.body()))
+  private void onLocate(Message<Object> msg) {
+    store.locate(ids(msg))
         .onSuccess(located -> {
           Map<String, List<SessionAt>> sessions = new LinkedHashMap<>();
           located.forEach((id, list) -> sessions.put(String.valueOf(id), list.stream()
               .map(s -> new SessionAt(s.sessionId(), s.nodeId())).toList()));
-          msg.reply(BusJson.toJson(new Located(sessions)));
+          LocalRecords.reply(msg, new Located(sessions), BusJson::toJson);
         })
         .onFailure(err -> fail(msg, err));
   }
 
-  private void onQuery(Message<JsonObject> msg) {
-    Set<Integer> ids = ids(msg.body());
+  private void onQuery(Message<Object> msg) {
+    Set<Integer> ids = ids(msg);
     store.read(ids)
         .onSuccess(entries -> {
           Map<String, String> states = new LinkedHashMap<>();
@@ -255,13 +261,14 @@ public final class PresenceVerticle extends VerticleBase {
                 entry != null && entry.online() ? States.ONLINE : States.OFFLINE);
             versions.put(String.valueOf(id), UserSessions.visibleVersion(entry));
           });
-          msg.reply(BusJson.toJson(new States(states, versions)));
+          LocalRecords.reply(msg, new States(states, versions), BusJson::toJson);
         })
         .onFailure(err -> fail(msg, err));
   }
 
-  private static Set<Integer> ids(JsonObject body) {
-    return new LinkedHashSet<>(BusJson.fromJson(body, UserIds.class).ids());
+  private static Set<Integer> ids(Message<Object> msg) {
+    return new LinkedHashSet<>(LocalRecords.request(msg, UserIds.class,
+        body -> BusJson.fromJson(body, UserIds.class)).ids());
   }
 
   /**
@@ -269,7 +276,7 @@ public final class PresenceVerticle extends VerticleBase {
    * with INVALID_INPUT at once, instead of throwing inside the handler and leaving the
    * caller to time out.
    */
-  private static Handler<Message<JsonObject>> answered(Handler<Message<JsonObject>> handler) {
+  private static Handler<Message<Object>> answered(Handler<Message<Object>> handler) {
     return msg -> {
       try {
         handler.handle(msg);
@@ -281,7 +288,7 @@ public final class PresenceVerticle extends VerticleBase {
     };
   }
 
-  private static void fail(Message<JsonObject> msg, Throwable err) {
+  private static void fail(Message<?> msg, Throwable err) {
     if (err instanceof Refused refused) {
       msg.fail(refused.code, refused.getMessage());
     } else {

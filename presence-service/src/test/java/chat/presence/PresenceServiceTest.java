@@ -1,6 +1,7 @@
 package chat.presence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,7 +12,14 @@ import chat.presence.store.Outcomes.Connected;
 import chat.presence.store.SessionRef;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.LocalRecords;
 import chat.protocol.bus.LoginPolicy;
+import chat.protocol.bus.presence.Connect;
+import chat.protocol.bus.presence.Disconnect;
+import chat.protocol.bus.presence.Located;
+import chat.protocol.bus.presence.SessionAt;
+import chat.protocol.bus.presence.States;
+import chat.protocol.bus.presence.UserIds;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -52,14 +60,7 @@ class PresenceServiceTest {
   }
 
   private static void friendsAreNobody(TestCluster cluster) {
-    cluster.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_LIST,
-        msg -> msg.reply(new JsonObject().put("ids", new JsonArray())));
-    cluster.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_LISTS, msg -> {
-      JsonArray lists = new JsonArray();
-      msg.body().getJsonArray("userIds").forEach(id -> lists.add(
-          new JsonObject().put("userId", id).put("ids", new JsonArray())));
-      msg.reply(new JsonObject().put("lists", lists));
-    });
+    cluster.fakeFriends(java.util.Map.of());
   }
 
   private static JsonObject connect(int userId, String sessionId, String nodeId, long seq) {
@@ -87,6 +88,41 @@ class PresenceServiceTest {
         assertEquals(FailureCodes.INVALID_INPUT, refused.failureCode(),
             request[0] + " " + request[1] + ": " + refused.getMessage());
       }
+    }
+  }
+
+  @Test
+  void aGatewayOfThisProcessHandsOverItsRecordsAndGetsTheReplyRecordsBack() {
+    try (TestCluster cluster = new TestCluster(1)) {
+      friendsAreNobody(cluster);
+      deploy(cluster, 0, new AtomicBoolean(true));
+      var bus = cluster.vertx.eventBus();
+      var records = LocalRecords.options(3000);
+      int user = cluster.addUser("offline", 0);
+
+      Object connected = bus.request(Addresses.PRESENCE_CONNECT,
+          new Connect(user, "c9.1", "node-0", "tcp", "kick", 1), records).await().body();
+      assertEquals(new Connect.Reply(List.of(), 1), connected);
+      TestCluster.eventually(Duration.ofSeconds(3), () -> cluster.row(user).equals("online@1"),
+          "the row online");
+      Object states = bus.request(Addresses.PRESENCE_QUERY, UserIds.of(user), records).await()
+          .body();
+      assertInstanceOf(States.class, states);
+      assertEquals("online", ((States) states).stateOf(user));
+      assertEquals(1L, ((States) states).versionOf(user));
+      Object located = bus.request(Addresses.PRESENCE_LOCATE, UserIds.of(user), records).await()
+          .body();
+      assertEquals(List.of(new SessionAt("c9.1", "node-0")), ((Located) located).of(user));
+      Object ended = bus.request(Addresses.PRESENCE_DISCONNECT,
+          new Disconnect(user, "c9.1", "node-0", "client_closed"), records).await().body();
+      assertEquals(new Disconnect.Reply(true), ended);
+      TestCluster.eventually(Duration.ofSeconds(3), () -> cluster.row(user).equals("offline@2"),
+          "the row offline");
+
+      // JSON from another process is answered with JSON, as before
+      Object json = bus.request(Addresses.PRESENCE_QUERY,
+          new JsonObject().put("ids", new JsonArray().add(user))).await().body();
+      assertEquals(2L, ((JsonObject) json).getJsonObject("versions").getLong(String.valueOf(user)));
     }
   }
 

@@ -41,8 +41,7 @@ class RepairTest {
   private static DbReconciler reconciler;
   private static final List<JsonObject> kicks = new CopyOnWriteArrayList<>();
   private static final List<JsonObject> delivered = new CopyOnWriteArrayList<>();
-  private static final java.util.concurrent.atomic.AtomicInteger friendListsAsked =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private static java.util.concurrent.atomic.AtomicInteger friendListsAsked;
   private static Transitions transitions;
   private static final Map<Integer, List<Integer>> FRIENDS =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -52,16 +51,7 @@ class RepairTest {
     cluster = new TestCluster(3);
     stores = new Stores[3];
     repairs = new DigestRepair[3];
-    cluster.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_LIST,
-        msg -> msg.reply(new JsonObject().put("ids",
-            new JsonArray(FRIENDS.getOrDefault(msg.body().getInteger("userId"), List.of())))));
-    cluster.vertx.eventBus().<JsonObject>consumer(Addresses.USER_FRIEND_LISTS, msg -> {
-      friendListsAsked.incrementAndGet();
-      JsonArray lists = new JsonArray();
-      msg.body().getJsonArray("userIds").forEach(id -> lists.add(new JsonObject()
-          .put("userId", id).put("ids", new JsonArray(FRIENDS.getOrDefault((Integer) id, List.of())))));
-      msg.reply(new JsonObject().put("lists", lists));
-    });
+    friendListsAsked = cluster.fakeFriends(FRIENDS);
     cluster.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliver("node-0"), msg -> {
       delivered.add(msg.body());
       msg.reply(new JsonObject().put("delivered", 1));

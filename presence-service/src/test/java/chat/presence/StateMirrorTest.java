@@ -83,6 +83,29 @@ class StateMirrorTest {
   }
 
   @Test
+  void batchesOfEverySizeReuseAHandfulOfPreparedStatements() {
+    // One connection, so its own session counters are the pool's: batches of 1 to 40 users
+    // (a login storm's online writes come in batches of any size) are written with the
+    // statements of 1, 2, 4, ... 64 users, each prepared once and kept.
+    Pool one = MirrorPool.create(cluster.vertx, "mirror-one-" + UUID.randomUUID(),
+        cluster.dbUrl, 1);
+    try {
+      StateMirror single = cluster.onContext(() -> new StateMirror(cluster.vertx, one));
+      for (int n = 1; n <= 40; n++) {
+        List<Integer> users = cluster.addUsers(n, "offline", 3);
+        cluster.onContextF(() -> Future.all(users.stream()
+            .map(id -> single.write(id, true, 4)).toList())).await();
+        users.forEach(id -> assertEquals("online@4", cluster.row(id), "user " + id));
+      }
+      long prepared = Long.parseLong(one.query("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'")
+          .execute().await().iterator().next().getString(1));
+      assertTrue(prepared <= 2 * 7, "40 batches prepared " + prepared + " statements");
+    } finally {
+      one.close().await();
+    }
+  }
+
+  @Test
   void aNewerWriteOfAUserWhoseWriteIsOnItsWayLandsAfterItAndAnOlderOneDoesNot() {
     int user = cluster.addUser("offline", 1);
     List<Boolean> results = cluster.onContextF(() -> {

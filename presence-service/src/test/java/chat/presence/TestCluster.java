@@ -8,6 +8,12 @@ import chat.presence.mirror.StateMirror;
 import chat.presence.schema.PresenceSchema;
 import chat.presence.store.HazelcastPresenceStore;
 import chat.presence.store.PresenceSerializers;
+import chat.protocol.bus.Addresses;
+import chat.protocol.bus.BusJson;
+import chat.protocol.bus.LocalRecords;
+import chat.protocol.bus.user.FriendIds;
+import chat.protocol.bus.user.FriendLists;
+import chat.protocol.bus.user.UserRef;
 import chat.protocol.config.DbUrl;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
@@ -26,6 +32,7 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -91,6 +98,33 @@ final class TestCluster implements AutoCloseable {
     HazelcastInstance member = Hazelcast.newHazelcastInstance(config);
     members.add(member);
     return member;
+  }
+
+  /**
+   * Stands in for the user service's friend lookups: the friends of {@code friends} (none when
+   * absent), answered as the user service answers, with the reply record to a sender of this
+   * process that handed over its request record ({@link LocalRecords}, presence does), with
+   * JSON to JSON. Returns the count of batched lookups ({@code chat.user.friend.lists}).
+   */
+  java.util.concurrent.atomic.AtomicInteger fakeFriends(Map<Integer, List<Integer>> friends) {
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    var bus = vertx.eventBus();
+    LocalRecords.register(bus);
+    bus.consumer(Addresses.USER_FRIEND_LIST, msg -> {
+      UserRef user = LocalRecords.request(msg, UserRef.class,
+          body -> BusJson.fromJson(body, UserRef.class));
+      LocalRecords.reply(msg, new FriendIds(friends.getOrDefault(user.userId(), List.of())),
+          BusJson::toJson);
+    });
+    bus.consumer(Addresses.USER_FRIEND_LISTS, msg -> {
+      asked.incrementAndGet();
+      FriendLists users = LocalRecords.request(msg, FriendLists.class,
+          body -> BusJson.fromJson(body, FriendLists.class));
+      LocalRecords.reply(msg, new FriendLists.Reply(users.userIds().stream()
+          .map(id -> new FriendLists.Of(id, friends.getOrDefault(id, List.of()))).toList()),
+          BusJson::toJson);
+    });
+    return asked;
   }
 
   static String nodeId(int index) {

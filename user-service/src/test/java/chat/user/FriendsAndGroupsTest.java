@@ -20,6 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chat.protocol.bus.LocalRecords;
+import chat.protocol.bus.user.FriendIds;
+import chat.protocol.bus.user.FriendLists;
+import chat.protocol.bus.user.UserRef;
 import chat.user.repo.SchemaMigration;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -49,9 +53,11 @@ class FriendsAndGroupsTest {
   private static final int NO_SUCH_ID = 999_999;
 
   private static BusClient bus;
+  private static Vertx vertx;
 
   @BeforeAll
   static void deploy(Vertx vertx) {
+    FriendsAndGroupsTest.vertx = vertx;
     SchemaMigration.migrate(DB.url());
     vertx.deployVerticle(new UserVerticle(TestConfigs.forDatabase(DB.url()))).await();
     bus = new BusClient(vertx);
@@ -124,6 +130,21 @@ class FriendsAndGroupsTest {
         .add(new JsonObject().put("userId", loner).put("ids", new JsonArray())),
         reply.getJsonArray("lists"));
     bus.assertFails(INVALID_INPUT, USER_FRIEND_LISTS, new JsonObject().put("userIds", new JsonArray()));
+  }
+
+  @Test
+  void presenceOfThisProcessHandsOverItsFriendLookupsAndGetsTheReplyRecordsBack() {
+    int alice = register(unique("alice"));
+    int bob = register(unique("bob"));
+    befriend(alice, bob);
+    LocalRecords.register(vertx.eventBus());
+    Object lists = vertx.eventBus().request(USER_FRIEND_LISTS,
+        new FriendLists(List.of(alice, bob)), LocalRecords.options(10_000)).await().body();
+    assertEquals(new FriendLists.Reply(List.of(new FriendLists.Of(alice, List.of(bob)),
+        new FriendLists.Of(bob, List.of(alice)))), lists);
+    Object ids = vertx.eventBus().request(USER_FRIEND_LIST, new UserRef(alice),
+        LocalRecords.options(10_000)).await().body();
+    assertEquals(new FriendIds(List.of(bob)), ids);
   }
 
   @Test

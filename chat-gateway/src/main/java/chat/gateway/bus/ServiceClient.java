@@ -28,6 +28,7 @@ public final class ServiceClient {
   private final EventBus bus;
   private final boolean preferLocal;
   private final DeliveryOptions local;
+  private final DeliveryOptions localRecords;
   private final DeliveryOptions options;
   private final DeliveryOptions halfTimeout;
 
@@ -39,6 +40,7 @@ public final class ServiceClient {
     this.bus = bus;
     this.preferLocal = preferLocal;
     this.local = new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true);
+    this.localRecords = LocalRecords.options(timeoutMs);
     this.options = new DeliveryOptions().setSendTimeout(timeoutMs);
     this.halfTimeout = new DeliveryOptions().setSendTimeout(Math.max(1, timeoutMs / 2));
     if (preferLocal) {
@@ -134,6 +136,27 @@ public final class ServiceClient {
             ? bus.<JsonObject>request(address, toJson.apply(request),
                     new DeliveryOptions().setSendTimeout(timeoutMs))
                 .map(message -> reply(address, message.body(), reader))
+            : Future.failedFuture(err))
+        .onFailure(err -> GatewayMetrics.current().requestFailed(address, err));
+  }
+
+  /**
+   * As the one above, with the request timeout: a record to the service of this process, else
+   * its JSON to one in the cluster (reads that are safe to repeat are tried twice there, as
+   * {@link #request(String, JsonObject)} does).
+   */
+  public <Q, R> Future<R> request(String address, Q request, Function<Q, JsonObject> toJson,
+                                  Class<R> replyType, Function<JsonObject, R> reader) {
+    if (!preferLocal) {
+      return anywhere(address, toJson.apply(request))
+          .map(body -> reply(address, body, reader))
+          .onFailure(err -> GatewayMetrics.current().requestFailed(address, err));
+    }
+    return bus.request(address, request, localRecords)
+        .map(message -> replyType.isInstance(message.body()) ? replyType.cast(message.body())
+            : reply(address, (JsonObject) message.body(), reader))
+        .recover(err -> isNoHandlers(err)
+            ? anywhere(address, toJson.apply(request)).map(body -> reply(address, body, reader))
             : Future.failedFuture(err))
         .onFailure(err -> GatewayMetrics.current().requestFailed(address, err));
   }

@@ -162,9 +162,11 @@ final class AccountHandler {
   private Future<Void> enter(Session session, JsonObject request, Login.Reply user, Object seq) {
     int userId = user.id();
     String sessionId = session.beginLogin(userId, user.name());
-    Future<JsonObject> registration = services.request(Addresses.PRESENCE_CONNECT,
-        BusJson.toJson(new Connect(userId, sessionId, config.nodeId(), session.transport(),
-            config.loginConflict(), SessionDigestReporter.nextConnectSeq())));
+    // the record itself to the presence service of this process (no JSON either way)
+    Future<Connect.Reply> registration = services.request(Addresses.PRESENCE_CONNECT,
+        new Connect(userId, sessionId, config.nodeId(), session.transport(),
+            config.loginConflict(), SessionDigestReporter.nextConnectSeq()),
+        BusJson::toJson, Connect.Reply.class, body -> BusJson.fromJson(body, Connect.Reply.class));
     session.registering(registration.otherwiseEmpty());
     return registration
         .compose(registered -> profileAck(session, request, user, seq))
@@ -239,8 +241,8 @@ final class AccountHandler {
     if (ids.isEmpty()) {
       return Future.succeededFuture(new States(null, null));
     }
-    return services.request(Addresses.PRESENCE_QUERY, BusJson.toJson(userIds(ids)))
-        .map(reply -> BusJson.fromJson(reply, States.class));
+    return services.request(Addresses.PRESENCE_QUERY, userIds(ids), BusJson::toJson,
+        States.class, body -> BusJson.fromJson(body, States.class));
   }
 
   /** The ids of a JSON array (the people of a login's profile), as presence is asked for them. */

@@ -8,7 +8,6 @@ import chat.protocol.bus.presence.Disconnect;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +49,7 @@ public final class SessionEndReporter implements SessionEvents {
 
   @Override
   public void userSessionEnded(int userId, String sessionId, String why) {
-    JsonObject report = BusJson.toJson(new Disconnect(userId, sessionId, nodeId, why));
+    Disconnect report = new Disconnect(userId, sessionId, nodeId, why);
     unconfirmed.incrementAndGet();
     send(report, 100);
   }
@@ -80,12 +79,15 @@ public final class SessionEndReporter implements SessionEvents {
     }
   }
 
-  private void send(JsonObject report, long backoffMs) {
-    services.request(Addresses.PRESENCE_DISCONNECT, report, timeoutMs)
+  private void send(Disconnect report, long backoffMs) {
+    // the record itself to the presence service of this process (no JSON either way)
+    services.request(Addresses.PRESENCE_DISCONNECT, report, BusJson::toJson,
+            Disconnect.Reply.class, body -> BusJson.fromJson(body, Disconnect.Reply.class),
+            timeoutMs)
         .onSuccess(reply -> unconfirmed.decrementAndGet())
         .onFailure(err -> {
           LOG.warn("end of session {} not yet confirmed by presence ({}); retry in {} ms",
-              report.getString("sessionId"), err.getMessage(), backoffMs);
+              report.sessionId(), err.getMessage(), backoffMs);
           vertx.setTimer(backoffMs, t -> send(report, Math.min(backoffMs * 2, MAX_BACKOFF_MS)));
         });
   }

@@ -158,7 +158,9 @@ public final class Session {
     registry.add(this);
     GatewayMetrics.current().opened(connection.transport());
     startAuthTimer();
-    SessionLog.info(LOG, "connect", connectionId, -1, "connect {} {} from {}",
+    // at DEBUG: the login line (or the disconnect line of a connection that never logged in)
+    // names the transport and the address
+    SessionLog.debug(LOG, "connect", connectionId, -1, "connect {} {} from {}",
         connection.transport(), connectionId, connection.remoteAddress());
     if (registry.draining()) {
       closeFor(CloseReason.SERVER_CLOSING, Replies.serverClosing(config.reconnectAfterMs()));
@@ -343,8 +345,15 @@ public final class Session {
     registry.remove(this);
     handler.ended(this);
     GatewayMetrics.current().closed(connection.transport(), reason);
-    SessionLog.info(LOG, "disconnect", connectionId, userId, "disconnect {} {} user {} reason {}",
-        connection.transport(), connectionId, userId < 0 ? "-" : userId, reason);
+    if (userId < 0) {
+      SessionLog.info(LOG, "disconnect", connectionId, userId,
+          "disconnect {} {} user - reason {} from {}", connection.transport(), connectionId,
+          reason, connection.remoteAddress());
+    } else {
+      SessionLog.info(LOG, "disconnect", connectionId, userId,
+          "disconnect {} {} user {} reason {}", connection.transport(), connectionId, userId,
+          reason);
+    }
   }
 
   // ---- the life of a user session, for the request handlers ----
@@ -436,8 +445,8 @@ public final class Session {
     Future<Void> written = send(ack);
     heldDuringLogin.forEach(this::send);
     heldDuringLogin.clear();
-    SessionLog.info(LOG, "login", connectionId, userId, "login {} user {} session {}",
-        connectionId, userId, sessionId);
+    SessionLog.info(LOG, "login", connectionId, userId, "login {} {} from {} user {} session {}",
+        connection.transport(), connectionId, connection.remoteAddress(), userId, sessionId);
     return written;
   }
 

@@ -136,13 +136,7 @@ public final class StateMirror {
     if (userIds.isEmpty()) {
       return Future.succeededFuture(Map.of());
     }
-    // The list is padded (with its first id again) to a power of two: a handful of statement
-    // texts, each prepared once per connection and cached, whatever the number of ids.
-    List<Integer> ids = new ArrayList<>(userIds);
-    int size = Integer.highestOneBit(Math.max(1, ids.size() - 1) * 2);
-    while (ids.size() < size) {
-      ids.add(ids.get(0));
-    }
+    List<Integer> ids = padded(new ArrayList<>(userIds));
     return pool.preparedQuery("SELECT id, state, state_version FROM user WHERE id IN ("
             + marks(ids.size()) + ")")
         .execute(Tuple.from(ids))
@@ -288,7 +282,7 @@ public final class StateMirror {
    * over the same users from deadlocking each other.
    */
   private Future<Set<Integer>> writeBatch(Map<Integer, Pending> batch) {
-    List<Integer> ids = List.copyOf(batch.keySet());
+    List<Integer> ids = padded(new ArrayList<>(batch.keySet()));
     return pool.withTransaction(conn -> conn
         .preparedQuery("SELECT id, state_version FROM user WHERE id IN (" + marks(ids.size())
             + ") ORDER BY id FOR UPDATE")
@@ -304,14 +298,16 @@ public final class StateMirror {
           if (older.isEmpty()) {
             return Future.succeededFuture(older);
           }
-          List<Object> values = new ArrayList<>(older.size() * 3);
-          older.stream().sorted().forEach(id -> {
+          List<Integer> written = padded(older.stream().sorted()
+              .collect(java.util.stream.Collectors.toCollection(ArrayList::new)));
+          List<Object> values = new ArrayList<>(written.size() * 3);
+          for (int id : written) {
             Pending p = batch.get(id);
             values.add(id);
             values.add(p.online() ? "online" : "offline");
             values.add(p.version());
-          });
-          return conn.preparedQuery(updateJoined(older.size())).execute(Tuple.from(values))
+          }
+          return conn.preparedQuery(updateJoined(written.size())).execute(Tuple.from(values))
               .map(updated -> older);
         }));
   }
@@ -327,6 +323,23 @@ public final class StateMirror {
     }
     return "UPDATE user u JOIN (" + values + ") w ON u.id = w.id"
         + " SET u.state = w.state, u.state_version = w.v WHERE u.state_version < w.v";
+  }
+
+  /**
+   * The ids padded with the first one again to a power of two, so that the statements of a
+   * batch have a handful of texts ({@code IN} lists and joined rows of 1, 2, 4, ... 512
+   * users), each prepared once per connection and kept in its cache ({@link MirrorPool}),
+   * whatever the number of users: a statement prepared again costs the database its parse
+   * and the event loop the description of every parameter (three per user of an UPDATE).
+   * An id twice changes nothing: {@code IN} matches a row once, and a multiple-table UPDATE
+   * changes a row once, here to the same values.
+   */
+  static List<Integer> padded(List<Integer> ids) {
+    int size = ids.size() <= 1 ? ids.size() : Integer.highestOneBit(ids.size() - 1) << 1;
+    while (ids.size() < size) {
+      ids.add(ids.get(0));
+    }
+    return ids;
   }
 
   private static String marks(int n) {

@@ -7,6 +7,7 @@ import chat.presence.store.UserSessions;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.InFlightLimit;
+import chat.protocol.bus.LocalRecords;
 import chat.protocol.bus.user.FriendIds;
 import chat.protocol.bus.user.FriendLists;
 import chat.protocol.bus.user.UserRef;
@@ -83,9 +84,10 @@ public final class Transitions {
     this.mirror = mirror;
     this.friendListOptions = new DeliveryOptions()
         .setSendTimeout(Math.max(500, requestTimeoutMs / FRIEND_LIST_ATTEMPTS));
-    this.localFriendListOptions = new DeliveryOptions(friendListOptions).setLocalOnly(true);
+    this.localFriendListOptions = LocalRecords.options(friendListOptions.getSendTimeout());
     this.friendListsOptions = new DeliveryOptions().setSendTimeout(requestTimeoutMs);
-    this.localFriendListsOptions = new DeliveryOptions(friendListsOptions).setLocalOnly(true);
+    this.localFriendListsOptions = LocalRecords.options(requestTimeoutMs);
+    LocalRecords.register(bus);
   }
 
   public StateMirror mirror() {
@@ -104,7 +106,8 @@ public final class Transitions {
    * sessions of a lost node cost a few queries, not one per user.
    */
   public Future<Void> transitioned(int userId, boolean online, long version) {
-    LOG.info("user {} is {} (v {})", userId, online ? "online" : "offline", version);
+    // at DEBUG: the gateway's login and disconnect lines tell an operator the same
+    LOG.debug("user {} is {} (v {})", userId, online ? "online" : "offline", version);
     Future<Void> told = tell(new Change(userId, online, version));
     Future<Boolean> written = mirror.write(userId, online, version);
     return Future.join(told, written).<Void>mapEmpty().otherwiseEmpty();
@@ -190,9 +193,10 @@ public final class Transitions {
 
   /** The friends of many users, asked as {@link #friendsOf} asks for one user's. */
   private Future<List<FriendLists.Of>> friendListsOf(List<Integer> users) {
-    return askUserService(Addresses.USER_FRIEND_LISTS, BusJson.toJson(new FriendLists(users)),
-        localFriendListsOptions, friendListsOptions, FRIEND_LIST_ATTEMPTS)
-        .map(reply -> BusJson.fromJson(reply, FriendLists.Reply.class).lists());
+    return askUserService(Addresses.USER_FRIEND_LISTS, new FriendLists(users),
+        FriendLists.Reply.class, localFriendListsOptions, friendListsOptions,
+        FRIEND_LIST_ATTEMPTS)
+        .map(FriendLists.Reply::lists);
   }
 
   /**
@@ -255,27 +259,36 @@ public final class Transitions {
    * hop, and never a node that has just died), else from any.
    */
   private Future<Set<Integer>> friendsOf(int userId) {
-    return askUserService(Addresses.USER_FRIEND_LIST, BusJson.toJson(new UserRef(userId)),
+    return askUserService(Addresses.USER_FRIEND_LIST, new UserRef(userId), FriendIds.class,
         localFriendListOptions, friendListOptions, FRIEND_LIST_ATTEMPTS)
-        .map(reply -> new HashSet<>(BusJson.fromJson(reply, FriendIds.class).ids()));
+        .map(reply -> new HashSet<>(reply.ids()));
   }
 
   /**
-   * A request to the user service of this process when it runs one, else to any; retried:
+   * A request to the user service of this process when it runs one (the record handed over
+   * as it is, the reply record back: {@link LocalRecords}), else to any (as JSON); retried:
    * right after a node dies, the cluster may still route a request to its user service for a
    * moment (the request then times out).
    */
-  private Future<JsonObject> askUserService(String address, JsonObject query,
-                                            DeliveryOptions local, DeliveryOptions any,
-                                            int attempts) {
-    return bus.<JsonObject>request(address, query, local)
+  private <R> Future<R> askUserService(String address, Object query, Class<R> replyType,
+                                       DeliveryOptions local, DeliveryOptions any,
+                                       int attempts) {
+    return bus.request(address, query, local)
+        .map(reply -> reply(reply.body(), replyType))
         .recover(err -> err instanceof ReplyException re
                 && re.failureType() == ReplyFailure.NO_HANDLERS
-            ? bus.<JsonObject>request(address, query, any)
+            ? bus.<JsonObject>request(address, BusJson.toJson(query), any)
+                .map(reply -> BusJson.fromJson(reply.body(), replyType))
             : Future.failedFuture(err))
-        .map(reply -> reply.body())
-        .recover(err -> attempts > 1 ? askUserService(address, query, local, any, attempts - 1)
+        .recover(err -> attempts > 1
+            ? askUserService(address, query, replyType, local, any, attempts - 1)
             : Future.failedFuture(err));
+  }
+
+  /** A reply record as it came from this process, or read from the JSON of another. */
+  private static <R> R reply(Object body, Class<R> replyType) {
+    return replyType.isInstance(body) ? replyType.cast(body)
+        : BusJson.fromJson((JsonObject) body, replyType);
   }
 
   private static Set<String> nodesOf(List<SessionRef> sessions) {

@@ -3,7 +3,10 @@ package chat.protocol.bus;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageCodec;
+import io.vertx.core.json.JsonObject;
+import java.util.function.Function;
 
 /**
  * Hands a record of the bus contract to a consumer in the same process as it is: no JSON body
@@ -24,6 +27,7 @@ public final class LocalRecords implements MessageCodec<Object, Object> {
   public static final String NAME = "chat.local-record";
 
   private static final LocalRecords INSTANCE = new LocalRecords();
+  private static final DeliveryOptions REPLY_OPTIONS = new DeliveryOptions().setCodecName(NAME);
 
   private LocalRecords() {
   }
@@ -55,6 +59,35 @@ public final class LocalRecords implements MessageCodec<Object, Object> {
   /** Options of a reply that is a record passed as it is (to a local-only request). */
   public static DeliveryOptions replyOptions() {
     return new DeliveryOptions().setCodecName(NAME);
+  }
+
+  /**
+   * The request record a message carries: the record itself when a sender of this process
+   * handed it over, else read from its JSON body with {@code reader} (which refuses a body that
+   * does not fit with INVALID_INPUT, as does a body that is no JSON object).
+   */
+  public static <Q> Q request(Message<?> msg, Class<Q> type, Function<JsonObject, Q> reader) {
+    Object body = msg.body();
+    if (type.isInstance(body)) {
+      return type.cast(body);
+    }
+    if (body != null && !(body instanceof JsonObject)) {
+      throw BusFields.invalid("the request body must be a JSON object");
+    }
+    return reader.apply((JsonObject) body);
+  }
+
+  /**
+   * Answers a request read with {@link #request}: with the reply record as it is when the
+   * request came as a record (its sender is in this process), else with the record's JSON.
+   */
+  public static <R> void reply(Message<?> msg, R reply, Function<R, JsonObject> writer) {
+    Object body = msg.body();
+    if (body == null || body instanceof JsonObject) {
+      msg.reply(writer.apply(reply));
+    } else {
+      msg.reply(reply, REPLY_OPTIONS);
+    }
   }
 
   @Override

@@ -168,10 +168,20 @@ public final class UserRepository {
         });
   }
 
-  /** The friends' ids of each user named; a user without friends is absent. */
+  /**
+   * The friends' ids of each user named; a user without friends is absent. The list is padded
+   * with its first id again to a power of two (an {@code IN} list matches a row once): a
+   * handful of statement texts, each prepared once per connection and cached, where batches
+   * of every size (presence's transitions) prepared a new one at nearly each size.
+   */
   public Future<Map<Integer, List<Integer>>> friendIdsOf(List<Integer> userIds) {
-    return pool.preparedQuery(SqlQueries.selectFriendIdsOf(userIds.size()))
-        .execute(Tuple.from(new ArrayList<Object>(userIds)))
+    List<Object> ids = new ArrayList<>(userIds);
+    int size = ids.size() <= 1 ? ids.size() : Integer.highestOneBit(ids.size() - 1) << 1;
+    while (ids.size() < size) {
+      ids.add(ids.get(0));
+    }
+    return pool.preparedQuery(SqlQueries.selectFriendIdsOf(ids.size()))
+        .execute(Tuple.from(ids))
         .map(rows -> {
           Map<Integer, List<Integer>> friends = new HashMap<>();
           rows.forEach(row -> friends.computeIfAbsent(row.getInteger(0), id -> new ArrayList<>())
