@@ -272,11 +272,13 @@ public final class PresenceVerticle extends VerticleBase {
   }
 
   /**
-   * A request whose body does not fit its record (or is no JSON object at all) is answered
-   * with INVALID_INPUT at once, instead of throwing inside the handler and leaving the
-   * caller to time out.
+   * Every request is answered at once when its handler throws instead of leaving the caller
+   * to time out: a body that does not fit its record (or is no JSON object at all) with
+   * INVALID_INPUT; anything else (the online map refusing an operation before it started,
+   * e.g. its member shutting down) with SERVICE_UNAVAILABLE, nothing done, so the gateway
+   * tells the client to come back (503 with {@code retry_after_ms}).
    */
-  private static Handler<Message<Object>> answered(Handler<Message<Object>> handler) {
+  static Handler<Message<Object>> answered(Handler<Message<Object>> handler) {
     return msg -> {
       try {
         handler.handle(msg);
@@ -284,6 +286,9 @@ public final class PresenceVerticle extends VerticleBase {
         msg.fail(e.code(), e.getMessage());
       } catch (ClassCastException e) {
         msg.fail(FailureCodes.INVALID_INPUT, "the body is not a JSON object");
+      } catch (RuntimeException e) {
+        LOG.warn("presence request on {} not started: {}", msg.address(), e.toString());
+        msg.fail(FailureCodes.SERVICE_UNAVAILABLE, "presence unavailable: " + e.getMessage());
       }
     };
   }

@@ -188,7 +188,8 @@ public final class ServiceClient {
       return switch (re.failureType()) {
         case NO_HANDLERS, TIMEOUT -> true;
         default -> re.failureCode() == FailureCodes.OVERLOADED
-            || re.failureCode() == FailureCodes.DATABASE_UNAVAILABLE;
+            || re.failureCode() == FailureCodes.DATABASE_UNAVAILABLE
+            || re.failureCode() == FailureCodes.SERVICE_UNAVAILABLE;
       };
     }
     return false;

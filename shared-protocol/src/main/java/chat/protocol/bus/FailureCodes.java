@@ -27,6 +27,11 @@ public final class FailureCodes {
   public static final int DATABASE_UNAVAILABLE = 1201;
   /** Refused at once, before any work, because the service is at capacity: try again later. */
   public static final int OVERLOADED = 1202;
+  /**
+   * The service could not start the work (a part it needs, such as its cluster member, is not
+   * there now): nothing was done, try again later.
+   */
+  public static final int SERVICE_UNAVAILABLE = 1203;
 
   /** The ERROR errno a client sees for a request refused with this code. */
   public static int errnoOf(int failureCode) {
@@ -37,7 +42,7 @@ public final class FailureCodes {
       case NO_SUCH_USER, NO_SUCH_GROUP, NO_SESSION, NO_SUCH_MESSAGE -> ErrorCode.NOT_FOUND;
       case MAILBOX_FULL -> ErrorCode.MAILBOX_FULL;
       case NOT_A_MEMBER -> ErrorCode.FORBIDDEN;
-      case DATABASE_UNAVAILABLE, OVERLOADED -> ErrorCode.UNAVAILABLE;
+      case DATABASE_UNAVAILABLE, OVERLOADED, SERVICE_UNAVAILABLE -> ErrorCode.UNAVAILABLE;
       default -> ErrorCode.INTERNAL;
     };
   }
