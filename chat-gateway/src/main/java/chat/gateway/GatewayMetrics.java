@@ -149,6 +149,12 @@ public final class GatewayMetrics {
         type -> registry.counter("chat_messages_out", "type", type)).increment();
   }
 
+  /** An ACK written as text (see {@code Replies.ackText}), as {@link #sent} counts one. */
+  public void sentAck() {
+    messagesOut.computeIfAbsent(typeOf(MsgId.ACK),
+        type -> registry.counter("chat_messages_out", "type", type)).increment();
+  }
+
   /** A message written (or about to be written) to a client. */
   public void sent(JsonObject message) {
     Object msgid = message.getValue("msgid");

@@ -419,7 +419,7 @@ public final class UserVerticle extends VerticleBase {
   private Future<Append.Reply> append(Append request) {
     List<MessageStore.Append> appends = new ArrayList<>(request.messages().size());
     for (Append.Item item : request.messages()) {
-      String encoded = JsonText.toString(item.message());
+      String encoded = item.text() != null ? item.text() : JsonText.toString(item.message());
       if (encoded.length() > MAX_MESSAGE_LENGTH) {
         throw BusFields.invalid("message too large");
       }

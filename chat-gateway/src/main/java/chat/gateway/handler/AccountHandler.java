@@ -282,6 +282,6 @@ final class AccountHandler {
     if (seq == null) {
       return Future.succeededFuture();
     }
-    return session.send(Replies.ack(Fields.msgid(request), seq)).otherwiseEmpty();
+    return session.sendAck(Fields.msgid(request), seq).otherwiseEmpty();
   }
 }

@@ -8,6 +8,7 @@ import chat.protocol.bus.ServiceFailure;
 import chat.protocol.bus.user.GroupRef;
 import chat.protocol.wire.ErrorCode;
 import chat.protocol.wire.Fields;
+import chat.protocol.wire.JsonText;
 import chat.protocol.wire.ProtocolException;
 import chat.protocol.wire.Replies;
 import io.vertx.core.AsyncResult;
@@ -84,6 +85,8 @@ final class ChatLanes {
   /** One chat accepted from the client: answered later, through {@code release} once done. */
   static final class Chat {
     final JsonObject message;
+    /** The message's compact JSON text, made once for the log and every session here. */
+    final String text;
     final JsonObject request;
     final Runnable release;
     /** 0 in flight, 1 delivered, 2 refused. */
@@ -95,6 +98,7 @@ final class ChatLanes {
 
     Chat(JsonObject message, JsonObject request, Runnable release) {
       this.message = message;
+      this.text = JsonText.toString(message);
       this.request = request;
       this.release = release;
     }
@@ -204,7 +208,7 @@ final class ChatLanes {
         // The user exists and every earlier chat is past the log: this one goes on while it
         // is logged, and is answered once both are done (settle).
         waiting.add(chat);
-        delivery.store().log(chat.message, List.of()).onComplete(ar -> {
+        delivery.store().log(chat.message, chat.text, List.of()).onComplete(ar -> {
           chat.logged = ar;
           settle(chat);
         });
@@ -213,7 +217,7 @@ final class ChatLanes {
       }
       logging.add(chat);
       List<Integer> mustExist = exists ? List.of() : List.of(userId);
-      delivery.store().log(chat.message, mustExist).onComplete(ar -> {
+      delivery.store().log(chat.message, chat.text, mustExist).onComplete(ar -> {
         chat.logged = ar;
         takeLogged();
       });
@@ -313,7 +317,7 @@ final class ChatLanes {
         List<Target> targets = route;
         List<Future<Boolean>> tries = new ArrayList<>(targets.size());
         for (Target target : targets) {
-          tries.add(delivery.deliver(target, userId, chat.message));
+          tries.add(delivery.deliver(target, userId, chat.message, chat.text));
         }
         Future.all(tries).onComplete(ar -> {
           boolean reached = false;
@@ -465,7 +469,7 @@ final class ChatLanes {
             others.add(member);
           }
         }
-        return delivery.store().log(chat.message, List.of()).compose(logged -> others.isEmpty()
+        return delivery.store().log(chat.message, chat.text, List.of()).compose(logged -> others.isEmpty()
             ? Future.<Void>succeededFuture()
             : delivery.locate(others)
                 .otherwise(err -> Map.<Integer, List<Target>>of())
@@ -478,7 +482,7 @@ final class ChatLanes {
       List<Future<Boolean>> each = new ArrayList<>(others.size());
       for (int member : others) {
         List<Target> targets = located.getOrDefault(member, List.of());
-        each.add(reachMember(member, targets, chat.message));
+        each.add(reachMember(member, targets, chat));
       }
       return Future.all(each).compose(all -> {
         List<Integer> notReached = new ArrayList<>();
@@ -501,7 +505,7 @@ final class ChatLanes {
       });
     }
 
-    private Future<Boolean> reachMember(int member, List<Target> targets, JsonObject message) {
+    private Future<Boolean> reachMember(int member, List<Target> targets, Chat chat) {
       if (targets.isEmpty()) {
         return Future.succeededFuture(false);
       }
@@ -516,7 +520,7 @@ final class ChatLanes {
           return Future.succeededFuture(false);
         }
         List<Future<Boolean>> tries = new ArrayList<>();
-        targets.forEach(t -> tries.add(delivery.deliver(t, member, message)));
+        targets.forEach(t -> tries.add(delivery.deliver(t, member, chat.message, chat.text)));
         return Future.all(tries).map(all -> {
           for (Future<Boolean> t : tries) {
             if (Boolean.TRUE.equals(t.result())) {

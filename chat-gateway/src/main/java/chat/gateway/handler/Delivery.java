@@ -118,8 +118,16 @@ public final class Delivery {
    * not also written.
    */
   public Future<Boolean> deliver(Target target, int userId, JsonObject message) {
+    return deliver(target, userId, message, null);
+  }
+
+  /**
+   * As {@link #deliver(Target, int, JsonObject)}, with the message's compact JSON text when
+   * the caller made it already: a session of this node writes it as it is.
+   */
+  public Future<Boolean> deliver(Target target, int userId, JsonObject message, String text) {
     if (target.nodeId().equals(nodeId)) {
-      return deliverHere(target.sessionId(), userId, message);
+      return deliverHere(target.sessionId(), userId, message, text);
     }
     ContextInternal caller = ContextInternal.current();
     if (caller == null || !caller.isEventLoopContext()) {
@@ -263,16 +271,25 @@ public final class Delivery {
    * A delivery to a session of this node, as the node's delivery consumer would take it from
    * the bus (each session gets its own copy), answered on the caller's context.
    */
-  private Future<Boolean> deliverHere(String sessionId, int userId, JsonObject message) {
+  private Future<Boolean> deliverHere(String sessionId, int userId, JsonObject message,
+      String text) {
     List<Session> sessions = here.sessionsOf(userId);
     if (sessions.isEmpty()) {
       return Future.succeededFuture(false);
     }
     ContextInternal caller = ContextInternal.current();
     Promise<Boolean> answered = caller != null ? caller.promise() : Promise.promise();
+    if (sessions.size() == 1) {
+      // the session answers on the caller's context directly
+      sessions.get(0).deliver(sessionId, message, text, Long.MAX_VALUE, answered);
+      return answered.future();
+    }
+    // the same message object for every session: nothing on the way to a socket changes it
     List<Future<Boolean>> tries = new ArrayList<>(sessions.size());
     for (Session session : sessions) {
-      tries.add(session.deliver(sessionId, message.copy()));
+      Promise<Boolean> one = Promise.promise();
+      session.deliver(sessionId, message, text, Long.MAX_VALUE, one);
+      tries.add(one.future());
     }
     Future.all(tries).onComplete(all -> answered.complete(tries.stream()
         .anyMatch(t -> Boolean.TRUE.equals(t.result()))));

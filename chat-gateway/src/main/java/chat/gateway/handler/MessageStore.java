@@ -111,12 +111,20 @@ public final class MessageStore {
    * unless a lost answer hid it). Without history, completes at once and logs nothing.
    */
   public Future<Outcome> log(JsonObject message, List<Integer> recipients) {
+    return log(message, null, recipients);
+  }
+
+  /**
+   * As {@link #log(JsonObject, List)}, with the message's compact JSON text when the caller
+   * made it already (the user service of this process then does not encode it again).
+   */
+  public Future<Outcome> log(JsonObject message, String text, List<Integer> recipients) {
     if (!history) {
       return Future.succeededFuture(NOTHING);
     }
     Append.Item item;
     try {
-      item = Append.Item.log(message, recipients);
+      item = Append.Item.log(message, text, recipients);
     } catch (ServiceFailure refused) {
       return Future.failedFuture(refused);
     }

@@ -16,6 +16,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -569,16 +570,26 @@ public final class Session {
    */
   public Future<Boolean> deliver(String toSession, JsonObject payload, long deadlineMs) {
     Promise<Boolean> accepted = Promise.promise();
+    deliver(toSession, payload, null, deadlineMs, accepted);
+    return accepted.future();
+  }
+
+  /**
+   * As {@link #deliver(String, JsonObject, long)}, with the payload's compact JSON text when
+   * the caller made it already (written as it is), completing {@code accepted}. The payload
+   * is not changed here (it may be shared with other sessions and the message log).
+   */
+  public void deliver(String toSession, JsonObject payload, String text, long deadlineMs,
+      Promise<Boolean> accepted) {
     context.runOnContext(v -> {
       if (toSession.equals(sessionId) && closeReason == null
           && System.currentTimeMillis() <= deadlineMs
           && (state == State.USER || state == State.LOGGING_IN)) {
-        accepted.complete(accept(payload));
+        accepted.complete(accept(payload, text));
       } else {
         refuseAfterEarlierChats(accepted);
       }
     });
-    return accepted.future();
   }
 
   /**
@@ -592,10 +603,15 @@ public final class Session {
   }
 
   private boolean accept(JsonObject payload) {
+    return accept(payload, null);
+  }
+
+  private boolean accept(JsonObject payload, String text) {
     if (closeReason != null) {
       return false;
     }
-    String msgno = isChat(payload) ? payload.getString("msgno") : null;
+    boolean chat = isChat(payload);
+    String msgno = chat ? payload.getString("msgno") : null;
     if (msgno != null && alreadyHas(msgno)) {
       return true;
     }
@@ -605,7 +621,7 @@ public final class Session {
       return true;
     }
     if (state == State.USER) {
-      send(payload);
+      send(payload, chat, text);
       return true;
     }
     return false;
@@ -692,6 +708,22 @@ public final class Session {
   }
 
   /**
+   * Writes ACK (105) of a request with its {@code seq}: as text when the seq is a whole number
+   * (nothing built or encoded per chat), else as {@link #send} writes it; the same bytes.
+   */
+  public Future<Void> sendAck(int ref, Object seq) {
+    String text = ref == MsgId.OFFLINE_ACK ? null : Replies.ackText(ref, seq);
+    if (text == null) {
+      return send(Replies.ack(ref, seq));
+    }
+    if (state == State.ENDED || closeReason != null) {
+      return Future.failedFuture("connection closing");
+    }
+    GatewayMetrics.current().sentAck();
+    return write(Buffer.buffer(text.getBytes(StandardCharsets.ISO_8859_1)), false, ++writes);
+  }
+
+  /**
    * Writes a stored message (it stays in the store until acknowledged, so it is neither kept
    * again if unwritten nor recorded as delivered when written); its msgno is remembered.
    */
@@ -701,11 +733,17 @@ public final class Session {
   }
 
   private Future<Void> send(JsonObject message, boolean chat) {
+    return send(message, chat, null);
+  }
+
+  /** {@code encoded}: the message's compact JSON text, when the caller has it (else null). */
+  private Future<Void> send(JsonObject message, boolean chat, String encoded) {
     if (state == State.ENDED || closeReason != null) {
       return Future.failedFuture("connection closing");
     }
     GatewayMetrics.current().sent(message);
-    Buffer text = JsonText.toBuffer(message);
+    Buffer text = encoded != null ? Buffer.buffer(encoded.getBytes(StandardCharsets.UTF_8))
+        : JsonText.toBuffer(message);
     long writeNumber = ++writes;
     int forUser = userId;
     if (chat) {

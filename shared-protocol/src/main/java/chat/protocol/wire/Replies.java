@@ -25,6 +25,18 @@ public final class Replies {
     return withSeq(new JsonObject().put("msgid", MsgId.ACK).put("ref", ref).put("errno", 0), seq);
   }
 
+  /**
+   * The text of {@code ack(ref, seq)} for a seq that is an Integer or a Long, written without
+   * building the object (the same bytes as its encoding); null for any other seq, whose text
+   * is then the object's encoding. A chat is answered this way once per message.
+   */
+  public static String ackText(int ref, Object seq) {
+    if (!(seq instanceof Integer) && !(seq instanceof Long)) {
+      return null;
+    }
+    return "{\"msgid\":" + MsgId.ACK + ",\"ref\":" + ref + ",\"errno\":0,\"seq\":" + seq + "}";
+  }
+
   public static JsonObject pong(Object seq) {
     return withSeq(new JsonObject().put("msgid", MsgId.PONG), seq);
   }

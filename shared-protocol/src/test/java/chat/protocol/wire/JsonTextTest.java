@@ -26,6 +26,9 @@ class JsonTextTest {
         JsonText.toBuffer(message).toString(StandardCharsets.UTF_8));
     assertEquals(Buffer.buffer(expected), JsonText.toBuffer(message));
     assertEquals(message.encode(), JsonText.toString(message));
+    // a chat's text made once (toString) is written to a socket as its UTF-8 bytes
+    assertEquals(JsonText.toBuffer(message),
+        Buffer.buffer(JsonText.toString(message).getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test

@@ -78,9 +78,18 @@ public record Append(List<Item> messages) {
    *                  one-to-one chat logged when accepted); missing ones come back missing
    * @param refusable when no user takes it (full, missing) and nobody else has it, it
    *                  leaves the log again (the sender was not answered yet)
+   * @param text      the message's compact JSON text ({@code JsonText.toString(message)}) when
+   *                  the caller already made it, else null; only a record handed over within
+   *                  the process carries it (never the bus), and the service encodes the
+   *                  message itself when it is null
    */
   public record Item(JsonObject message, List<Integer> pending, List<Integer> delivered,
-                     List<Integer> to, boolean refusable) {
+                     List<Integer> to, boolean refusable, String text) {
+
+    public Item(JsonObject message, List<Integer> pending, List<Integer> delivered,
+        List<Integer> to, boolean refusable) {
+      this(message, pending, delivered, to, refusable, null);
+    }
 
     public Item {
       required("message", message);
@@ -93,7 +102,12 @@ public record Append(List<Item> messages) {
 
     /** A chat to log as accepted; {@code to} must exist. */
     public static Item log(JsonObject message, List<Integer> to) {
-      return new Item(message, List.of(), List.of(), to, false);
+      return log(message, null, to);
+    }
+
+    /** As {@link #log(JsonObject, List)}, with the message's text (or null). */
+    public static Item log(JsonObject message, String text, List<Integer> to) {
+      return new Item(message, List.of(), List.of(), to, false, text);
     }
 
     /** A chat to store for users who will get it later. */
