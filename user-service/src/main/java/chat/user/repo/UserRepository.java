@@ -16,6 +16,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -207,7 +208,10 @@ public final class UserRepository {
         });
   }
 
-  /** One statement: {@link #friends} and whether groups and pending messages exist. */
+  /**
+   * One statement: {@link #friends} (by id) and whether groups and pending messages exist;
+   * a user without a row has none of them.
+   */
   public Future<FriendsAndFlags> friendsAndFlags(int userId) {
     return pool.preparedQuery(SqlQueries.SELECT_FRIENDS_AND_FLAGS)
         .execute(Tuple.of(userId, userId, userId))
@@ -223,6 +227,7 @@ public final class UserRepository {
               friends.add(new Friend(id, row.getString(3)));
             }
           }
+          friends.sort(Comparator.comparingInt(Friend::id));
           return new FriendsAndFlags(friends, inGroups, hasPending);
         });
   }
