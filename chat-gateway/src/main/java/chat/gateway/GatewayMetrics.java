@@ -44,6 +44,12 @@ public final class GatewayMetrics {
   private final Map<String, Counter> messagesIn = new ConcurrentHashMap<>();
   private final Map<String, Counter> messagesOut = new ConcurrentHashMap<>();
   private final Map<String, Timer> deliveries = new ConcurrentHashMap<>();
+  /**
+   * The other tagged counters, by name and tag values, looked up in the registry once: its
+   * lookup builds, sorts and hashes a meter id at each call, and every connection, login and
+   * disconnect counts a few.
+   */
+  private final Map<String, Map<String, Counter>> tagged = new ConcurrentHashMap<>();
 
   private GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -101,7 +107,7 @@ public final class GatewayMetrics {
           .description("client connections held by this node").register(registry);
       return count;
     }).incrementAndGet();
-    registry.counter("chat_connections_opened", "transport", transport).increment();
+    counter("chat_connections_opened", "transport", transport).increment();
   }
 
   public void closed(String transport, CloseReason reason) {
@@ -109,12 +115,12 @@ public final class GatewayMetrics {
     if (count != null) {
       count.decrementAndGet();
     }
-    registry.counter("chat_disconnects", "transport", transport,
+    counter("chat_disconnects", "transport", transport,
         "reason", reason.name().toLowerCase(Locale.ROOT)).increment();
     switch (reason) {
       case KICKED -> {
         kicks.increment();
-        registry.counter("chat_login_conflicts", "outcome", "kicked").increment();
+        counter("chat_login_conflicts", "outcome", "kicked").increment();
       }
       case HEARTBEAT_TIMEOUT -> heartbeatTimeouts.increment();
       case AUTH_TIMEOUT -> authTimeouts.increment();
@@ -132,7 +138,7 @@ public final class GatewayMetrics {
     messagesIn.computeIfAbsent(typeOf(msgid),
         type -> registry.counter("chat_messages_in", "type", type)).increment();
     if (Integer.valueOf(MsgId.LOGIN).equals(msgid)) {
-      registry.counter("chat_login_attempts", "method",
+      counter("chat_login_attempts", "method",
           request.getValue("token") != null ? "token" : "password").increment();
     }
   }
@@ -165,7 +171,7 @@ public final class GatewayMetrics {
     }
     switch (id) {
       case MsgId.LOGIN_ACK -> loginAck(message);
-      case MsgId.REG_ACK -> registry.counter("chat_registrations",
+      case MsgId.REG_ACK -> counter("chat_registrations",
           "result", message.getInteger("errno", 0) == 0 ? "ok" : "refused").increment();
       case MsgId.ERROR -> error(message);
       case MsgId.ACK -> {
@@ -188,9 +194,9 @@ public final class GatewayMetrics {
       case 2 -> "already_online";
       default -> "other";
     };
-    registry.counter("chat_logins", "result", result).increment();
+    counter("chat_logins", "result", result).increment();
     if (errno == 2) {
-      registry.counter("chat_login_conflicts", "outcome", "rejected").increment();
+      counter("chat_login_conflicts", "outcome", "rejected").increment();
     }
     if (ack.getValue("offlinemsg") instanceof JsonArray offline) {
       offlineDelivered.increment(offline.size());
@@ -206,7 +212,7 @@ public final class GatewayMetrics {
       refused("too_large");
     }
     if (login) {
-      registry.counter("chat_logins", "result", "error_" + errno).increment();
+      counter("chat_logins", "result", "error_" + errno).increment();
     }
   }
 
@@ -219,7 +225,7 @@ public final class GatewayMetrics {
   }
 
   private void refused(String reason) {
-    registry.counter("chat_requests_refused", "reason", reason).increment();
+    counter("chat_requests_refused", "reason", reason).increment();
   }
 
   // ---- delivery and the services ----
@@ -256,8 +262,20 @@ public final class GatewayMetrics {
   public void requestFailed(String address, Throwable err) {
     String failure = err instanceof ReplyException re
         ? re.failureType().name().toLowerCase(Locale.ROOT) : "error";
-    registry.counter("chat_bus_request_failures", "address", address, "failure", failure)
-        .increment();
+    counter("chat_bus_request_failures", "address", address, "failure", failure).increment();
+  }
+
+  /** The counter {@code name} with one tag, from {@link #tagged}. */
+  private Counter counter(String name, String tag, String value) {
+    return tagged.computeIfAbsent(name, n -> new ConcurrentHashMap<>())
+        .computeIfAbsent(value, v -> registry.counter(name, tag, v));
+  }
+
+  /** The counter {@code name} with two tags, from {@link #tagged}. */
+  private Counter counter(String name, String tag, String value, String tag2, String value2) {
+    return tagged.computeIfAbsent(name, n -> new ConcurrentHashMap<>())
+        .computeIfAbsent(value + '\n' + value2,
+            v -> registry.counter(name, tag, value, tag2, value2));
   }
 
   private static String typeOf(Object msgid) {

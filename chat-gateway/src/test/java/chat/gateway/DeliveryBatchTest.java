@@ -132,7 +132,10 @@ class DeliveryBatchTest {
       }
       assertEquals(expected, stored, "the unanswered batch and every chat behind it, stored in"
           + " order; batches " + batches + ", events " + events);
-      assertTrue(events.isEmpty(), "none went live: " + events);
+      // The lane may already have found Bob again and asked his node to deliver the stored
+      // ones (a check, which comes first below); no chat went live.
+      assertTrue(events.stream().noneMatch(e -> e.startsWith("live:")),
+          "none went live: " + events);
       // Bob is still there: the lane finds him, has him deliver the stored ones, then goes live.
       for (int i = held; i < count; i++) {
         client.send(chat(bob, i));

@@ -440,6 +440,42 @@ class FriendsAndGroupsTest {
     assertEquals(false, data.getJsonObject("offline").getBoolean("more"));
   }
 
+  /**
+   * The groups and the stored messages are read only when the first statement finds some:
+   * each alone, and each added after an empty read, is in the login data.
+   */
+  @Test
+  void loginDataHasEachPartAloneAndWhatCameAfterAnEmptyRead() {
+    int withFriend = register(unique("friendly"));
+    int friend = register(unique("friend"));
+    befriend(withFriend, friend);
+    int inGroup = register(unique("member"));
+    int group = createGroup(inGroup, unique("g"), "d");
+    int waiting = register(unique("waiting"));
+    chat(friend, waiting, "kept for later", true);
+    for (int user : List.of(withFriend, inGroup, waiting, friend)) {
+      assertEquals(separately(user, 10), loginData(user, 10), "user " + user);
+    }
+    assertEquals(1, loginData(withFriend, 10).getJsonObject("profile").getJsonArray("friends")
+        .size());
+    assertEquals(1, loginData(inGroup, 10).getJsonObject("profile").getJsonArray("groups")
+        .size());
+    assertEquals(1, loginData(waiting, 10).getJsonObject("offline").getJsonArray("messages")
+        .size());
+
+    int late = register(unique("late"));
+    assertEquals(separately(late, 10), loginData(late, 10));
+    join(late, group);
+    chat(friend, late, "stored after", true);
+    JsonObject data = loginData(late, 10);
+    assertEquals(separately(late, 10), data);
+    assertEquals(1, data.getJsonObject("profile").getJsonArray("groups").size());
+    assertEquals(2, data.getJsonObject("profile").getJsonArray("groups").getJsonObject(0)
+        .getJsonArray("users").size());
+    assertEquals(List.of("stored after"), data.getJsonObject("offline").getJsonArray("messages")
+        .stream().map(m -> ((JsonObject) m).getJsonObject("message").getString("msg")).toList());
+  }
+
   @Test
   void loginDataRefusesBadRequests() {
     bus.assertFails(INVALID_INPUT, USER_LOGIN_DATA, new JsonObject().put("userId", 0));

@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 
 class TokenServiceTest {
@@ -36,6 +40,32 @@ class TokenServiceTest {
     assertTrue(tokens.accepts(token, 13, 0));
     clock.advance(Duration.ofSeconds(1));
     assertFalse(tokens.accepts(token, 13, 0), "expired");
+  }
+
+  /**
+   * The keyed MAC each thread reuses starts every signature afresh: the same claims give the
+   * same token at every use, on any thread, as a MAC made for that one signature does.
+   */
+  @Test
+  void everyUseSignsAsAFreshMacWouldOnAnyThread() throws Exception {
+    Mac fresh = Mac.getInstance("HmacSHA256");
+    fresh.init(new SecretKeySpec("cluster secret for tests".getBytes(StandardCharsets.UTF_8),
+        "HmacSHA256"));
+    fresh.update("chat.resume-token".getBytes(StandardCharsets.US_ASCII));
+    ByteBuffer body = ByteBuffer.allocate(13).put((byte) 1).putInt(13).putLong(T0);
+    byte[] expected = ByteBuffer.allocate(29).put(body.array())
+        .put(fresh.doFinal(body.array()), 0, 16).array();
+    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(expected);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(token, tokens.issue(13, T0), "use " + i);
+      assertTrue(tokens.accepts(token, 13, 0), "use " + i);
+      assertTrue(tokens.verifySignature(tokens.issue(14, T0 + i)).isPresent());
+    }
+    String[] elsewhere = new String[1];
+    Thread thread = new Thread(() -> elsewhere[0] = tokens.issue(13, T0));
+    thread.start();
+    thread.join();
+    assertEquals(token, elsewhere[0]);
   }
 
   @Test

@@ -48,6 +48,21 @@ public final class SqlQueries {
       "SELECT u.id, u.name FROM friend f JOIN `user` u ON u.id = f.friendid"
           + " WHERE f.userid = ? ORDER BY u.id";
 
+  /**
+   * A LOGIN ack's first read: the user's friends (one row with a NULL friend when there is
+   * none) and, on every row, whether the user is in any group and has any pending message,
+   * so the reads of groups and stored messages run only when they can find something. Three
+   * parameters, each the user's id. No ORDER BY: with the outer join, sorting took a temporary
+   * table at every execution; the caller orders the few friends by id.
+   */
+  public static final String SELECT_FRIENDS_AND_FLAGS =
+      "SELECT EXISTS (SELECT 1 FROM groupuser g WHERE g.userid = ?) AS in_groups,"
+          + " EXISTS (SELECT 1 FROM mailbox b WHERE b.userid = ? AND b.pending = 1)"
+          + " AS has_pending, u.id, u.name"
+          + " FROM `user` me"
+          + " LEFT JOIN (friend f JOIN `user` u ON u.id = f.friendid) ON f.userid = me.id"
+          + " WHERE me.id = ?";
+
   // ---- groups ----
 
   public static final String INSERT_GROUP =

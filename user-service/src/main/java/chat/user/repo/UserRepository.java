@@ -16,6 +16,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +51,13 @@ public final class UserRepository {
   }
 
   public record Friend(int id, String name) {
+  }
+
+  /**
+   * The friends of a user, and whether the user is in any group and has any pending message
+   * (when not, those reads are known to be empty).
+   */
+  public record FriendsAndFlags(List<Friend> friends, boolean inGroups, boolean hasPending) {
   }
 
   public record Member(int id, String name, String role) {
@@ -197,6 +205,30 @@ public final class UserRepository {
           List<Friend> friends = new ArrayList<>(rows.size());
           rows.forEach(row -> friends.add(new Friend(row.getInteger(0), row.getString(1))));
           return friends;
+        });
+  }
+
+  /**
+   * One statement: {@link #friends} (by id) and whether groups and pending messages exist;
+   * a user without a row has none of them.
+   */
+  public Future<FriendsAndFlags> friendsAndFlags(int userId) {
+    return pool.preparedQuery(SqlQueries.SELECT_FRIENDS_AND_FLAGS)
+        .execute(Tuple.of(userId, userId, userId))
+        .map(rows -> {
+          List<Friend> friends = new ArrayList<>(rows.size());
+          boolean inGroups = false;
+          boolean hasPending = false;
+          for (Row row : rows) {
+            inGroups = row.getInteger(0) != 0;
+            hasPending = row.getInteger(1) != 0;
+            Integer id = row.getInteger(2);
+            if (id != null) {
+              friends.add(new Friend(id, row.getString(3)));
+            }
+          }
+          friends.sort(Comparator.comparingInt(Friend::id));
+          return new FriendsAndFlags(friends, inGroups, hasPending);
         });
   }
 
