@@ -218,6 +218,15 @@ public final class MessageStore {
     while (!queue.isEmpty() && limit.takes(queue.peek())) {
       batch.add(queue.poll());
     }
+    if (limit.stores == 0) {
+      // log rows only: as many as the store writes in one insert without filling it up with
+      // repeated rows (Append.logRowsForOneInsert); the rest wait, in order, for the next one
+      int keep = Append.logRowsForOneInsert(batch.size());
+      for (int i = batch.size() - 1; i >= keep; i--) {
+        Entry back = batch.remove(i);
+        (back.deferred() ? deferred : queue).addFirst(back);
+      }
+    }
     List<Append.Item> items = new ArrayList<>(batch.size());
     batch.forEach(e -> items.add(e.item()));
     // While down, one try tells whether the store is back.

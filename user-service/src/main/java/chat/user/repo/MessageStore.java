@@ -37,7 +37,7 @@ public final class MessageStore {
    * Log rows in one multi-row insert at most (its statement stays within the client's cache
    * limit of prepared statements), and their bodies' characters.
    */
-  static final int LOG_ROWS_PER_STATEMENT = 160;
+  static final int LOG_ROWS_PER_STATEMENT = chat.protocol.bus.user.Append.LOG_ROWS_PER_INSERT;
   static final long LOG_BYTES_PER_STATEMENT = 2L * 1024 * 1024;
 
   /**

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chat.protocol.bus.user.Append;
 import io.vertx.sqlclient.SqlConnectOptions;
 import java.util.List;
 import java.util.Set;
@@ -30,6 +31,16 @@ class StatementShapeTest {
         80, 96, 112, 128, 160), List.copyOf(shapes));
     assertThrows(IllegalArgumentException.class, () -> SqlQueries.rowShape(0, max));
     assertThrows(IllegalArgumentException.class, () -> SqlQueries.rowShape(max + 1, max));
+  }
+
+  /** The appends a gateway's log writer sends are written with no row repeated. */
+  @Test
+  void anAppendOfTheSizeWritersTakeIsOneInsertOfItsOwnShape() {
+    int max = MessageStore.LOG_ROWS_PER_STATEMENT;
+    for (int waiting = 1; waiting <= 2_000; waiting++) {
+      int rows = Append.logRowsForOneInsert(waiting);
+      assertEquals(rows, SqlQueries.rowShape(rows, max), waiting + " waiting, " + rows + " taken");
+    }
   }
 
   /** Longer statements are never kept prepared by the client: each use prepares one anew. */
