@@ -300,7 +300,9 @@ class ChatLanesTest {
         assertEquals(0, ack.getInteger("errno"), ack.encode());
       }
       int appends = services.appendRequests.get() - before;
-      assertTrue(appends <= 3, count + " chats logged in " + appends + " appends");
+      // a few appends, not one per chat: each takes as many of the waiting chats as fill one
+      // insert exactly (at most 160, at least three quarters of them: 1, 160, 128, 10, 1)
+      assertTrue(appends <= 6, count + " chats logged in " + appends + " appends");
     }
     assertEquals(count + 1, services.logTexts().size());
   }
