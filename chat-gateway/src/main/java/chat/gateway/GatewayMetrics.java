@@ -135,8 +135,7 @@ public final class GatewayMetrics {
   /** A request read from a client. */
   public void received(JsonObject request) {
     Object msgid = request.getValue("msgid");
-    messagesIn.computeIfAbsent(typeOf(msgid),
-        type -> registry.counter("chat_messages_in", "type", type)).increment();
+    messageIn(typeOf(msgid)).increment();
     if (Integer.valueOf(MsgId.LOGIN).equals(msgid)) {
       counter("chat_login_attempts", "method",
           request.getValue("token") != null ? "token" : "password").increment();
@@ -145,27 +144,23 @@ public final class GatewayMetrics {
 
   /** A PING read from a client and recognised without parsing it (as {@link #received}). */
   public void receivedPing() {
-    messagesIn.computeIfAbsent("ping",
-        type -> registry.counter("chat_messages_in", "type", type)).increment();
+    messageIn("ping").increment();
   }
 
   /** A PONG written (or about to be written) to a client (as {@link #sent}). */
   public void sentPong() {
-    messagesOut.computeIfAbsent("pong",
-        type -> registry.counter("chat_messages_out", "type", type)).increment();
+    messageOut("pong").increment();
   }
 
   /** An ACK written as text (see {@code Replies.ackText}), as {@link #sent} counts one. */
   public void sentAck() {
-    messagesOut.computeIfAbsent(typeOf(MsgId.ACK),
-        type -> registry.counter("chat_messages_out", "type", type)).increment();
+    messageOut(typeOf(MsgId.ACK)).increment();
   }
 
   /** A message written (or about to be written) to a client. */
   public void sent(JsonObject message) {
     Object msgid = message.getValue("msgid");
-    messagesOut.computeIfAbsent(typeOf(msgid),
-        type -> registry.counter("chat_messages_out", "type", type)).increment();
+    messageOut(typeOf(msgid)).increment();
     if (!(msgid instanceof Integer id)) {
       return;
     }
@@ -263,6 +258,16 @@ public final class GatewayMetrics {
     String failure = err instanceof ReplyException re
         ? re.failureType().name().toLowerCase(Locale.ROOT) : "error";
     counter("chat_bus_request_failures", "address", address, "failure", failure).increment();
+  }
+
+  private Counter messageIn(String type) {
+    return messagesIn.computeIfAbsent(type,
+        t -> registry.counter("chat_messages_in", "type", t));
+  }
+
+  private Counter messageOut(String type) {
+    return messagesOut.computeIfAbsent(type,
+        t -> registry.counter("chat_messages_out", "type", t));
   }
 
   /** The counter {@code name} with one tag, from {@link #tagged}. */

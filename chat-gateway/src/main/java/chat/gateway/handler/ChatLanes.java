@@ -469,11 +469,12 @@ final class ChatLanes {
             others.add(member);
           }
         }
-        return delivery.store().log(chat.message, chat.text, List.of()).compose(logged -> others.isEmpty()
-            ? Future.<Void>succeededFuture()
-            : delivery.locate(others)
-                .otherwise(err -> Map.<Integer, List<Target>>of())
-                .compose(located -> reach(chat, others, located)));
+        return delivery.store().log(chat.message, chat.text, List.of())
+            .compose(logged -> others.isEmpty()
+                ? Future.<Void>succeededFuture()
+                : delivery.locate(others)
+                    .otherwise(err -> Map.<Integer, List<Target>>of())
+                    .compose(located -> reach(chat, others, located)));
       });
     }
 

@@ -269,7 +269,8 @@ public final class Delivery {
 
   /**
    * A delivery to a session of this node, as the node's delivery consumer would take it from
-   * the bus (each session gets its own copy), answered on the caller's context.
+   * the bus (every session shares the message: nothing on the way to a socket changes it),
+   * answered on the caller's context.
    */
   private Future<Boolean> deliverHere(String sessionId, int userId, JsonObject message,
       String text) {
@@ -284,7 +285,6 @@ public final class Delivery {
       sessions.get(0).deliver(sessionId, message, text, Long.MAX_VALUE, answered);
       return answered.future();
     }
-    // the same message object for every session: nothing on the way to a socket changes it
     List<Future<Boolean>> tries = new ArrayList<>(sessions.size());
     for (Session session : sessions) {
       Promise<Boolean> one = Promise.promise();

@@ -106,17 +106,11 @@ public final class MessageStore {
 
   /**
    * Logs a chat this node has just accepted, before anyone gets it; {@code recipients} must
-   * exist (else it is not logged and they come back as missing). Completes on the caller's
+   * exist (else it is not logged and they come back as missing). {@code text} is the chat's
+   * compact JSON text when the caller made it already (the user service of this process then
+   * does not encode it again), else null. Completes on the caller's
    * context; fails when the store did not answer after the retries (then it was not logged
    * unless a lost answer hid it). Without history, completes at once and logs nothing.
-   */
-  public Future<Outcome> log(JsonObject message, List<Integer> recipients) {
-    return log(message, null, recipients);
-  }
-
-  /**
-   * As {@link #log(JsonObject, List)}, with the message's compact JSON text when the caller
-   * made it already (the user service of this process then does not encode it again).
    */
   public Future<Outcome> log(JsonObject message, String text, List<Integer> recipients) {
     if (!history) {

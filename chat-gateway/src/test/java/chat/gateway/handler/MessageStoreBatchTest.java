@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import chat.gateway.bus.ServiceClient;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.user.Append;
+import chat.protocol.wire.JsonText;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -59,7 +60,8 @@ class MessageStoreBatchTest {
         10_000, vertx.getOrCreateContext(), true);
     List<Future<MessageStore.Outcome>> logged = new ArrayList<>();
     for (int i = 0; i < 44; i++) {
-      logged.add(store.log(chat(i), List.of()));
+      JsonObject chat = chat(i);
+      logged.add(store.log(chat, JsonText.toString(chat), List.of()));
     }
     long until = System.currentTimeMillis() + 10_000;
     while (store.backlog() < 43 && System.currentTimeMillis() < until) {
