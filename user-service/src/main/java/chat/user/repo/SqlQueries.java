@@ -1,5 +1,6 @@
 package chat.user.repo;
 
+import chat.protocol.bus.user.Append;
 import java.util.Collections;
 
 /**
@@ -190,10 +191,7 @@ public final class SqlQueries {
     if (n < 1 || n > max) {
       throw new IllegalArgumentException("1 to " + max + " rows, not " + n);
     }
-    if (n <= 8) {
-      return n;
-    }
-    int step = Integer.highestOneBit(n) >> 2;
+    int step = Append.logInsertStep(n);
     return Math.min(max, (n + step - 1) / step * step);
   }
 

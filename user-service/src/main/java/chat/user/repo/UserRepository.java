@@ -184,7 +184,7 @@ public final class UserRepository {
    */
   public Future<Map<Integer, List<Integer>>> friendIdsOf(List<Integer> userIds) {
     List<Object> ids = new ArrayList<>(userIds);
-    int size = ids.size() <= 1 ? ids.size() : Integer.highestOneBit(ids.size() - 1) << 1;
+    int size = ids.isEmpty() ? 0 : SqlQueries.listShape(ids.size(), Integer.MAX_VALUE);
     while (ids.size() < size) {
       ids.add(ids.get(0));
     }

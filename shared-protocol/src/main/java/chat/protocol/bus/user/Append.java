@@ -44,8 +44,17 @@ public record Append(List<Item> messages) {
       return Math.max(waiting, 0);
     }
     int n = Math.min(waiting, LOG_ROWS_PER_INSERT);
-    int step = Integer.highestOneBit(n) >> 2;
+    int step = logInsertStep(n);
     return n / step * step;
+  }
+
+  /**
+   * The spacing of the log inserts' shapes around {@code rows} rows: 1 up to 8, then four
+   * sizes per doubling (10, 12, 14, 16, 20, 24, ...). The user service prepares its inserts in
+   * these sizes; a writer takes its appends in them.
+   */
+  public static int logInsertStep(int rows) {
+    return rows <= 8 ? 1 : Integer.highestOneBit(rows) >> 2;
   }
 
   public Append {
