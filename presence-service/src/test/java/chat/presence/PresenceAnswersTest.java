@@ -36,13 +36,7 @@ class PresenceAnswersTest {
       // what an online map whose member is shutting down does to an operation
       throw new IllegalStateException("Hazelcast instance is not active!");
     })).completion().await();
-    // far shorter than the gateway's request timeout: an unanswered request would time out
-    Throwable err = vertx.eventBus().request("presence.test.throws", new JsonObject(),
-            new DeliveryOptions().setSendTimeout(5_000))
-        .map(reply -> (Throwable) null)
-        .recover(e -> io.vertx.core.Future.succeededFuture(e))
-        .await();
-    ReplyException reply = assertInstanceOf(ReplyException.class, err);
+    ReplyException reply = failureOf("presence.test.throws", new JsonObject());
     assertEquals(ReplyFailure.RECIPIENT_FAILURE, reply.failureType());
     assertEquals(FailureCodes.SERVICE_UNAVAILABLE, reply.failureCode());
   }
@@ -53,12 +47,18 @@ class PresenceAnswersTest {
       JsonObject body = (JsonObject) msg.body();
       body.size();
     })).completion().await();
-    Throwable err = vertx.eventBus().request("presence.test.cast", "not an object",
+    ReplyException reply = failureOf("presence.test.cast", "not an object");
+    assertEquals(FailureCodes.INVALID_INPUT, reply.failureCode());
+  }
+
+  /** How a request failed (it must fail; an unanswered one times out after 5 s). */
+  private static ReplyException failureOf(String address, Object body) {
+    // far shorter than the gateway's request timeout: an unanswered request would time out
+    Throwable err = vertx.eventBus().request(address, body,
             new DeliveryOptions().setSendTimeout(5_000))
         .map(reply -> (Throwable) null)
         .recover(e -> io.vertx.core.Future.succeededFuture(e))
         .await();
-    ReplyException reply = assertInstanceOf(ReplyException.class, err);
-    assertEquals(FailureCodes.INVALID_INPUT, reply.failureCode());
+    return assertInstanceOf(ReplyException.class, err);
   }
 }
