@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.gateway.DeliverBatch;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -58,8 +59,8 @@ class ChatLanesTest {
     int count = 20;
     List<Integer> arrived = new CopyOnWriteArrayList<>();
     List<Integer> batches = new CopyOnWriteArrayList<>();
-    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliverBatch(FAR), msg -> {
-      JsonArray items = msg.body().getJsonArray("items");
+    harness.vertx.eventBus().<Buffer>consumer(Addresses.gatewayDeliverBatch(FAR), msg -> {
+      JsonArray items = FarNode.items(msg);
       batches.add(items.size());
       for (int i = 0; i < items.size(); i++) {
         assertEquals("bob-1", items.getJsonObject(i).getString("sessionId"));
@@ -67,7 +68,7 @@ class ChatLanesTest {
       }
       List<Boolean> taken = Collections.nCopies(items.size(), true);
       if (batches.size() > 1) {
-        msg.reply(new DeliverBatch.Reply(taken).toJson());
+        FarNode.reply(msg, taken);
         return;
       }
       // The first batch is answered only once every chat is logged: each is handed over
@@ -75,7 +76,7 @@ class ChatLanesTest {
       harness.vertx.setPeriodic(5, id -> {
         if (services.logTexts().size() == count) {
           harness.vertx.cancelTimer(id);
-          msg.reply(new DeliverBatch.Reply(taken).toJson());
+          FarNode.reply(msg, taken);
         }
       });
     });

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.gateway.DeliverBatch;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -49,9 +50,14 @@ class DeliveryBatchTest {
         .put("msg", text).put("time", "t").put("msgno", "n-" + text);
   }
 
-  private JsonObject request(DeliverBatch batch) {
-    return harness.vertx.eventBus().<JsonObject>request(
-        Addresses.gatewayDeliverBatch(harness.nodeId), batch.toJson()).await().body();
+  private List<Boolean> request(DeliverBatch batch) {
+    Buffer reply = harness.vertx.eventBus().<Buffer>request(
+        Addresses.gatewayDeliverBatch(harness.nodeId), batch.toBuffer()).await().body();
+    return DeliverBatch.Reply.fromBuffer(reply, batch.items().size()).taken();
+  }
+
+  private static DeliverBatch.Item item(int userId, String session, String text) {
+    return new DeliverBatch.Item(userId, session, payload(userId, text).encode());
   }
 
   @Test
@@ -61,15 +67,34 @@ class DeliveryBatchTest {
       client.login(bob);
       String session = services.sessionsOf(bob).get(0);
       long deadline = System.currentTimeMillis() + 5_000;
-      JsonObject reply = request(new DeliverBatch(deadline, List.of(
-          new DeliverBatch.Item(bob, session, payload(bob, "a")),
-          new DeliverBatch.Item(bob, "not-that-session", payload(bob, "b")),
-          new DeliverBatch.Item(424242, "nobody", payload(424242, "c")),
-          new DeliverBatch.Item(bob, session, payload(bob, "d")))));
-      assertEquals(List.of(true, false, false, true),
-          DeliverBatch.Reply.fromJson(reply, 4).taken());
-      assertEquals("a", client.expect(6).getString("msg"));
-      assertEquals("d", client.expect(6).getString("msg"));
+      List<Boolean> taken = request(new DeliverBatch(deadline, List.of(
+          item(bob, session, "a"),
+          item(bob, "not-that-session", "b"),
+          item(424242, "nobody", "c"),
+          item(bob, session, "d"))));
+      assertEquals(List.of(true, false, false, true), taken);
+      assertEquals(payload(bob, "a"), client.expect(6));
+      assertEquals(payload(bob, "d"), client.expect(6));
+      assertNull(client.next(300), "nothing else written");
+    }
+  }
+
+  @Test
+  void aBatchInTheJsonOfAnEarlierNodeIsWrittenAndAnsweredInJson() {
+    int bob = services.user("bob");
+    try (TestClient client = TestClient.connect(harness.port())) {
+      client.login(bob);
+      String session = services.sessionsOf(bob).get(0);
+      JsonObject body = new JsonObject().put("deadline", System.currentTimeMillis() + 5_000)
+          .put("items", new JsonArray()
+              .add(new JsonObject().put("userId", bob).put("sessionId", session)
+                  .put("payload", payload(bob, "old-a")))
+              .add(new JsonObject().put("userId", bob).put("sessionId", "gone")
+                  .put("payload", payload(bob, "old-b"))));
+      JsonObject reply = harness.vertx.eventBus().<JsonObject>request(
+          Addresses.gatewayDeliverBatch(harness.nodeId), body).await().body();
+      assertEquals(new JsonObject().put("taken", new JsonArray().add(true).add(false)), reply);
+      assertEquals(payload(bob, "old-a"), client.expect(6));
       assertNull(client.next(300), "nothing else written");
     }
   }
@@ -80,9 +105,9 @@ class DeliveryBatchTest {
     try (TestClient client = TestClient.connect(harness.port())) {
       client.login(bob);
       String session = services.sessionsOf(bob).get(0);
-      JsonObject reply = request(new DeliverBatch(System.currentTimeMillis() - 1, List.of(
-          new DeliverBatch.Item(bob, session, payload(bob, "late")))));
-      assertEquals(List.of(false), DeliverBatch.Reply.fromJson(reply, 1).taken());
+      List<Boolean> taken = request(new DeliverBatch(System.currentTimeMillis() - 1, List.of(
+          item(bob, session, "late"))));
+      assertEquals(List.of(false), taken);
       assertNull(client.next(500), "not written");
     }
   }
@@ -98,8 +123,8 @@ class DeliveryBatchTest {
       events.add("check");
       msg.reply(new JsonObject());
     });
-    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliverBatch(FAR), msg -> {
-      JsonArray items = msg.body().getJsonArray("items");
+    harness.vertx.eventBus().<Buffer>consumer(Addresses.gatewayDeliverBatch(FAR), msg -> {
+      JsonArray items = FarNode.items(msg);
       batches.add(items);
       if (batches.size() == 1) {
         return; // the first batch is never answered: the node is as good as gone
@@ -107,7 +132,7 @@ class DeliveryBatchTest {
       for (int i = 0; i < items.size(); i++) {
         events.add("live:" + indexOf(items.getJsonObject(i).getJsonObject("payload")));
       }
-      msg.reply(new DeliverBatch.Reply(Collections.nCopies(items.size(), true)).toJson());
+      FarNode.reply(msg, Collections.nCopies(items.size(), true));
     });
     int held = 10;
     int count = 20;
@@ -164,15 +189,15 @@ class DeliveryBatchTest {
     services.online(bob, FAR, "bob-1");
     List<Integer> sizes = new CopyOnWriteArrayList<>();
     List<Integer> live = new CopyOnWriteArrayList<>();
-    harness.vertx.eventBus().<JsonObject>consumer(Addresses.gatewayDeliverBatch(FAR), msg -> {
-      JsonArray items = msg.body().getJsonArray("items");
+    harness.vertx.eventBus().<Buffer>consumer(Addresses.gatewayDeliverBatch(FAR), msg -> {
+      JsonArray items = FarNode.items(msg);
       sizes.add(items.size());
       for (int i = 0; i < items.size(); i++) {
         live.add(indexOf(items.getJsonObject(i).getJsonObject("payload")));
       }
-      JsonObject reply = new DeliverBatch.Reply(Collections.nCopies(items.size(), true)).toJson();
+      List<Boolean> reply = Collections.nCopies(items.size(), true);
       // the first batch is answered late: everything sent meanwhile piles up behind it
-      harness.vertx.setTimer(sizes.size() == 1 ? 1_000 : 1, t -> msg.reply(reply));
+      harness.vertx.setTimer(sizes.size() == 1 ? 1_000 : 1, t -> FarNode.reply(msg, reply));
     });
     int count = 600;
     try (TestClient client = TestClient.connect(harness.port())) {

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import chat.protocol.bus.Addresses;
 import chat.protocol.bus.FailureCodes;
+import chat.protocol.bus.gateway.DeliverBatch;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -57,7 +59,11 @@ class NodeBusTest {
             .put("items", new JsonArray().add("not an object"))},
         new Object[] {Addresses.gatewayKick(node), new JsonObject().put("userId", 7)},
         new Object[] {Addresses.gatewayOfflineCheck(node), new JsonObject().put("userId", 0)},
-        new Object[] {Addresses.gatewayKick(node), "not an object"});
+        new Object[] {Addresses.gatewayKick(node), "not an object"},
+        new Object[] {Addresses.gatewayDeliverBatch(node), Buffer.buffer("not a batch")},
+        new Object[] {Addresses.gatewayDeliverBatch(node), "not a batch"},
+        new Object[] {Addresses.gatewayDeliverBatch(node), new DeliverBatch(1L, List.of(
+            new DeliverBatch.Item(7, "s", "{}"))).toBuffer().appendByte((byte) 0)});
     DeliveryOptions quick = new DeliveryOptions().setSendTimeout(2000);
     for (Object[] request : bad) {
       ReplyException refused = assertThrows(ReplyException.class, () -> harness.vertx.eventBus()

@@ -12,8 +12,10 @@ import chat.protocol.bus.gateway.OfflineCheck;
 import chat.protocol.bus.presence.Located;
 import chat.protocol.bus.presence.SessionAt;
 import chat.protocol.bus.presence.UserIds;
+import chat.protocol.wire.JsonText;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.netty.channel.EventLoop;
@@ -141,7 +143,8 @@ public final class Delivery {
         k -> new HashMap<>());
     Outbox outbox = mine.computeIfAbsent(target.nodeId(), node -> new Outbox(node, mine));
     PromiseInternal<Boolean> taken = caller.promise();
-    outbox.add(new DeliverBatch.Item(userId, target.sessionId(), message), taken);
+    outbox.add(new DeliverBatch.Item(userId, target.sessionId(),
+        text != null ? text : JsonText.toString(message)), taken);
     return taken.future();
   }
 
@@ -201,14 +204,14 @@ public final class Delivery {
 
     /**
      * How many of the waiting chats the next batch takes: all of them, up to
-     * {@value Delivery#MAX_BATCH_ITEMS} and {@value Delivery#MAX_BATCH_CHARS} characters of chat text (the
+     * {@value Delivery#MAX_BATCH_ITEMS} and {@value Delivery#MAX_BATCH_CHARS} characters of the chats' text (the
      * first always), so that one bus message stays small whatever piled up behind a slow node.
      */
     private int batchSize() {
       long chars = 0;
       int n = 0;
       while (n < items.size() && n < MAX_BATCH_ITEMS) {
-        long text = items.get(n).payload().getValue("msg") instanceof String msg ? msg.length() : 0;
+        long text = items.get(n).text().length();
         if (n > 0 && chars + text > MAX_BATCH_CHARS) {
           break;
         }
@@ -239,13 +242,14 @@ public final class Delivery {
         items = new ArrayList<>(items.subList(n, items.size()));
         answers = new ArrayList<>(answers.subList(n, answers.size()));
       }
-      JsonObject body = new DeliverBatch(System.currentTimeMillis() + timeoutMs * 4 / 5, batch)
-          .toJson();
-      bus.<JsonObject>request(address, body, deliverOptions).onComplete(ar -> {
+      Buffer body = new DeliverBatch(System.currentTimeMillis() + timeoutMs * 4 / 5, batch)
+          .toBuffer();
+      bus.request(address, body, deliverOptions).onComplete(ar -> {
         List<Boolean> taken = null;
         if (ar.succeeded()) {
           try {
-            taken = DeliverBatch.Reply.fromJson(ar.result().body(), batch.size()).taken();
+            taken = DeliverBatch.Reply.fromBuffer(ar.result().body() instanceof Buffer reply
+                ? reply : null, batch.size()).taken();
           } catch (ServiceFailure e) {
             LOG.warn("a delivery batch's reply from {} did not fit: {}", address, e.getMessage());
           }

@@ -15,6 +15,7 @@ import chat.protocol.bus.gateway.OfflineCheck;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
@@ -49,7 +50,7 @@ public final class NodeBusVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     return Future.all(List.of(
         bus.<JsonObject>consumer(Addresses.gatewayDeliver(nodeId), this::onDeliver).completion(),
-        bus.<JsonObject>consumer(Addresses.gatewayDeliverBatch(nodeId), this::onDeliverBatch)
+        bus.<Object>consumer(Addresses.gatewayDeliverBatch(nodeId), this::onDeliverBatch)
             .completion(),
         bus.<JsonObject>consumer(Addresses.gatewayKick(nodeId), this::onKick).completion(),
         bus.<JsonObject>consumer(Addresses.gatewayOfflineCheck(nodeId), this::onOfflineCheck)
@@ -120,16 +121,22 @@ public final class NodeBusVerticle extends VerticleBase {
    * refused it and is storing the chats it took before, or had not run by then) is answered
    * not taken, so that the sender, which stores what is not taken once its own timeout passes
    * (later still), has its answer for the items that were taken. A batch that arrives after
-   * its deadline is answered none taken.
+   * its deadline is answered none taken. The body is the batch's layout (answered in kind) or,
+   * from a node of an earlier version, its JSON (answered with JSON).
    */
-  private void onDeliverBatch(Message<JsonObject> msg) {
-    DeliverBatch batch = read(msg, DeliverBatch::fromJson);
-    if (batch == null) {
+  private void onDeliverBatch(Message<Object> msg) {
+    boolean json = !(msg.body() instanceof Buffer);
+    DeliverBatch batch;
+    try {
+      batch = json ? DeliverBatch.fromJson(body(msg)) : DeliverBatch.fromBuffer((Buffer) msg.body());
+    } catch (ServiceFailure e) {
+      LOG.warn("request on {} refused: {}", msg.address(), e.getMessage());
+      msg.fail(e.code(), e.getMessage());
       return;
     }
     long now = System.currentTimeMillis();
     List<DeliverBatch.Item> items = batch.items();
-    BatchAnswer answer = new BatchAnswer(msg, items.size());
+    BatchAnswer answer = new BatchAnswer(msg, items.size(), json);
     if (batch.lateAt(now)) {
       answer.cutOff();
       return;
@@ -137,8 +144,9 @@ public final class NodeBusVerticle extends VerticleBase {
     for (int i = 0; i < items.size(); i++) {
       DeliverBatch.Item item = items.get(i);
       int index = i;
-      registry.deliverTo(item.userId(), item.sessionId(), item.payload(), batch.deadline())
-          .onComplete(ar -> answer.set(index, Boolean.TRUE.equals(ar.result())));
+      Promise<Boolean> took = Promise.promise();
+      took.future().onComplete(ar -> answer.set(index, Boolean.TRUE.equals(ar.result())));
+      registry.deliverTo(item.userId(), item.sessionId(), item.text(), batch.deadline(), took);
     }
     if (!answer.isDone()) {
       long grace = Math.max(1, (batch.deadline() - now) / 8);
@@ -148,15 +156,17 @@ public final class NodeBusVerticle extends VerticleBase {
 
   /** The answers to one batch, from the sessions' event loops; replied once. */
   private final class BatchAnswer {
-    private final Message<JsonObject> msg;
+    private final Message<Object> msg;
     private final Boolean[] taken;
+    private final boolean json;
     private int open;
     private boolean replied;
     volatile long timer = -1;
 
-    BatchAnswer(Message<JsonObject> msg, int size) {
+    BatchAnswer(Message<Object> msg, int size, boolean json) {
       this.msg = msg;
       this.taken = new Boolean[size];
+      this.json = json;
       this.open = size;
     }
 
@@ -196,7 +206,8 @@ public final class NodeBusVerticle extends VerticleBase {
       if (timer >= 0) {
         vertx.cancelTimer(timer);
       }
-      msg.reply(new DeliverBatch.Reply(answers).toJson());
+      DeliverBatch.Reply reply = new DeliverBatch.Reply(answers);
+      msg.reply(json ? reply.toJson() : reply.toBuffer());
     }
   }
 

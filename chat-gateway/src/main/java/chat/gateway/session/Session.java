@@ -577,7 +577,8 @@ public final class Session {
   /**
    * As {@link #deliver(String, JsonObject, long)}, with the payload's compact JSON text when
    * the caller made it already (written as it is), completing {@code accepted}. The payload
-   * is not changed here (it may be shared with other sessions and the message log).
+   * is not changed here (it may be shared with other sessions and the message log); when it is
+   * null, it is read from the text on this session's event loop (a chat from another node).
    */
   public void deliver(String toSession, JsonObject payload, String text, long deadlineMs,
       Promise<Boolean> accepted) {
@@ -585,7 +586,7 @@ public final class Session {
       if (toSession.equals(sessionId) && closeReason == null
           && System.currentTimeMillis() <= deadlineMs
           && (state == State.USER || state == State.LOGGING_IN)) {
-        accepted.complete(accept(payload, text));
+        accepted.complete(accept(payload != null ? payload : JsonText.parseObject(text), text));
       } else {
         refuseAfterEarlierChats(accepted);
       }

@@ -2,6 +2,7 @@ package chat.gateway.session;
 
 import chat.gateway.CloseReason;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,6 +108,28 @@ public final class SessionRegistry {
     }
     return Future.all(tries).map(all -> tries.stream()
         .anyMatch(t -> Boolean.TRUE.equals(t.result())));
+  }
+
+  /**
+   * As {@link #deliverTo(int, String, JsonObject, long)} for a chat that came as its compact
+   * JSON text (from another node), completing {@code accepted}: each session reads it on its
+   * own event loop and writes the text as it is.
+   */
+  public void deliverTo(int userId, String sessionId, String text, long deadlineMs,
+      Promise<Boolean> accepted) {
+    List<Session> targets = sessionsOf(userId);
+    if (targets.size() == 1) {
+      targets.get(0).deliver(sessionId, null, text, deadlineMs, accepted);
+      return;
+    }
+    List<Future<Boolean>> tries = new ArrayList<>(targets.size());
+    for (Session session : targets) {
+      Promise<Boolean> one = Promise.promise();
+      session.deliver(sessionId, null, text, deadlineMs, one);
+      tries.add(one.future());
+    }
+    Future.all(tries).onComplete(all -> accepted.complete(tries.stream()
+        .anyMatch(t -> Boolean.TRUE.equals(t.result()))));
   }
 
   /** The sessions of the user on this node (a snapshot). */

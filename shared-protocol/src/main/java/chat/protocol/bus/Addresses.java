@@ -104,9 +104,10 @@ public final class Addresses {
   }
 
   /**
-   * {deadline, items:[{userId, sessionId, payload}]} → {taken:[bool]} ; chats for named sessions
-   * on that node, in order: one message for the deliveries one sender's event loop has for that
-   * node at a time (see {@code gateway.DeliverBatch}). The reply says per item whether its
+   * {deadline, items:[{userId, sessionId, text}]} → {taken:[bool]}, both in the binary layout
+   * of {@code gateway.DeliverBatch} (which also reads the JSON of earlier releases) ; chats for
+   * named sessions on that node, in order: one message for the deliveries one sender's event
+   * loop has for that node at a time. The reply says per item whether its
    * session took it; an item is not taken when its session is not there or it would be written
    * after the deadline (epoch ms).
    */

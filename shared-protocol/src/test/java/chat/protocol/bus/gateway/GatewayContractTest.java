@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import chat.protocol.bus.BusJson;
 import chat.protocol.bus.FailureCodes;
 import chat.protocol.bus.ServiceFailure;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -115,27 +117,22 @@ class GatewayContractTest {
   }
 
   @Test
-  void deliverBatchHasTheDocumentedFields() {
+  void deliverBatchOfAnEarlierNodeIsReadFromItsJson() {
     JsonObject item = new JsonObject().put("userId", 14).put("sessionId", "n1:7")
         .put("payload", CHAT.copy());
     JsonObject wire = new JsonObject().put("deadline", 1_800_000_000_000L)
         .put("items", new JsonArray().add(item).add(item.copy().put("sessionId", "n1:8")));
+    String text = CHAT.encode();
     DeliverBatch batch = new DeliverBatch(1_800_000_000_000L, java.util.List.of(
-        new DeliverBatch.Item(14, "n1:7", CHAT), new DeliverBatch.Item(14, "n1:8", CHAT)));
-    assertEquals(wire, batch.toJson());
+        new DeliverBatch.Item(14, "n1:7", text), new DeliverBatch.Item(14, "n1:8", text)));
     assertEquals(batch, DeliverBatch.fromJson(wire));
     assertEquals(batch, DeliverBatch.fromJson(new JsonObject(wire.encode())));
     assertEquals(batch, DeliverBatch.fromJson(wire.copy().put("deadline", 1_800_000_000_000L)
         .put("unknown", 1)));
     assertFalse(batch.lateAt(1_800_000_000_000L));
     assertTrue(batch.lateAt(1_800_000_000_001L));
-    JsonObject reply = new JsonObject().put("taken", new JsonArray().add(true).add(false));
-    DeliverBatch.Reply answer = new DeliverBatch.Reply(java.util.List.of(true, false));
-    assertEquals(reply, answer.toJson());
-    assertEquals(answer, DeliverBatch.Reply.fromJson(new JsonObject(reply.encode()), 2));
-    ServiceFailure shortReply = assertThrows(ServiceFailure.class,
-        () -> DeliverBatch.Reply.fromJson(reply, 3));
-    assertEquals(FailureCodes.INVALID_INPUT, shortReply.code());
+    assertEquals(new JsonObject().put("taken", new JsonArray().add(true).add(false)),
+        new DeliverBatch.Reply(java.util.List.of(true, false)).toJson());
     for (JsonObject bad : java.util.List.of(without(wire, "deadline"), without(wire, "items"),
         wire.copy().put("deadline", -1), wire.copy().put("items", new JsonArray()),
         wire.copy().put("items", new JsonArray().add("x")),
@@ -144,6 +141,59 @@ class GatewayContractTest {
         wire.copy().put("items", new JsonArray().add(without(item, "payload"))))) {
       ServiceFailure failure = assertThrows(ServiceFailure.class,
           () -> DeliverBatch.fromJson(bad), bad.encode());
+      assertEquals(FailureCodes.INVALID_INPUT, failure.code(), failure.getMessage());
+    }
+  }
+
+  @Test
+  void deliverBatchTravelsInItsLayout() {
+    String text = CHAT.copy().put("msg", "h\u00e9llo \"\u4f60\u597d\" \ud83d\ude00").encode();
+    DeliverBatch batch = new DeliverBatch(1_800_000_000_000L, java.util.List.of(
+        new DeliverBatch.Item(14, "n1:7", text), new DeliverBatch.Item(15, "n\u00e9:8", "{}")));
+    Buffer body = batch.toBuffer();
+    Buffer expected = Buffer.buffer().appendByte((byte) 1).appendLong(1_800_000_000_000L)
+        .appendInt(2);
+    byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+    expected.appendInt(14).appendShort((short) 4).appendString("n1:7").appendInt(utf8.length)
+        .appendBytes(utf8);
+    expected.appendInt(15).appendShort((short) 5).appendString("n\u00e9:8").appendInt(2)
+        .appendString("{}");
+    assertEquals(expected, body);
+    assertEquals(batch, DeliverBatch.fromBuffer(body));
+    assertEquals(batch, DeliverBatch.fromBuffer(Buffer.buffer(body.getBytes())));
+
+    Buffer reply = new DeliverBatch.Reply(java.util.List.of(true, false, true)).toBuffer();
+    assertEquals(Buffer.buffer(new byte[] {1, 0, 1}), reply);
+    assertEquals(java.util.List.of(true, false, true),
+        DeliverBatch.Reply.fromBuffer(reply, 3).taken());
+    for (Buffer bad : java.util.List.of(reply.getBuffer(0, 2), Buffer.buffer(new byte[] {1, 2, 1}),
+        Buffer.buffer())) {
+      ServiceFailure failure = assertThrows(ServiceFailure.class,
+          () -> DeliverBatch.Reply.fromBuffer(bad, 3));
+      assertEquals(FailureCodes.INVALID_INPUT, failure.code(), failure.getMessage());
+    }
+    assertThrows(ServiceFailure.class, () -> DeliverBatch.Reply.fromBuffer(null, 1));
+
+    int firstItem = 13;
+    java.util.List<Buffer> bad = new java.util.ArrayList<>();
+    bad.add(Buffer.buffer());
+    bad.add(body.getBuffer(0, 12));
+    bad.add(body.copy().setByte(0, (byte) 2)); // another layout
+    bad.add(body.copy().setLong(1, -1)); // negative deadline
+    bad.add(body.copy().setInt(9, 0)); // no items
+    bad.add(body.copy().setInt(9, 3)); // more items than there are
+    bad.add(body.copy().setInt(9, Integer.MAX_VALUE)); // far more than could fit
+    bad.add(body.copy().setInt(9, 1)); // bytes left after the items
+    bad.add(body.copy().setInt(firstItem, 0)); // not a user id
+    bad.add(body.copy().setShort(firstItem + 4, (short) -1)); // a negative length
+    bad.add(body.copy().setShort(firstItem + 4, (short) 30_000)); // past the end
+    bad.add(body.copy().setInt(firstItem + 10, Integer.MAX_VALUE)); // text past the end
+    bad.add(body.getBuffer(0, body.length() - 1)); // the last text cut short
+    bad.add(body.getBuffer(0, firstItem + 3)); // an item cut inside its user id
+    bad.add(null);
+    for (Buffer one : bad) {
+      ServiceFailure failure = assertThrows(ServiceFailure.class,
+          () -> DeliverBatch.fromBuffer(one), String.valueOf(one));
       assertEquals(FailureCodes.INVALID_INPUT, failure.code(), failure.getMessage());
     }
   }
