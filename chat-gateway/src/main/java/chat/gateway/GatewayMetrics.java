@@ -157,6 +157,11 @@ public final class GatewayMetrics {
     messageOut(typeOf(MsgId.ACK)).increment();
   }
 
+  /** A chat written from its text (as {@link #sent} counts one). */
+  public void sentChat(int msgid) {
+    messageOut(typeOf(msgid)).increment();
+  }
+
   /** A message written (or about to be written) to a client. */
   public void sent(JsonObject message) {
     Object msgid = message.getValue("msgid");

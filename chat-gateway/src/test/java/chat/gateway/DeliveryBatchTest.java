@@ -57,7 +57,8 @@ class DeliveryBatchTest {
   }
 
   private static DeliverBatch.Item item(int userId, String session, String text) {
-    return new DeliverBatch.Item(userId, session, payload(userId, text).encode());
+    JsonObject payload = payload(userId, text);
+    return DeliverBatch.Item.of(userId, session, payload, payload.encode());
   }
 
   @Test

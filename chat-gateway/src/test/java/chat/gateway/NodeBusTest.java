@@ -63,7 +63,7 @@ class NodeBusTest {
         new Object[] {Addresses.gatewayDeliverBatch(node), Buffer.buffer("not a batch")},
         new Object[] {Addresses.gatewayDeliverBatch(node), "not a batch"},
         new Object[] {Addresses.gatewayDeliverBatch(node), new DeliverBatch(1L, List.of(
-            new DeliverBatch.Item(7, "s", "{}"))).toBuffer().appendByte((byte) 0)});
+            new DeliverBatch.Item(7, "s", 6, "n-1", "{}"))).toBuffer().appendByte((byte) 0)});
     DeliveryOptions quick = new DeliveryOptions().setSendTimeout(2000);
     for (Object[] request : bad) {
       ReplyException refused = assertThrows(ReplyException.class, () -> harness.vertx.eventBus()

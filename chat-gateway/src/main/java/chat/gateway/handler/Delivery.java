@@ -143,7 +143,7 @@ public final class Delivery {
         k -> new HashMap<>());
     Outbox outbox = mine.computeIfAbsent(target.nodeId(), node -> new Outbox(node, mine));
     PromiseInternal<Boolean> taken = caller.promise();
-    outbox.add(new DeliverBatch.Item(userId, target.sessionId(),
+    outbox.add(DeliverBatch.Item.of(userId, target.sessionId(), message,
         text != null ? text : JsonText.toString(message)), taken);
     return taken.future();
   }

@@ -146,7 +146,8 @@ public final class NodeBusVerticle extends VerticleBase {
       int index = i;
       Promise<Boolean> took = Promise.promise();
       took.future().onComplete(ar -> answer.set(index, Boolean.TRUE.equals(ar.result())));
-      registry.deliverTo(item.userId(), item.sessionId(), item.text(), batch.deadline(), took);
+      registry.deliverTo(item.userId(), item.sessionId(), item.msgid(), item.msgno(),
+          item.text(), batch.deadline(), took);
     }
     if (!answer.isDone()) {
       long grace = Math.max(1, (batch.deadline() - now) / 8);

@@ -18,8 +18,8 @@ public interface RequestHandler {
     return Future.succeededFuture();
   }
 
-  /** A chat message was written to this user session's socket. */
-  default void written(Session session, int userId, JsonObject message) {
+  /** A chat message (its msgno) was written to this user session's socket. */
+  default void written(Session session, int userId, String msgno) {
   }
 
   /** The session has ended; whatever it still had in progress is left to finish alone. */

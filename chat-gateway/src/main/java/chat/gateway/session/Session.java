@@ -583,14 +583,38 @@ public final class Session {
   public void deliver(String toSession, JsonObject payload, String text, long deadlineMs,
       Promise<Boolean> accepted) {
     context.runOnContext(v -> {
-      if (toSession.equals(sessionId) && closeReason == null
-          && System.currentTimeMillis() <= deadlineMs
-          && (state == State.USER || state == State.LOGGING_IN)) {
-        accepted.complete(accept(payload != null ? payload : JsonText.parseObject(text), text));
+      if (takes(toSession, deadlineMs)) {
+        accepted.complete(accept(payload, text));
       } else {
         refuseAfterEarlierChats(accepted);
       }
     });
+  }
+
+  /**
+   * As {@link #deliver(String, JsonObject, String, long, Promise)} for a message that came from
+   * another node as its text, with its {@code msgid} and, for a chat, its {@code msgno}: a chat
+   * is written as it is, and read only if this session must store it; any other message is read
+   * first.
+   */
+  public void deliverText(String toSession, int msgid, String msgno, String text,
+      long deadlineMs, Promise<Boolean> accepted) {
+    context.runOnContext(v -> {
+      if (!takes(toSession, deadlineMs)) {
+        refuseAfterEarlierChats(accepted);
+      } else if (msgno == null) {
+        accepted.complete(accept(JsonText.parseObject(text), text));
+      } else {
+        accepted.complete(acceptChat(msgid, msgno, text));
+      }
+    });
+  }
+
+  /** Whether this is the user session named and would take a delivery now. */
+  private boolean takes(String toSession, long deadlineMs) {
+    return toSession.equals(sessionId) && closeReason == null
+        && System.currentTimeMillis() <= deadlineMs
+        && (state == State.USER || state == State.LOGGING_IN);
   }
 
   /**
@@ -623,6 +647,26 @@ public final class Session {
     }
     if (state == State.USER) {
       send(payload, chat, text);
+      return true;
+    }
+    return false;
+  }
+
+  /** As {@link #accept(JsonObject, String)} for a chat known by its text and numbers. */
+  private boolean acceptChat(int msgid, String msgno, String text) {
+    if (closeReason != null) {
+      return false;
+    }
+    if (alreadyHas(msgno)) {
+      return true;
+    }
+    if (state == State.LOGGING_IN) {
+      heldDuringLogin.add(JsonText.parseObject(text));
+      remember(msgno);
+      return true;
+    }
+    if (state == State.USER) {
+      sendChatText(msgid, msgno, text);
       return true;
     }
     return false;
@@ -746,14 +790,29 @@ public final class Session {
     Buffer text = encoded != null ? Buffer.buffer(encoded.getBytes(StandardCharsets.UTF_8))
         : JsonText.toBuffer(message);
     long writeNumber = ++writes;
-    int forUser = userId;
     if (chat) {
-      Promise<Void> settled = Promise.promise();
-      unwrittenChats.put(writeNumber, new Unwritten(message, forUser, settled));
-      lastChatSettled = settled.future();
-      remember(message.getString("msgno"));
+      track(writeNumber, new Unwritten(message, null, message.getString("msgno"), userId,
+          Promise.promise()));
     }
     return write(text, chat, writeNumber);
+  }
+
+  /** Writes a chat known by its text and numbers, as {@link #send} writes it. */
+  private void sendChatText(int msgid, String msgno, String text) {
+    if (state == State.ENDED || closeReason != null) {
+      return;
+    }
+    GatewayMetrics.current().sentChat(msgid);
+    long writeNumber = ++writes;
+    track(writeNumber, new Unwritten(null, text, msgno, userId, Promise.promise()));
+    write(Buffer.buffer(text.getBytes(StandardCharsets.UTF_8)), true, writeNumber);
+  }
+
+  /** A chat handed to the socket: it is written, or stored if the connection ends first. */
+  private void track(long writeNumber, Unwritten chat) {
+    unwrittenChats.put(writeNumber, chat);
+    lastChatSettled = chat.settled().future();
+    remember(chat.msgno());
   }
 
   /** Writes a message's text: write number {@code writeNumber}, a chat or not. */
@@ -802,7 +861,7 @@ public final class Session {
       writtenUnsettled.poll();
       Unwritten unwritten = unwrittenChats.remove(written[0]);
       if (unwritten != null) {
-        handler.written(this, unwritten.forUser(), unwritten.message());
+        handler.written(this, unwritten.forUser(), unwritten.msgno());
         unwritten.settled().complete();
       }
     }
@@ -921,7 +980,8 @@ public final class Session {
     unwrittenChats.clear();
     if (userId >= 0) {
       heldDuringLogin.stream().filter(Session::isChat)
-          .forEach(m -> undelivered.add(new Unwritten(m, userId, Promise.promise())));
+          .forEach(m -> undelivered.add(new Unwritten(m, null, m.getString("msgno"), userId,
+              Promise.promise())));
     }
     heldDuringLogin.clear();
     Map<Integer, List<Unwritten>> byUser = new LinkedHashMap<>();
@@ -938,8 +998,16 @@ public final class Session {
     kept = Future.join(stores).mapEmpty();
   }
 
-  /** A chat handed to the socket and not yet written: for whom, and when it is settled. */
-  private record Unwritten(JsonObject message, int forUser, Promise<Void> settled) {
+  /**
+   * A chat handed to the socket and not yet written: the message (or only its text, read if it
+   * must be stored), for whom, and when it is settled.
+   */
+  private record Unwritten(JsonObject parsed, String text, String msgno, int forUser,
+                           Promise<Void> settled) {
+
+    JsonObject message() {
+      return parsed != null ? parsed : JsonText.parseObject(text);
+    }
   }
 
   /**
@@ -975,9 +1043,7 @@ public final class Session {
 
   /** ONE_CHAT or GROUP_CHAT. */
   public static boolean isChat(JsonObject message) {
-    Object msgid = message.getValue("msgid");
-    return Integer.valueOf(MsgId.ONE_CHAT).equals(msgid)
-        || Integer.valueOf(MsgId.GROUP_CHAT).equals(msgid);
+    return MsgId.isChat(message.getValue("msgid"));
   }
 
   private void endUserSession(String why) {

@@ -111,21 +111,20 @@ public final class SessionRegistry {
   }
 
   /**
-   * As {@link #deliverTo(int, String, JsonObject, long)} for a chat that came as its compact
-   * JSON text (from another node), completing {@code accepted}: each session reads it on its
-   * own event loop and writes the text as it is.
+   * As {@link #deliverTo(int, String, JsonObject, long)} for a message that came from another
+   * node as its text (see {@link Session#deliverText}), completing {@code accepted}.
    */
-  public void deliverTo(int userId, String sessionId, String text, long deadlineMs,
-      Promise<Boolean> accepted) {
+  public void deliverTo(int userId, String sessionId, int msgid, String msgno, String text,
+      long deadlineMs, Promise<Boolean> accepted) {
     List<Session> targets = sessionsOf(userId);
     if (targets.size() == 1) {
-      targets.get(0).deliver(sessionId, null, text, deadlineMs, accepted);
+      targets.get(0).deliverText(sessionId, msgid, msgno, text, deadlineMs, accepted);
       return;
     }
     List<Future<Boolean>> tries = new ArrayList<>(targets.size());
     for (Session session : targets) {
       Promise<Boolean> one = Promise.promise();
-      session.deliver(sessionId, null, text, deadlineMs, one);
+      session.deliverText(sessionId, msgid, msgno, text, deadlineMs, one);
       tries.add(one.future());
     }
     Future.all(tries).onComplete(all -> accepted.complete(tries.stream()

@@ -144,6 +144,30 @@ class SessionCloseOrderTest {
     assertEquals(List.of("keep " + BOB + " [0, 1]", "keep " + ALICE + " [2]"), keeps);
   }
 
+  @Test
+  void chatsThatCameAsTextAreWrittenAsTheyAreAndStoredWholeWhenNotWritten() throws Exception {
+    String sessionId = login(BOB);
+    for (int i = 0; i < 3; i++) {
+      assertTrue(deliverText(sessionId, chat(i)));
+    }
+    assertTrue(deliverText(sessionId, chat(1)), "a chat it had already counts as delivered");
+    assertEquals(List.of(chat(0).encode(), chat(1).encode(), chat(2).encode()),
+        onContext(() -> connection.texts.stream().filter(t -> t.contains("\"msgid\":6"))
+            .toList()),
+        "each written once, as its text");
+    onContext(() -> {
+      connection.failPending();
+      session.closed();
+      return null;
+    });
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!handler.events.contains("stored") && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(List.of(chat(0), chat(1), chat(2)), handler.kept,
+        "the chats not written are stored whole, in order");
+  }
+
   // ---- helpers ----
 
   private String login(int userId) {
@@ -163,6 +187,14 @@ class SessionCloseOrderTest {
   private boolean deliver(String sessionId, JsonObject chat) throws Exception {
     return session.deliver(sessionId, chat).toCompletionStage().toCompletableFuture()
         .get(5, TimeUnit.SECONDS);
+  }
+
+  /** Delivers a chat as another node hands it over: its text, msgid and msgno. */
+  private boolean deliverText(String sessionId, JsonObject chat) throws Exception {
+    Promise<Boolean> taken = Promise.promise();
+    session.deliverText(sessionId, chat.getInteger("msgid"), chat.getString("msgno"),
+        chat.encode(), Long.MAX_VALUE, taken);
+    return taken.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
   }
 
   /** Completes the write of the n-th chat handed to the socket (the login ack not counted). */
@@ -249,6 +281,7 @@ class SessionCloseOrderTest {
   /** A request handler that records what the session asks of it. */
   private final class Recorder implements RequestHandler {
     final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+    final List<JsonObject> kept = java.util.Collections.synchronizedList(new ArrayList<>());
 
     @Override
     public Future<Void> handle(Session session, JsonObject request) {
@@ -257,6 +290,7 @@ class SessionCloseOrderTest {
 
     @Override
     public Future<Void> keep(Session session, int userId, List<JsonObject> messages) {
+      kept.addAll(messages);
       List<String> numbers = messages.stream().map(m -> m.getString("msg").split(":")[0]).toList();
       events.add("keep " + userId + " " + numbers);
       Promise<Void> stored = Promise.promise();
@@ -269,8 +303,8 @@ class SessionCloseOrderTest {
     }
 
     @Override
-    public void written(Session session, int userId, JsonObject message) {
-      events.add("written " + message.getString("msgno"));
+    public void written(Session session, int userId, String msgno) {
+      events.add("written " + msgno);
     }
   }
 }

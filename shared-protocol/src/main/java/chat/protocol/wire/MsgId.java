@@ -34,4 +34,9 @@ public final class MsgId {
   public static final int HISTORY = 110;
   /** Server push: a user made you a friend ({@code {"msgid":111,"id","name","state","v"}}). */
   public static final int FRIEND = 111;
+
+  /** True for the msgid of a chat, ONE_CHAT or GROUP_CHAT (as a message's field holds it). */
+  public static boolean isChat(Object msgid) {
+    return Integer.valueOf(ONE_CHAT).equals(msgid) || Integer.valueOf(GROUP_CHAT).equals(msgid);
+  }
 }

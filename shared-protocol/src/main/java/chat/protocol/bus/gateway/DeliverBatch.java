@@ -2,6 +2,7 @@ package chat.protocol.bus.gateway;
 
 import chat.protocol.bus.BusFields;
 import chat.protocol.wire.JsonText;
+import chat.protocol.wire.MsgId;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,13 +18,15 @@ import java.util.Objects;
  * message, one reply and one timer serve many chats.
  *
  * <p>The body is a {@link Buffer} in the layout below ({@link #toBuffer()},
- * {@link #fromBuffer(Buffer)}): each chat travels as the JSON text its client gets, so neither
- * node builds or walks a JSON tree for it on the way. All numbers are big-endian.
+ * {@link #fromBuffer(Buffer)}): each chat travels as the JSON text its client gets, with its
+ * {@code msgid} and {@code msgno} beside it, so neither node builds or walks a JSON tree for it
+ * on the way. All numbers are big-endian.
  * <pre>
  *   byte    layout version (1)
  *   long    deadline
  *   int     item count, at least 1
  *   item:   int userId, short sessionId length, sessionId (UTF-8),
+ *           int msgid, short msgno length (-1: none), msgno (UTF-8),
  *           int text length, text (UTF-8)
  * </pre>
  * The reply is a {@link Buffer} of one byte per item, in order: 1 taken, 0 not
@@ -41,6 +44,8 @@ public record DeliverBatch(long deadline, List<Item> items) {
 
   /** The body layout's version, its first byte. */
   static final byte LAYOUT = 1;
+  /** The bytes of an item with empty texts. */
+  private static final int ITEM_MIN = 4 + 2 + 4 + 2 + 4;
 
   public DeliverBatch {
     if (deadline < 0) {
@@ -52,11 +57,14 @@ public record DeliverBatch(long deadline, List<Item> items) {
   }
 
   /**
-   * One chat for one session.
+   * One message (a chat, or a notice) for one session.
    *
-   * @param text the message the client gets, as its compact JSON text
+   * @param msgid the message's {@code msgid}, as its text has it (0 when it has none)
+   * @param msgno a chat's {@code msgno}, as its text has it; null for a message that is no
+   *              chat (the receiving node then reads the text)
+   * @param text  the message the client gets, as its compact JSON text
    */
-  public record Item(int userId, String sessionId, String text) {
+  public record Item(int userId, String sessionId, int msgid, String msgno, String text) {
 
     public Item {
       if (userId < 1) {
@@ -64,6 +72,14 @@ public record DeliverBatch(long deadline, List<Item> items) {
       }
       Objects.requireNonNull(sessionId, "sessionId");
       Objects.requireNonNull(text, "text");
+    }
+
+    /** The item of {@code message}, whose text is {@code text}. */
+    public static Item of(int userId, String sessionId, JsonObject message, String text) {
+      Object msgid = message.getValue("msgid");
+      return new Item(userId, sessionId, msgid instanceof Integer id ? id : 0,
+          MsgId.isChat(msgid) && message.getValue("msgno") instanceof String msgno ? msgno : null,
+          text);
     }
   }
 
@@ -74,25 +90,31 @@ public record DeliverBatch(long deadline, List<Item> items) {
 
   /** The body. */
   public Buffer toBuffer() {
-    List<byte[]> encoded = new ArrayList<>(items.size() * 2);
+    List<byte[]> encoded = new ArrayList<>(items.size() * 3);
     int size = 1 + 8 + 4;
     for (Item item : items) {
-      byte[] session = item.sessionId().getBytes(StandardCharsets.UTF_8);
+      byte[] session = shortText(item.sessionId());
+      byte[] msgno = item.msgno() == null ? null : shortText(item.msgno());
       byte[] text = item.text().getBytes(StandardCharsets.UTF_8);
-      if (session.length > Short.MAX_VALUE) {
-        throw new IllegalArgumentException("a session id this long is no session id");
-      }
       encoded.add(session);
+      encoded.add(msgno);
       encoded.add(text);
-      size += 4 + 2 + session.length + 4 + text.length;
+      size += ITEM_MIN + session.length + (msgno == null ? 0 : msgno.length) + text.length;
     }
     Buffer body = Buffer.buffer(size).appendByte(LAYOUT).appendLong(deadline)
         .appendInt(items.size());
     for (int i = 0; i < items.size(); i++) {
-      byte[] session = encoded.get(2 * i);
-      byte[] text = encoded.get(2 * i + 1);
+      byte[] session = encoded.get(3 * i);
+      byte[] msgno = encoded.get(3 * i + 1);
+      byte[] text = encoded.get(3 * i + 2);
       body.appendInt(items.get(i).userId()).appendShort((short) session.length)
-          .appendBytes(session).appendInt(text.length).appendBytes(text);
+          .appendBytes(session).appendInt(items.get(i).msgid());
+      if (msgno == null) {
+        body.appendShort((short) -1);
+      } else {
+        body.appendShort((short) msgno.length).appendBytes(msgno);
+      }
+      body.appendInt(text.length).appendBytes(text);
     }
     return body;
   }
@@ -108,7 +130,7 @@ public record DeliverBatch(long deadline, List<Item> items) {
     }
     long deadline = body.getLong(1);
     int count = body.getInt(9);
-    if (deadline < 0 || count < 1 || count > (body.length() - 13) / 10) {
+    if (deadline < 0 || count < 1 || count > (body.length() - 13) / ITEM_MIN) {
       throw BusFields.invalid("DeliverBatch: deadline " + deadline + ", " + count + " items");
     }
     List<Item> items = new ArrayList<>(count);
@@ -118,18 +140,30 @@ public record DeliverBatch(long deadline, List<Item> items) {
       int sessionLength = readShort(body, at + 4, i);
       String sessionId = readText(body, at + 6, sessionLength, i);
       at += 6 + sessionLength;
+      int msgid = readInt(body, at, i);
+      int msgnoLength = readShort(body, at + 4, i);
+      String msgno = msgnoLength == -1 ? null : readText(body, at + 6, msgnoLength, i);
+      at += 6 + Math.max(0, msgnoLength);
       int textLength = readInt(body, at, i);
       String text = readText(body, at + 4, textLength, i);
       at += 4 + textLength;
       if (userId < 1) {
         throw BusFields.invalid("items[" + i + "].userId must be a user id, was " + userId);
       }
-      items.add(new Item(userId, sessionId, text));
+      items.add(new Item(userId, sessionId, msgid, msgno, text));
     }
     if (at != body.length()) {
       throw BusFields.invalid("DeliverBatch: " + (body.length() - at) + " bytes after the items");
     }
     return new DeliverBatch(deadline, items);
+  }
+
+  private static byte[] shortText(String text) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length > Short.MAX_VALUE) {
+      throw new IllegalArgumentException("too long for a session id or msgno: " + bytes.length);
+    }
+    return bytes;
   }
 
   private static int readInt(Buffer body, int at, int item) {
@@ -173,8 +207,9 @@ public record DeliverBatch(long deadline, List<Item> items) {
       if (!(list.getValue(i) instanceof JsonObject item)) {
         throw BusFields.invalid("items[" + i + "] must be a JSON object");
       }
-      items.add(new Item(BusFields.id(item, "userId"), BusFields.string(item, "sessionId"),
-          JsonText.toString(BusFields.object(item, "payload"))));
+      JsonObject payload = BusFields.object(item, "payload");
+      items.add(Item.of(BusFields.id(item, "userId"), BusFields.string(item, "sessionId"),
+          payload, JsonText.toString(payload)));
     }
     return new DeliverBatch(deadline, items);
   }

@@ -124,7 +124,8 @@ class GatewayContractTest {
         .put("items", new JsonArray().add(item).add(item.copy().put("sessionId", "n1:8")));
     String text = CHAT.encode();
     DeliverBatch batch = new DeliverBatch(1_800_000_000_000L, java.util.List.of(
-        new DeliverBatch.Item(14, "n1:7", text), new DeliverBatch.Item(14, "n1:8", text)));
+        new DeliverBatch.Item(14, "n1:7", 6, "n1-7", text),
+        new DeliverBatch.Item(14, "n1:8", 6, "n1-7", text)));
     assertEquals(batch, DeliverBatch.fromJson(wire));
     assertEquals(batch, DeliverBatch.fromJson(new JsonObject(wire.encode())));
     assertEquals(batch, DeliverBatch.fromJson(wire.copy().put("deadline", 1_800_000_000_000L)
@@ -149,15 +150,19 @@ class GatewayContractTest {
   void deliverBatchTravelsInItsLayout() {
     String text = CHAT.copy().put("msg", "h\u00e9llo \"\u4f60\u597d\" \ud83d\ude00").encode();
     DeliverBatch batch = new DeliverBatch(1_800_000_000_000L, java.util.List.of(
-        new DeliverBatch.Item(14, "n1:7", text), new DeliverBatch.Item(15, "n\u00e9:8", "{}")));
+        DeliverBatch.Item.of(14, "n1:7", new JsonObject(text), text),
+        DeliverBatch.Item.of(15, "n\u00e9:8", new JsonObject().put("msgid", 103), "{\"msgid\":103}")));
+    assertEquals(new DeliverBatch.Item(14, "n1:7", 6, "n1-7", text), batch.items().get(0));
+    assertEquals(new DeliverBatch.Item(15, "n\u00e9:8", 103, null, "{\"msgid\":103}"),
+        batch.items().get(1));
     Buffer body = batch.toBuffer();
     Buffer expected = Buffer.buffer().appendByte((byte) 1).appendLong(1_800_000_000_000L)
         .appendInt(2);
     byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-    expected.appendInt(14).appendShort((short) 4).appendString("n1:7").appendInt(utf8.length)
-        .appendBytes(utf8);
-    expected.appendInt(15).appendShort((short) 5).appendString("n\u00e9:8").appendInt(2)
-        .appendString("{}");
+    expected.appendInt(14).appendShort((short) 4).appendString("n1:7").appendInt(6)
+        .appendShort((short) 4).appendString("n1-7").appendInt(utf8.length).appendBytes(utf8);
+    expected.appendInt(15).appendShort((short) 5).appendString("n\u00e9:8").appendInt(103)
+        .appendShort((short) -1).appendInt(13).appendString("{\"msgid\":103}");
     assertEquals(expected, body);
     assertEquals(batch, DeliverBatch.fromBuffer(body));
     assertEquals(batch, DeliverBatch.fromBuffer(Buffer.buffer(body.getBytes())));
@@ -187,7 +192,9 @@ class GatewayContractTest {
     bad.add(body.copy().setInt(firstItem, 0)); // not a user id
     bad.add(body.copy().setShort(firstItem + 4, (short) -1)); // a negative length
     bad.add(body.copy().setShort(firstItem + 4, (short) 30_000)); // past the end
-    bad.add(body.copy().setInt(firstItem + 10, Integer.MAX_VALUE)); // text past the end
+    bad.add(body.copy().setShort(firstItem + 14, (short) -2)); // a msgno of negative length
+    bad.add(body.copy().setShort(firstItem + 14, (short) 30_000)); // a msgno past the end
+    bad.add(body.copy().setInt(firstItem + 20, Integer.MAX_VALUE)); // text past the end
     bad.add(body.getBuffer(0, body.length() - 1)); // the last text cut short
     bad.add(body.getBuffer(0, firstItem + 3)); // an item cut inside its user id
     bad.add(null);
