@@ -87,7 +87,9 @@ final class ChatLanes {
     final JsonObject message;
     /** The message's compact JSON text, made once for the log and every session here. */
     final String text;
-    final JsonObject request;
+    /** The request's msgid and seq (null: none), read as it arrives, for its answer. */
+    final int requestMsgid;
+    final Object seq;
     final Runnable release;
     /** 0 in flight, 1 delivered, 2 refused. */
     int result;
@@ -99,7 +101,8 @@ final class ChatLanes {
     Chat(JsonObject message, JsonObject request, Runnable release) {
       this.message = message;
       this.text = JsonText.toString(message);
-      this.request = request;
+      this.requestMsgid = Fields.msgid(request);
+      this.seq = Fields.seq(request);
       this.release = release;
     }
   }
@@ -148,13 +151,14 @@ final class ChatLanes {
       delivery.store().logLater(chat.message);
     }
     chat.release.run();
-    AccountHandler.ackIfAsked(session, chat.request);
+    if (chat.seq != null) {
+      session.sendAck(chat.requestMsgid, chat.seq);
+    }
   }
 
   private void refused(Chat chat, int errno, String errmsg) {
     chat.release.run();
-    JsonObject error = Replies.error(errno, errmsg, Fields.msgid(chat.request),
-        Fields.seq(chat.request));
+    JsonObject error = Replies.error(errno, errmsg, chat.requestMsgid, chat.seq);
     if (errno == ErrorCode.UNAVAILABLE) {
       error.put("retry_after_ms", ServiceClient.retryAfterMs());
     }
