@@ -204,8 +204,9 @@ public final class Delivery {
 
     /**
      * How many of the waiting chats the next batch takes: all of them, up to
-     * {@value Delivery#MAX_BATCH_ITEMS} and {@value Delivery#MAX_BATCH_CHARS} characters of the chats' text (the
-     * first always), so that one bus message stays small whatever piled up behind a slow node.
+     * {@value Delivery#MAX_BATCH_ITEMS} and {@value Delivery#MAX_BATCH_CHARS} characters of the
+     * chats' text (the first always), so that one bus message stays small whatever piled up
+     * behind a slow node.
      */
     private int batchSize() {
       long chars = 0;

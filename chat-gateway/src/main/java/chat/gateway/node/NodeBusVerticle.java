@@ -128,7 +128,8 @@ public final class NodeBusVerticle extends VerticleBase {
     boolean json = !(msg.body() instanceof Buffer);
     DeliverBatch batch;
     try {
-      batch = json ? DeliverBatch.fromJson(body(msg)) : DeliverBatch.fromBuffer((Buffer) msg.body());
+      batch = json ? DeliverBatch.fromJson(body(msg))
+          : DeliverBatch.fromBuffer((Buffer) msg.body());
     } catch (ServiceFailure e) {
       LOG.warn("request on {} refused: {}", msg.address(), e.getMessage());
       msg.fail(e.code(), e.getMessage());

@@ -577,8 +577,7 @@ public final class Session {
   /**
    * As {@link #deliver(String, JsonObject, long)}, with the payload's compact JSON text when
    * the caller made it already (written as it is), completing {@code accepted}. The payload
-   * is not changed here (it may be shared with other sessions and the message log); when it is
-   * null, it is read from the text on this session's event loop (a chat from another node).
+   * is not changed here (it may be shared with other sessions and the message log).
    */
   public void deliver(String toSession, JsonObject payload, String text, long deadlineMs,
       Promise<Boolean> accepted) {

@@ -151,7 +151,8 @@ class GatewayContractTest {
     String text = CHAT.copy().put("msg", "h\u00e9llo \"\u4f60\u597d\" \ud83d\ude00").encode();
     DeliverBatch batch = new DeliverBatch(1_800_000_000_000L, java.util.List.of(
         DeliverBatch.Item.of(14, "n1:7", new JsonObject(text), text),
-        DeliverBatch.Item.of(15, "n\u00e9:8", new JsonObject().put("msgid", 103), "{\"msgid\":103}")));
+        DeliverBatch.Item.of(15, "n\u00e9:8", new JsonObject().put("msgid", 103),
+            "{\"msgid\":103}")));
     assertEquals(new DeliverBatch.Item(14, "n1:7", 6, "n1-7", text), batch.items().get(0));
     assertEquals(new DeliverBatch.Item(15, "n\u00e9:8", 103, null, "{\"msgid\":103}"),
         batch.items().get(1));
