@@ -279,25 +279,11 @@ public final class Delivery {
    */
   private Future<Boolean> deliverHere(String sessionId, int userId, JsonObject message,
       String text) {
-    List<Session> sessions = here.sessionsOf(userId);
-    if (sessions.isEmpty()) {
-      return Future.succeededFuture(false);
-    }
     ContextInternal caller = ContextInternal.current();
     Promise<Boolean> answered = caller != null ? caller.promise() : Promise.promise();
-    if (sessions.size() == 1) {
-      // the session answers on the caller's context directly
-      sessions.get(0).deliver(sessionId, message, text, Long.MAX_VALUE, answered);
-      return answered.future();
-    }
-    List<Future<Boolean>> tries = new ArrayList<>(sessions.size());
-    for (Session session : sessions) {
-      Promise<Boolean> one = Promise.promise();
-      session.deliver(sessionId, message, text, Long.MAX_VALUE, one);
-      tries.add(one.future());
-    }
-    Future.all(tries).onComplete(all -> answered.complete(tries.stream()
-        .anyMatch(t -> Boolean.TRUE.equals(t.result()))));
+    here.toEachSessionOf(userId,
+        (session, one) -> session.deliver(sessionId, message, text, Long.MAX_VALUE, one),
+        answered);
     return answered.future();
   }
 

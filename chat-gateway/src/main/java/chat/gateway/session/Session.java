@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -631,41 +632,36 @@ public final class Session {
   }
 
   private boolean accept(JsonObject payload, String text) {
-    if (closeReason != null) {
-      return false;
-    }
     boolean chat = isChat(payload);
-    String msgno = chat ? payload.getString("msgno") : null;
-    if (msgno != null && alreadyHas(msgno)) {
-      return true;
-    }
-    if (state == State.LOGGING_IN) {
-      heldDuringLogin.add(payload);
-      remember(msgno);
-      return true;
-    }
-    if (state == State.USER) {
-      send(payload, chat, text);
-      return true;
-    }
-    return false;
+    return accept(chat ? payload.getString("msgno") : null, () -> payload,
+        () -> send(payload, chat, text));
   }
 
   /** As {@link #accept(JsonObject, String)} for a chat known by its text and numbers. */
   private boolean acceptChat(int msgid, String msgno, String text) {
+    return accept(msgno, () -> JsonText.parseObject(text),
+        () -> sendChatText(msgid, msgno, text));
+  }
+
+  /**
+   * Takes a delivery (a chat when {@code msgno} is given): a chat this session already had
+   * counts as taken; while logging in, the message is held for after the LOGIN ack; logged in,
+   * it is written. Refused once the session is closing or no user session.
+   */
+  private boolean accept(String msgno, Supplier<JsonObject> message, Runnable write) {
     if (closeReason != null) {
       return false;
     }
-    if (alreadyHas(msgno)) {
+    if (msgno != null && alreadyHas(msgno)) {
       return true;
     }
     if (state == State.LOGGING_IN) {
-      heldDuringLogin.add(JsonText.parseObject(text));
+      heldDuringLogin.add(message.get());
       remember(msgno);
       return true;
     }
     if (state == State.USER) {
-      sendChatText(msgid, msgno, text);
+      write.run();
       return true;
     }
     return false;

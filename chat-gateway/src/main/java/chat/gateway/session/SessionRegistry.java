@@ -95,19 +95,10 @@ public final class SessionRegistry {
    */
   public Future<Boolean> deliverTo(int userId, String sessionId, JsonObject payload,
       long deadlineMs) {
-    List<Session> targets = sessionsOf(userId);
-    if (targets.isEmpty()) {
-      return Future.succeededFuture(false);
-    }
-    if (targets.size() == 1) {
-      return targets.get(0).deliver(sessionId, payload, deadlineMs);
-    }
-    List<Future<Boolean>> tries = new ArrayList<>(targets.size());
-    for (Session session : targets) {
-      tries.add(session.deliver(sessionId, payload, deadlineMs));
-    }
-    return Future.all(tries).map(all -> tries.stream()
-        .anyMatch(t -> Boolean.TRUE.equals(t.result())));
+    Promise<Boolean> accepted = Promise.promise();
+    toEachSessionOf(userId,
+        (session, one) -> session.deliver(sessionId, payload, null, deadlineMs, one), accepted);
+    return accepted.future();
   }
 
   /**
@@ -116,15 +107,31 @@ public final class SessionRegistry {
    */
   public void deliverTo(int userId, String sessionId, int msgid, String msgno, String text,
       long deadlineMs, Promise<Boolean> accepted) {
+    toEachSessionOf(userId, (session, one) ->
+        session.deliverText(sessionId, msgid, msgno, text, deadlineMs, one), accepted);
+  }
+
+  /**
+   * Hands a delivery to each session of the user here ({@code handOver} completes the promise
+   * it is given with whether that session took it) and completes {@code accepted} with whether
+   * any did: false at once when the user has no session here, and with the one session's own
+   * answer when there is one.
+   */
+  public void toEachSessionOf(int userId, BiConsumer<Session, Promise<Boolean>> handOver,
+      Promise<Boolean> accepted) {
     List<Session> targets = sessionsOf(userId);
+    if (targets.isEmpty()) {
+      accepted.complete(false);
+      return;
+    }
     if (targets.size() == 1) {
-      targets.get(0).deliverText(sessionId, msgid, msgno, text, deadlineMs, accepted);
+      handOver.accept(targets.get(0), accepted);
       return;
     }
     List<Future<Boolean>> tries = new ArrayList<>(targets.size());
     for (Session session : targets) {
       Promise<Boolean> one = Promise.promise();
-      session.deliverText(sessionId, msgid, msgno, text, deadlineMs, one);
+      handOver.accept(session, one);
       tries.add(one.future());
     }
     Future.all(tries).onComplete(all -> accepted.complete(tries.stream()
