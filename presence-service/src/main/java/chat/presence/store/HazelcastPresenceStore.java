@@ -278,7 +278,7 @@ public final class HazelcastPresenceStore implements PresenceStore {
   record HeldBy(String nodeId) implements Predicate<Integer, UserSessions> {
     @Override
     public boolean apply(Map.Entry<Integer, UserSessions> entry) {
-      return entry.getValue().sessions().stream().anyMatch(s -> s.nodeId().equals(nodeId));
+      return entry.getValue().heldOn(nodeId);
     }
   }
 
@@ -290,9 +290,18 @@ public final class HazelcastPresenceStore implements PresenceStore {
       implements Predicate<Integer, UserSessions> {
     @Override
     public boolean apply(Map.Entry<Integer, UserSessions> entry) {
+      UserSessions value = entry.getValue();
+      if (!value.heldOn(nodeId)) {
+        return false; // the key (deserialized for each entry read) is read only when needed
+      }
       Set<String> heldHere = held.getOrDefault(entry.getKey(), Set.of());
-      return entry.getValue().sessions().stream()
-          .anyMatch(s -> SessionProcessors.isStale(s, nodeId, upTo, heldHere));
+      List<SessionRef> sessions = value.sessions();
+      for (int i = 0; i < sessions.size(); i++) {
+        if (SessionProcessors.isStale(sessions.get(i), nodeId, upTo, heldHere)) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 
@@ -301,12 +310,7 @@ public final class HazelcastPresenceStore implements PresenceStore {
     @Override
     public boolean apply(Map.Entry<Integer, UserSessions> entry) {
       // a plain loop: this runs for every local entry every sweep interval
-      for (SessionRef s : entry.getValue().sessions()) {
-        if (!liveNodes.contains(s.nodeId())) {
-          return true;
-        }
-      }
-      return false;
+      return entry.getValue().heldOutside(liveNodes);
     }
   }
 
@@ -318,12 +322,16 @@ public final class HazelcastPresenceStore implements PresenceStore {
       implements Predicate<Integer, UserSessions> {
     @Override
     public boolean apply(Map.Entry<Integer, UserSessions> entry) {
+      UserSessions value = entry.getValue();
+      if (!value.online()) {
+        return false; // lists nothing the digest lists (most offline users' entries)
+      }
       List<SessionRef> listed = sessions.get(entry.getKey());
       if (listed == null) {
         return false;
       }
-      for (SessionRef session : listed) {
-        if (!entry.getValue().holds(session.sessionId())) {
+      for (int i = 0; i < listed.size(); i++) {
+        if (!value.holds(listed.get(i).sessionId())) {
           return false;
         }
       }

@@ -57,8 +57,30 @@ public record UserSessions(List<SessionRef> sessions, long version, List<String>
   }
 
   public boolean holds(String sessionId) {
-    for (SessionRef s : sessions) {
-      if (s.sessionId().equals(sessionId)) {
+    // indexed loops here and below: the repair's scans call these for every local entry
+    // every round, and an iterator per call was most of what the scans allocated
+    for (int i = 0; i < sessions.size(); i++) {
+      if (sessions.get(i).sessionId().equals(sessionId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a session is on the given node. */
+  public boolean heldOn(String nodeId) {
+    for (int i = 0; i < sessions.size(); i++) {
+      if (sessions.get(i).nodeId().equals(nodeId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a session is on a node outside the given set. */
+  public boolean heldOutside(Set<String> nodeIds) {
+    for (int i = 0; i < sessions.size(); i++) {
+      if (!nodeIds.contains(sessions.get(i).nodeId())) {
         return true;
       }
     }
