@@ -63,6 +63,8 @@ public final class ChatLoad {
     int sessions = -1;        // idle sessions / login users / failover users
     int holdS = 60;           // idle: how long the sessions are held
     int sampleS = 30;         // idle: heap and RSS sampled this often while held
+    int warmSessions = 0;     // idle: sessions logged in, held and closed before the baseline
+    int warmS = 30;           // idle: how long the warm-up sessions are held
     long nodePid = -1;        // the node measured (idle, logins) or killed (failover)
     String histogram;         // idle: write jcmd GC.class_histogram here once all are logged in
     boolean fullGcEverySample; // idle: force the full GC at every sample, not first and last only
@@ -122,6 +124,11 @@ public final class ChatLoad {
           "                              200, 200)",
           "  --hold-s S                  idle: hold the sessions S seconds (default 60)",
           "  --sample-s S                idle: sample heap and RSS every S seconds (default 30)",
+          "  --warm-sessions N           idle: first log in N other users, hold them --warm-s",
+          "                              (default 30) with heartbeats and close them; the node",
+          "                              without sessions is then measured warm (the code the",
+          "                              JIT compiled for logins and heartbeats is not counted",
+          "                              per session); the cold node is reported too (default 0)",
           "  --node-pid PID              idle/logins: the node process measured (default: the",
           "                              process listening on the first node's port);",
           "                              failover: node A, killed with SIGKILL",
@@ -194,6 +201,8 @@ public final class ChatLoad {
           case "--sessions" -> o.sessions = positive(a, v, 1_000_000);
           case "--hold-s" -> o.holdS = nonNegative(a, v, 86_400);
           case "--sample-s" -> o.sampleS = positive(a, v, 86_400);
+          case "--warm-sessions" -> o.warmSessions = nonNegative(a, v, 1_000_000);
+          case "--warm-s" -> o.warmS = nonNegative(a, v, 86_400);
           case "--node-pid" -> o.nodePid = positive(a, v, Integer.MAX_VALUE);
           case "--histogram" -> o.histogram = v;
           case "--full-gc" -> o.fullGcEverySample = switch (v) {
@@ -1196,7 +1205,7 @@ public final class ChatLoad {
     final Options o;
     final Selector selector;
     final List<InetSocketAddress> nodes;
-    final User[] users;
+    User[] users;
     final Sender[] senders;
     User watcher;              // failover: everyone's friend, on node B
     final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
@@ -1274,13 +1283,47 @@ public final class ChatLoad {
 
     // ---------------------------------------------------------------- idle
 
+    /**
+     * Logs in --warm-sessions other users with heartbeats, holds them --warm-s, closes them and
+     * waits a few seconds: the node has then run the code of logins and heartbeats, and the
+     * baseline taken after it holds what the JIT compiled for them. False on a failure.
+     */
+    boolean warmUp() throws IOException {
+      User[] measured = users;
+      User[] warm = new User[Math.min(o.warmSessions, measured.length)];
+      for (int i = 0; i < warm.length; i++) warm[i] = new User(i, o.prefix + "w" + i, 0);
+      users = warm;
+      for (User u : users) jobs.add(u);
+      long start = System.nanoTime();
+      loop(() -> ready == users.length, "warm-up sessions logged in");
+      if (failure != null) return false;
+      long warmEnd = System.nanoTime() + o.warmS * 1_000_000_000L;
+      loop(() -> System.nanoTime() >= warmEnd, "warm-up sessions held");
+      for (User u : warm) u.closeQuietly();
+      System.out.printf(Locale.ROOT, "warm-up:   %d other sessions logged in, held %d s (%d PONGs)"
+          + " and closed, in %s s%n", warm.length, o.warmS, pongs,
+          fmt((System.nanoTime() - start) / 1e9, 1));
+      long settled = System.nanoTime() + 10_000_000_000L;
+      loop(() -> System.nanoTime() >= settled, "warm-up sessions closed");
+      users = measured;
+      ready = registered = loggedIn = pongs = closedUnexpectedly = loginLatencyCount = 0;
+      return failure == null;
+    }
+
     int idle() throws IOException {
       if (probe == null) {
         System.out.println("FAIL: no node process found listening on " + addr(nodes.get(0))
             + " (give --node-pid)");
         return 1;
       }
-      NodeProbe.Sample before = probe.sample("before: no sessions", true);
+      NodeProbe.Sample cold = null;
+      if (o.warmSessions > 0) {
+        cold = probe.sample("cold: no sessions yet", true);
+        System.out.println("node:      " + cold);
+        if (!warmUp()) return report(null);
+      }
+      NodeProbe.Sample before = probe.sample(cold == null ? "before: no sessions"
+          : "before: warm, no sessions", true);
       System.out.println("node:      " + before);
       // register + log in with heartbeat, every user, at most --login-concurrency at a time
       for (User u : users) jobs.add(u);
@@ -1375,6 +1418,20 @@ public final class ChatLoad {
               + " the hold minus no sessions, %d sessions)",
           fmt(runningPer, 0), fmt(runningMaxPer, 0), fmt(rssPer, 0), fmt(livePer, 0),
           fmt(heapPer, 0), ready);
+      String coldMaxPer = "-";
+      if (cold != null) {
+        // the same readings against the node before the warm-up: what the JIT compiled and
+        // the class metadata loaded for logins and heartbeats counted as if per session
+        double coldMax = 0;
+        for (NodeProbe.Sample s : held) {
+          coldMax = Math.max(coldMax, (s.rssBeforeKb() - cold.rssKb()) * 1024.0 / n);
+        }
+        out.line("against the cold node (before the warm-up): RSS as it runs %s bytes at the"
+                + " end, %s at the worst sample; the warm node without sessions was %d KB above"
+                + " it (RSS after full GCs)", fmt((last.rssBeforeKb() - cold.rssKb()) * 1024.0 / n, 0),
+            fmt(coldMax, 0), before.rssKb() - cold.rssKb());
+        coldMaxPer = fmt(coldMax, 0);
+      }
       out.line("heap over time: live objects %d KB -> %d KB in %s s (%s KB/min): %s",
           first.liveKb(), last.liveKb(), fmt(heldS, 0), fmt(perMin, 1), verdict);
       out.line("per session by class (live objects at the end of the hold minus no sessions, "
@@ -1389,16 +1446,17 @@ public final class ChatLoad {
         long[] d = diff.get(k).getValue();
         out.line("  %8s B  %6s x  %s", fmt(d[1] / n, 0), fmt(d[0] / n, 2), diff.get(k).getKey());
       }
-      out.line("RESULT scenario=idle sessions=%d hold_s=%d rss_running_per_session_bytes=%s "
+      out.line("RESULT scenario=idle sessions=%d hold_s=%d baseline=%s rss_running_per_session_bytes=%s "
               + "rss_running_max_per_session_bytes=%s committed_running_max_kb=%d "
               + "young_gcs_per_min=%s rss_per_session_bytes=%s "
               + "live_heap_per_session_bytes=%s heap_used_per_session_bytes=%s rss_before_kb=%d "
               + "rss_end_kb=%d live_before_kb=%d live_first_kb=%d live_end_kb=%d "
-              + "live_kb_per_min=%s heap=%s closed=%d pongs=%d",
-          ready, o.holdS, fmt(runningPer, 0), fmt(runningMaxPer, 0), committedMaxKb,
+              + "live_kb_per_min=%s heap=%s closed=%d pongs=%d rss_running_max_vs_cold_per_session_bytes=%s",
+          ready, o.holdS, cold == null ? "cold" : "warm", fmt(runningPer, 0),
+          fmt(runningMaxPer, 0), committedMaxKb,
           youngPerMin, fmt(rssPer, 0), fmt(livePer, 0), fmt(heapPer, 0), before.rssKb(),
           last.rssKb(), before.liveKb(), first.liveKb(), last.liveKb(), fmt(perMin, 1), verdict,
-          closedDuringHold, pongs);
+          closedDuringHold, pongs, coldMaxPer);
       return report(closedDuringHold > 0 ? closedDuringHold + " sessions closed while held" : null);
     }
 

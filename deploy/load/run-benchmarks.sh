@@ -24,12 +24,15 @@
 # Groups (each starts its own cluster on the ports of lib.sh and stops it):
 #   chat      compare.sh: same-node vs cross-node (window 1) and window 1 vs 50, one 2-node cluster
 #   idle      1 node: IDLE_SESSIONS logged-in sessions with heartbeat, held IDLE_HOLD_S s, RSS and
-#             heap per session, heap over time, and the node's class histogram while held
+#             heap per session, heap over time, and the node's class histogram while held;
+#             per session against the node warmed by IDLE_WARM_SESSIONS other sessions held
+#             IDLE_WARM_S s and closed (and against the cold node)
 #   logins    1 node at the default hash cost: LOGIN_USERS password logins, then token logins
 #             (TOKEN_ROUNDS times each, default 3: the first after the start, then warmer)
 #   failover  2 nodes: FAILOVER_USERS users on node 2 (A), kill -9 A, back on node 1 (B)
-# Sizes (environment): IDLE_SESSIONS=2000 IDLE_HOLD_S=600 IDLE_SAMPLE_S=60 (and IDLE_LOGIN_CONCURRENCY=32
-# IDLE_SETUP_RETRIES=3: 8 and 20 on a busy machine) LOGIN_USERS=1000
+# Sizes (environment): IDLE_SESSIONS=2000 IDLE_HOLD_S=600 IDLE_SAMPLE_S=60 IDLE_WARM_SESSIONS=2000
+# IDLE_WARM_S=30 (and IDLE_LOGIN_CONCURRENCY=32 IDLE_SETUP_RETRIES=3: 8 and 20 on a busy
+# machine) LOGIN_USERS=1000
 # FAILOVER_USERS=2000, and those of compare.sh. The load tool needs one file descriptor per
 # session and so does the node: each process has its own `ulimit -n`.
 set -euo pipefail
@@ -46,15 +49,17 @@ while (($#)); do
     --only) only=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --variant) variants+=("$2"); shift 2 ;;
-    -h | --help) sed -n '2,34s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,37s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "run-benchmarks: unknown option $1" >&2; exit 2 ;;
   esac
 done
 if ((quick)); then
   IDLE_SESSIONS=${IDLE_SESSIONS:-500} IDLE_HOLD_S=${IDLE_HOLD_S:-60} IDLE_SAMPLE_S=${IDLE_SAMPLE_S:-20}
+  IDLE_WARM_SESSIONS=${IDLE_WARM_SESSIONS:-100} IDLE_WARM_S=${IDLE_WARM_S:-10}
   LOGIN_USERS=${LOGIN_USERS:-200} FAILOVER_USERS=${FAILOVER_USERS:-200}
 fi
 IDLE_SESSIONS=${IDLE_SESSIONS:-2000} IDLE_HOLD_S=${IDLE_HOLD_S:-600} IDLE_SAMPLE_S=${IDLE_SAMPLE_S:-60}
+IDLE_WARM_SESSIONS=${IDLE_WARM_SESSIONS:-2000} IDLE_WARM_S=${IDLE_WARM_S:-30}
 LOGIN_USERS=${LOGIN_USERS:-1000} FAILOVER_USERS=${FAILOVER_USERS:-2000} TOKEN_ROUNDS=${TOKEN_ROUNDS:-3}
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -152,8 +157,9 @@ for k in "${!labels[@]}"; do
   cluster_start "${jars[k]}" "$runs/idle-${labels[k]}" 1 CHAT_PASSWORD_ITERATIONS=1000 CHAT_NODE_LOSS_S=30
   load --scenario idle --nodes "$(node_tcp 1)" --node-pid "$(node_pid 1)" \
     --sessions "$IDLE_SESSIONS" --hold-s "$IDLE_HOLD_S" --sample-s "$IDLE_SAMPLE_S" \
+    --warm-sessions "$IDLE_WARM_SESSIONS" --warm-s "$IDLE_WARM_S" \
     --login-concurrency "${IDLE_LOGIN_CONCURRENCY:-32}" --setup-retries "${IDLE_SETUP_RETRIES:-3}" \
-    --timeout-s $((IDLE_SESSIONS / 5 + 300)) \
+    --timeout-s $(((IDLE_SESSIONS + IDLE_WARM_SESSIONS) / 5 + IDLE_WARM_S + 300)) \
     --histogram "$load_dir/results/bench-$stamp-histogram-${labels[k]}.txt"
   echo "node threads: $(ls "/proc/$(node_pid 1)/task" | wc -l), open files: $(ls "/proc/$(node_pid 1)/fd" | wc -l)"
   cluster_stop
