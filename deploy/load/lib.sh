@@ -13,7 +13,7 @@ BENCH_TCP_BASE=${BENCH_TCP_BASE:-16000}
 BENCH_HTTP_BASE=${BENCH_HTTP_BASE:-18080}
 BENCH_CLUSTER_BASE=${BENCH_CLUSTER_BASE:-15800}
 BENCH_DB_PORT=${BENCH_DB_PORT:-13307}
-export JAVA_OPTS=${JAVA_OPTS:--Xms64m -Xmx512m -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=10 -XX:G1PeriodicGCInterval=60000}
+export JAVA_OPTS=${JAVA_OPTS:--Xms64m -Xmx512m -XX:NewSize=48m -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=10 -XX:G1PeriodicGCInterval=60000 -XX:TrimNativeHeapInterval=20000}
 bench_run_dir=""
 
 # node_tcp I: the TCP endpoint of node I

@@ -15,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 JAR=${CHAT_JAR:-$repo_dir/deploy/target/chat-node.jar}
 JAVA=${JAVA:-java}
-JAVA_OPTS=${JAVA_OPTS:--Xms64m -Xmx512m -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=10 -XX:G1PeriodicGCInterval=60000}
+JAVA_OPTS=${JAVA_OPTS:--Xms64m -Xmx512m -XX:NewSize=48m -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=10 -XX:G1PeriodicGCInterval=60000 -XX:TrimNativeHeapInterval=20000}
 HOST=${CHAT_LOCAL_HOST:-127.0.0.1}
 TCP_BASE=${TCP_BASE:-6000}
 HTTP_BASE=${HTTP_BASE:-8080}
@@ -48,6 +48,16 @@ fi
 command -v "$JAVA" >/dev/null || die "'$JAVA' not found: install a JDK 17+ or set JAVA"
 command -v curl >/dev/null || die "curl is needed to wait for the nodes to become ready"
 read -r -a java_opts <<<"$JAVA_OPTS"
+# -XX:TrimNativeHeapInterval came with JDK 17.0.9: an older JVM would refuse to start
+if ! "$JAVA" "${java_opts[@]}" -version >/dev/null 2>&1; then
+  kept=()
+  for opt in "${java_opts[@]}"; do
+    [[ $opt == -XX:TrimNativeHeapInterval=* ]] || kept+=("$opt")
+  done
+  "$JAVA" "${kept[@]}" -version >/dev/null 2>&1 || die "'$JAVA' refuses JAVA_OPTS: $JAVA_OPTS"
+  echo "start-cluster: this JVM does not know -XX:TrimNativeHeapInterval (JDK 17.0.9+): started without it" >&2
+  java_opts=("${kept[@]}")
+fi
 
 shopt -s nullglob
 for pid_file in "$RUN_DIR"/node*/node.pid; do
