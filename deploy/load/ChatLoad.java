@@ -1422,14 +1422,12 @@ public final class ChatLoad {
       if (cold != null) {
         // the same readings against the node before the warm-up: what the JIT compiled and
         // the class metadata loaded for logins and heartbeats counted as if per session
-        double coldMax = 0;
-        for (NodeProbe.Sample s : held) {
-          coldMax = Math.max(coldMax, (s.rssBeforeKb() - cold.rssKb()) * 1024.0 / n);
-        }
+        double warmedPer = (before.rssKb() - cold.rssKb()) * 1024.0 / n;
+        double coldMax = runningMaxPer + warmedPer;
         out.line("against the cold node (before the warm-up): RSS as it runs %s bytes at the"
                 + " end, %s at the worst sample; the warm node without sessions was %d KB above"
-                + " it (RSS after full GCs)", fmt((last.rssBeforeKb() - cold.rssKb()) * 1024.0 / n, 0),
-            fmt(coldMax, 0), before.rssKb() - cold.rssKb());
+                + " it (RSS after full GCs)", fmt(runningPer + warmedPer, 0), fmt(coldMax, 0),
+            before.rssKb() - cold.rssKb());
         coldMaxPer = fmt(coldMax, 0);
       }
       out.line("heap over time: live objects %d KB -> %d KB in %s s (%s KB/min): %s",

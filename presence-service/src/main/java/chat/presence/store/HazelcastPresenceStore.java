@@ -309,7 +309,7 @@ public final class HazelcastPresenceStore implements PresenceStore {
   record HeldOutside(Set<String> liveNodes) implements Predicate<Integer, UserSessions> {
     @Override
     public boolean apply(Map.Entry<Integer, UserSessions> entry) {
-      // a plain loop: this runs for every local entry every sweep interval
+      // runs for every local entry every sweep interval: heldOutside allocates nothing
       return entry.getValue().heldOutside(liveNodes);
     }
   }
