@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * chat it stores for users who will get it later ({@link #append}: a recipient offline, a
  * delivery refused, a closing session's unwritten chats, group members not reached). At most
  * one append is in flight; whatever was handed over meanwhile goes in the next one, as one
- * batch, in the order handed over. So the log order of this node's chats is their accept
+ * batch, in the order handed over. A chat is handed over without a task on the writer's event
+ * loop: it waits in a queue that the writer reads when its append is answered, and only a
+ * writer with nothing in flight is woken (once for whatever was handed over meanwhile), so
+ * sessions on other event loops do not wake it at every chat. So the log order of this node's chats is their accept
  * order, and a chat accepted (and answered) before another one, on whatever node, is before
  * it in the log. An append is idempotent by msgno: storing an already logged chat for its
  * pending users only adds their mailbox rows, which are read in log order. A batch whose
@@ -83,6 +88,14 @@ public final class MessageStore {
   private final long timeoutMs;
   private final Context context;
   private final boolean history;
+  /** Handed over from any thread, not yet taken by the writer. */
+  private final ConcurrentLinkedQueue<Entry> handedOver = new ConcurrentLinkedQueue<>();
+  /**
+   * Whether the writer will read {@link #handedOver} without being woken: an append is in
+   * flight or a wake-up is already on its way.
+   */
+  private final AtomicBoolean awake = new AtomicBoolean();
+  /** Taken from {@link #handedOver}, waiting for an append (writer's event loop only). */
   private final ArrayDeque<Entry> queue = new ArrayDeque<>();
   /** Chats delivered while the store was down, to log once it is back. */
   private final ArrayDeque<Entry> deferred = new ArrayDeque<>();
@@ -174,36 +187,56 @@ public final class MessageStore {
 
   /** Messages waiting for the store (for metrics and tests). */
   public int backlog() {
-    return queue.size() + deferred.size();
+    return handedOver.size() + queue.size() + deferred.size();
   }
 
   private Future<Outcome> enqueue(Append.Item item) {
     ContextInternal caller = ContextInternal.current();
     Promise<Outcome> done = caller != null ? caller.promise() : Promise.promise();
-    context.runOnContext(v -> {
-      queue.add(new Entry(item, done));
-      if (!writing) {
-        writeNext();
-      }
-    });
+    handedOver.add(new Entry(item, done));
+    if (awake.compareAndSet(false, true)) {
+      context.runOnContext(v -> {
+        if (!writing) {
+          writeNext();
+        }
+      });
+    }
     return done.future();
   }
 
+  /** Sends the next append, if anything waits; else the writer sleeps until handed more. */
   private void writeNext() {
-    if (queue.isEmpty() && deferred.isEmpty()) {
+    while (true) {
+      for (Entry e; (e = handedOver.poll()) != null; ) {
+        queue.add(e);
+      }
+      if (sendNext()) {
+        return;
+      }
       writing = false;
-      return;
+      awake.set(false);
+      // what was handed over as the writer went to sleep, unless its wake-up is on its way
+      if (handedOver.isEmpty() || !awake.compareAndSet(false, true)) {
+        return;
+      }
+    }
+  }
+
+  /** Whether an append was sent (the writer then reads what is handed over once it is answered). */
+  private boolean sendNext() {
+    if (queue.isEmpty() && deferred.isEmpty()) {
+      return false;
     }
     if (down && System.nanoTime() < downUntil) {
       // Nothing is sent meanwhile: what waits fails at once, the deferred chats wait.
       while (!queue.isEmpty()) {
         queue.poll().done().tryFail(unavailable());
       }
-      writing = false;
       scheduleProbe();
-      return;
+      return false;
     }
     writing = true;
+    awake.set(true);
     List<Entry> batch = new ArrayList<>();
     BatchLimit limit = new BatchLimit();
     while (!deferred.isEmpty() && limit.takes(deferred.peek())) {
@@ -225,6 +258,7 @@ public final class MessageStore {
     batch.forEach(e -> items.add(e.item()));
     // While down, one try tells whether the store is back.
     send(batch, new Append(items), down ? BACKOFF_MS.length : 0);
+    return true;
   }
 
   /** What one append may still take: the first entry always, then within the limits. */
