@@ -101,7 +101,7 @@ public final class Session {
   /** The login asked for {@code "format":"structured"}. */
   private boolean structured;
   /** Chat msgnos written (or being written) to this session lately: a repeat is dropped. */
-  private final LinkedHashSet<String> recentMsgnos = new LinkedHashSet<>();
+  private final RecentMsgnos recentMsgnos = new RecentMsgnos(RECENT_MSGNOS);
   /** Stores of chats this session will never write; later refusals wait for them. */
   private Future<Void> kept = Future.succeededFuture();
   /**
@@ -668,10 +668,8 @@ public final class Session {
   }
 
   private void remember(String msgno) {
-    if (msgno != null && recentMsgnos.add(msgno) && recentMsgnos.size() > RECENT_MSGNOS) {
-      java.util.Iterator<String> oldest = recentMsgnos.iterator();
-      oldest.next();
-      oldest.remove();
+    if (msgno != null) {
+      recentMsgnos.add(msgno);
     }
   }
 
