@@ -29,15 +29,17 @@ import org.slf4j.LoggerFactory;
  * chat it stores for users who will get it later ({@link #append}: a recipient offline, a
  * delivery refused, a closing session's unwritten chats, group members not reached). At most
  * one append is in flight; whatever was handed over meanwhile goes in the next one, as one
- * batch, in the order handed over. A chat is handed over without a task on the writer's event
- * loop: it waits in a queue that the writer reads when its append is answered, and only a
- * writer with nothing in flight is woken (once for whatever was handed over meanwhile), so
- * sessions on other event loops do not wake it at every chat. So the log order of this node's chats is their accept
+ * batch, in the order handed over. So the log order of this node's chats is their accept
  * order, and a chat accepted (and answered) before another one, on whatever node, is before
  * it in the log. An append is idempotent by msgno: storing an already logged chat for its
  * pending users only adds their mailbox rows, which are read in log order. A batch whose
  * answer was lost is simply sent again (a bounded number of times, with backoff) before its
  * entries fail.
+ *
+ * <p>A chat is handed over without a task on the writer's event loop: it waits in a queue that
+ * the writer reads when its append is answered, and only a writer with nothing in flight is
+ * woken (once for whatever was handed over meanwhile), so sessions on other event loops do not
+ * wake it at every chat.
  *
  * <p>When the user service runs in this process, a batch is handed to it as the {@link Append}
  * record itself (the {@link ServiceClient}'s record request) and answered with the
@@ -222,7 +224,7 @@ public final class MessageStore {
     }
   }
 
-  /** Whether an append was sent (the writer then reads what is handed over once it is answered). */
+  /** Whether an append was sent (its answer makes the writer read what was handed over). */
   private boolean sendNext() {
     if (queue.isEmpty() && deferred.isEmpty()) {
       return false;
