@@ -12,7 +12,13 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -82,5 +88,57 @@ class MessageStoreBatchTest {
       expected.add("n-" + i);
     }
     assertEquals(expected, order, "every chat once, in accept order");
+  }
+
+  @Test
+  void chatsHandedOverFromManyThreadsAreAllLoggedEachThreadsInItsOrder() throws Exception {
+    Map<String, List<Integer>> logged = new ConcurrentHashMap<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.USER_MESSAGE_APPEND, msg -> {
+      Append append = Append.fromJson(msg.body());
+      List<Append.Result> results = new ArrayList<>();
+      for (Append.Item item : append.messages()) {
+        String[] msgno = item.msgno().split("-");
+        logged.computeIfAbsent(msgno[0], k -> new CopyOnWriteArrayList<>())
+            .add(Integer.parseInt(msgno[1]));
+        results.add(new Append.Result(List.of(), List.of(), List.of()));
+      }
+      msg.reply(new Append.Reply(results).toJson());
+    }).completion().await();
+    MessageStore store = new MessageStore(new ServiceClient(vertx.eventBus(), 5_000, false),
+        10_000, vertx.getOrCreateContext(), true);
+    int threads = 4;
+    int rounds = 2_000;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      for (int round = 0; round < rounds; round++) {
+        // every thread hands one chat over at the same moment, often as the writer goes idle;
+        // a chat the writer missed then would wait for the next round's wake-up, or forever
+        CountDownLatch go = new CountDownLatch(1);
+        List<java.util.concurrent.Future<Future<MessageStore.Outcome>>> handed = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          JsonObject chat = chat(round).put("msgno", "t" + t + "-" + round);
+          handed.add(pool.submit(() -> {
+            go.await();
+            return store.log(chat, JsonText.toString(chat), List.of());
+          }));
+        }
+        go.countDown();
+        List<Future<MessageStore.Outcome>> thisRound = new ArrayList<>();
+        for (java.util.concurrent.Future<Future<MessageStore.Outcome>> h : handed) {
+          thisRound.add(h.get());
+        }
+        Future.all(thisRound).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 0; i < rounds; i++) {
+      expected.add(i);
+    }
+    for (int t = 0; t < threads; t++) {
+      assertEquals(expected, logged.get("t" + t), "thread " + t + ": every chat once, in order");
+    }
+    assertEquals(0, store.backlog());
   }
 }
