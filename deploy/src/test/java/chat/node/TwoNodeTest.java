@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import chat.node.TestDatabase.FreshDatabase;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,13 +51,31 @@ class TwoNodeTest {
         tcp.chat(wsId, "to ws " + i);
         ws.chat(tcpId, "to tcp " + i);
       }
+      List<String> toWs = new ArrayList<>();
+      List<String> toTcp = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        assertEquals("to ws " + i, ws.expect(6).getString("msg"));
-        assertEquals("to tcp " + i, tcp.expect(6).getString("msg"));
+        toWs.add("to ws " + i);
+        toTcp.add("to tcp " + i);
       }
+      // both sides' whole sequences at once, so that a failure shows every message each got
+      // (an ERROR answering a chat included)
+      List<String> gotWs = chatsReceived(ws, 20);
+      List<String> gotTcp = chatsReceived(tcp, 20);
+      Supplier<String> everything = () -> "ws received " + ws.all() + "; tcp received " + tcp.all();
+      assertEquals(toWs, gotWs, everything);
+      assertEquals(toTcp, gotTcp, everything);
       ws.expectSilence(Duration.ofMillis(300));
       tcp.expectSilence(Duration.ofMillis(10));
     }
+  }
+
+  /** The texts of the next {@code n} chats the client receives, in order. */
+  private static List<String> chatsReceived(TestClient client, int n) {
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      texts.add(client.expect(6).getString("msg"));
+    }
+    return texts;
   }
 
   @Test
