@@ -6,10 +6,13 @@ import java.time.Clock;
 import java.time.Duration;
 
 /**
- * Deletes messages older than {@code CHAT_HISTORY_DAYS} from the log, in batches through the
- * created_at index (never a table-wide scan, never a long lock). A message some user has not
- * received yet (a pending mailbox row) is kept whatever its age. Idempotent: any number of
- * nodes may run it at any time.
+ * Deletes messages older than {@code CHAT_HISTORY_DAYS} from the log, in batches along the
+ * primary key up to where the expired messages end (found by a binary search over it: the log
+ * has no index on its creation time, which every chat would pay for), never a table-wide scan,
+ * never a long lock. A message some user has not received yet (a pending mailbox row) is kept
+ * whatever its age. An expired message written by a node whose clock was behind, among
+ * messages of a node whose clock was ahead, may stay until a later run (history no longer
+ * shows it either way). Idempotent: any number of nodes may run it at any time.
  */
 final class MessageRetention {
 
@@ -36,16 +39,16 @@ final class MessageRetention {
   /** One run: deletes every expired message nobody waits for; how many went. */
   Future<Integer> runOnce() {
     long cutoff = clock.millis() - keep.toMillis();
-    return batches(cutoff, 0, 0);
+    return store.expiredBelow(cutoff).compose(below -> batches(below, cutoff, 0, 0));
   }
 
-  private Future<Integer> batches(long cutoff, int done, int total) {
-    return store.deleteExpired(cutoff, BATCH).compose(deleted -> {
+  private Future<Integer> batches(long below, long cutoff, int done, int total) {
+    return store.deleteExpired(below, cutoff, BATCH).compose(deleted -> {
       int sum = total + deleted;
       if (deleted < BATCH || done + 1 >= MAX_BATCHES) {
         return Future.succeededFuture(sum);
       }
-      return batches(cutoff, done + 1, sum);
+      return batches(below, cutoff, done + 1, sum);
     });
   }
 }

@@ -467,10 +467,52 @@ public final class MessageStore {
         });
   }
 
-  /** Deletes at most {@code batch} expired messages nobody waits for; how many went. */
-  public Future<Integer> deleteExpired(long cutoffMillis, int batch) {
+  /**
+   * Where the messages created before {@code cutoffMillis} end in the log: an id below which
+   * every message was created before it and from which the next one was not, found by a binary
+   * search over the primary key (about 30 point reads for a log of a billion). Ids follow
+   * creation up to the clock differences between the nodes that wrote them, so the id found
+   * lies among the messages created within those differences of the cutoff. 0 for an empty log.
+   */
+  public Future<Long> expiredBelow(long cutoffMillis) {
+    return pool.query(SqlQueries.SELECT_LOG_ID_RANGE).execute().compose(rows -> {
+      Row range = rows.iterator().next();
+      Long min = range.getLong(0);
+      Long max = range.getLong(1);
+      return min == null ? Future.succeededFuture(0L) : firstNotExpired(min, max + 1, cutoffMillis);
+    });
+  }
+
+  /**
+   * The lowest id in [lo, hi] from which the first message (if any) was created at or after the
+   * cutoff, given that from {@code hi} there is none before it.
+   */
+  private Future<Long> firstNotExpired(long lo, long hi, long cutoffMillis) {
+    if (lo >= hi) {
+      return Future.succeededFuture(lo);
+    }
+    long mid = lo + (hi - lo) / 2;
+    return pool.preparedQuery(SqlQueries.SELECT_FIRST_FROM_ID).execute(Tuple.of(mid))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return firstNotExpired(lo, mid, cutoffMillis);
+          }
+          Row first = rows.iterator().next();
+          long id = first.getLong(0);
+          return first.getLong(1) >= cutoffMillis
+              ? firstNotExpired(lo, mid, cutoffMillis)
+              // every id from mid to this one starts at this expired message
+              : firstNotExpired(id + 1, hi, cutoffMillis);
+        });
+  }
+
+  /**
+   * Deletes at most {@code batch} messages below {@code belowId} created before
+   * {@code cutoffMillis} that nobody waits for, oldest first; how many went.
+   */
+  public Future<Integer> deleteExpired(long belowId, long cutoffMillis, int batch) {
     return retryOnDeadlock(() -> pool.preparedQuery(SqlQueries.DELETE_EXPIRED_MESSAGES)
-        .execute(Tuple.of(cutoffMillis, batch)))
+        .execute(Tuple.of(belowId, cutoffMillis, batch)))
         .map(SqlResult::rowCount);
   }
 

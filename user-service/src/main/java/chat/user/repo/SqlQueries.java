@@ -138,15 +138,22 @@ public final class SqlQueries {
       "SELECT body FROM message FORCE INDEX (idx_message_conv_id)"
           + " WHERE conv = ? AND id < ? AND created_at >= ? ORDER BY id DESC LIMIT ?";
 
+  /** The lowest and highest id of the log (NULLs when it is empty). */
+  public static final String SELECT_LOG_ID_RANGE = "SELECT MIN(id), MAX(id) FROM message";
+
+  /** The first log row at or after an id: its id and creation time (a primary-key lookup). */
+  public static final String SELECT_FIRST_FROM_ID =
+      "SELECT id, created_at FROM message WHERE id >= ? ORDER BY id LIMIT 1";
+
   /**
-   * One retention batch: the oldest expired messages that nobody still waits for (a pending
-   * mailbox row keeps its message), found through the created_at index; their mailbox rows
-   * go with them (foreign key cascade).
+   * One retention batch: the oldest expired messages below an id that nobody still waits for
+   * (a pending mailbox row keeps its message), in primary-key order; their mailbox rows go
+   * with them (foreign key cascade).
    */
   public static final String DELETE_EXPIRED_MESSAGES =
-      "DELETE FROM message WHERE created_at < ? AND NOT EXISTS"
+      "DELETE FROM message WHERE id < ? AND created_at < ? AND NOT EXISTS"
           + " (SELECT 1 FROM mailbox b WHERE b.message_id = message.id AND b.pending = 1)"
-          + " ORDER BY created_at LIMIT ?";
+          + " ORDER BY id LIMIT ?";
 
   public static final String SELECT_USER_EXISTS =
       "SELECT id FROM `user` WHERE id = ?";
