@@ -85,6 +85,62 @@ class MessagingTest {
     }
   }
 
+  /**
+   * A sender stores a chat whose delivery it took as failed (its answer came too late) although
+   * the recipient's session had written it. That session drops the stored copy at its next
+   * offline check; it must also acknowledge it, or the client gets the chat again at its next
+   * login. The late store is made here by hand: the chat's mailbox row, pending.
+   */
+  @Test
+  void aStoredCopyOfAChatTheSessionHadLiveIsNotGivenAgainAtTheNextLogin() {
+    Db db = new Db(dbUrl);
+    int aliceId;
+    String msgno;
+    try (TcpTestClient alice = TcpTestClient.classic(first.tcpPort());
+         TcpTestClient bob = TcpTestClient.classic(first.tcpPort());
+         TcpTestClient carol = TcpTestClient.classic(second.tcpPort())) {
+      aliceId = alice.register(TestNodes.unique("alice"), "pw");
+      int bobId = bob.register(TestNodes.unique("bob"), "pw");
+      int carolId = carol.register(TestNodes.unique("carol"), "pw");
+      carol.loginOk(carolId, "pw");
+      carol.send(new JsonObject().put("msgid", 8).put("groupname", TestNodes.unique("g"))
+          .put("groupdesc", "desc"));
+      int groupId = carol.expect(105).getInteger("groupid");
+      alice.loginOk(aliceId, "pw");
+      alice.send(new JsonObject().put("msgid", 9).put("groupid", groupId).put("seq", 1));
+      alice.expect(105);
+      alice.send(new JsonObject().put("msgid", 3).put("seq", 2));
+      alice.expect(105);
+      // stored for alice while she is away: carol's group chats now check her stored ones first
+      carol.send(new JsonObject().put("msgid", 10).put("groupid", groupId).put("msg", "away")
+          .put("seq", 3));
+      carol.expect(105);
+      try (TcpTestClient back = TcpTestClient.classic(first.tcpPort())) {
+        assertEquals(1, back.loginOk(aliceId, "pw").getJsonArray("offlinemsg").size());
+        bob.loginOk(bobId, "pw");
+        bob.send(new JsonObject().put("msgid", 6).put("toid", aliceId).put("msg", "live")
+            .put("seq", 4));
+        bob.expect(105);
+        msgno = back.expect(6).getString("msgno");
+        db.update("INSERT INTO mailbox (userid, message_id, pending)"
+            + " SELECT ?, id, 1 FROM message WHERE msgno = ?", aliceId, msgno);
+        carol.send(new JsonObject().put("msgid", 10).put("groupid", groupId).put("msg", "after")
+            .put("seq", 5));
+        carol.expect(105);
+        assertEquals("after", back.expect(10).getString("msg"));
+        back.expectSilence(Duration.ofMillis(300));
+        Eventually.within(Duration.ofSeconds(5), () -> assertEquals("0", db.one(
+            "SELECT b.pending FROM mailbox b JOIN message m ON m.id = b.message_id"
+                + " WHERE b.userid = ? AND m.msgno = ?", aliceId, msgno),
+            "the stored copy is acknowledged"));
+      }
+    }
+    try (TcpTestClient again = TcpTestClient.classic(second.tcpPort())) {
+      assertEquals(new JsonArray(), again.loginOk(aliceId, "pw").getJsonArray("offlinemsg"),
+          "the chat had live is not given again");
+    }
+  }
+
   @Test
   void groupChatReachesEveryOtherMemberOnBothNodesAndStoresForOfflineOnes() {
     try (TcpTestClient creator = TcpTestClient.classic(first.tcpPort());

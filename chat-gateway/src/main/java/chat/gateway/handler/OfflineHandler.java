@@ -139,10 +139,12 @@ final class OfflineHandler {
             return Future.<Void>succeededFuture();
           }
           List<String> pushed = new ArrayList<>();
+          List<String> had = new ArrayList<>();
           List<Future<Void>> writes = new ArrayList<>();
           for (OfflinePage.Stored stored : page.messages()) {
             String msgno = stored.msgno();
             if (session.alreadyHas(msgno)) {
+              had.add(msgno);
               continue;
             }
             writes.add(session.sendStored(stored.message()));
@@ -153,6 +155,16 @@ final class OfflineHandler {
           }
           if (!pushed.isEmpty() && !session.offlineAckMode()) {
             Future.all(writes).onSuccess(v -> acknowledgeOnceRead(session, userId, pushed));
+          }
+          // A stored copy of a chat this session already had live (a sender stored it when the
+          // delivery's answer came too late) is not written again, and is acknowledged once
+          // the live one counts as given: left pending, it would come again at the next login.
+          if (!had.isEmpty()) {
+            session.whenGiven(had).onSuccess(given -> {
+              if (!given.isEmpty()) {
+                acknowledgeOnceRead(session, userId, given);
+              }
+            });
           }
           return Future.<Void>succeededFuture();
         })

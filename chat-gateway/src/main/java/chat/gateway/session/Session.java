@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -486,6 +487,35 @@ public final class Session {
   /** Whether a stored message with this msgno was already written to (or given to) this session. */
   public boolean alreadyHas(String msgno) {
     return msgno != null && (recentMsgnos.contains(msgno) || offlineGiven.contains(msgno));
+  }
+
+  /**
+   * Of these msgnos, those this session was given as chats it wrote (settled as written: see
+   * {@link #WRITTEN_SETTLE_MS}), once each one still being written has settled. Left out: a
+   * msgno the client is to acknowledge itself (given as stored, {@code "offline":"ack"}) and
+   * one still held for after the login. Completes with none when the session ends first (its
+   * unwritten chats are then stored again for the next login, and stored copies must stay).
+   * Called on the session's event loop.
+   */
+  public Future<List<String>> whenGiven(List<String> msgnos) {
+    Set<String> had = new LinkedHashSet<>();
+    for (String msgno : msgnos) {
+      if (recentMsgnos.contains(msgno) && !offlineGiven.contains(msgno)) {
+        had.add(msgno);
+      }
+    }
+    heldDuringLogin.forEach(m -> had.remove(m.getString("msgno")));
+    if (had.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    List<Future<Void>> settling = new ArrayList<>();
+    unwrittenChats.values().forEach(u -> {
+      if (had.contains(u.msgno())) {
+        settling.add(u.settled().future());
+      }
+    });
+    return Future.join(settling).transform(ar -> Future.succeededFuture(
+        state == State.USER && closeReason == null ? List.copyOf(had) : List.of()));
   }
 
   /** What the request handlers keep with this session (created on first use). */
