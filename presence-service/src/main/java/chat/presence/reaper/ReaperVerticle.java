@@ -23,8 +23,10 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -102,6 +104,18 @@ public final class ReaperVerticle extends VerticleBase {
    * logged against the loss of the node that held their sessions.
    */
   private final Map<String, Loss> recentLosses = new ConcurrentHashMap<>();
+  private static final int NAMES_KEPT = 1_024;
+  /**
+   * The names of the nodes seen as members, by node id (the latest {@value #NAMES_KEPT}): a
+   * sweep that removes the users of a node before its loss is reported here still names it.
+   */
+  private final Map<String, String> memberNames = Collections.synchronizedMap(
+      new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+          return size() > NAMES_KEPT;
+        }
+      });
   /** A sweep is removing entries (node-loss and periodic sweeps take turns). */
   private boolean sweeping;
   /** The sweep removing entries is a node-loss sweep (not the periodic one). */
@@ -135,9 +149,11 @@ public final class ReaperVerticle extends VerticleBase {
     reconciler = new DbReconciler(store, mirror);
     lastHeard = new LastHeard(hazelcast);
     Context context = vertx.getOrCreateContext();
+    hazelcast.getCluster().getMembers().forEach(this::rememberName);
     membershipRegistration = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
+        rememberName(event.getMember());
       }
 
       @Override
@@ -304,8 +320,9 @@ public final class ReaperVerticle extends VerticleBase {
           List<Future<Void>> logged = new ArrayList<>();
           byNode.forEach((nodeId, done) -> logged.add(transitions.wentOffline(done).transform(ar -> {
             long finished = System.currentTimeMillis();
-            Loss loss = recentLosses.getOrDefault(nodeId,
-                new Loss(nodeId + " (its loss not yet reported here)", -1, sweepStart, 0));
+            Loss loss = recentLosses.getOrDefault(nodeId, new Loss(memberNames.getOrDefault(
+                nodeId, "?") + " (" + nodeId + ", its loss not yet reported here)", -1,
+                sweepStart, 0));
             long heardAt = loss.heardAt();
             LOG.info("node loss {}: {} users offline (sweep {}); last heartbeat→detected {} ms,"
                     + " detected→swept {} ms, swept→written and told {} ms; total {} ms"
@@ -321,10 +338,20 @@ public final class ReaperVerticle extends VerticleBase {
   }
 
   private Set<String> liveNodes() {
-    return hazelcast.getCluster().getMembers().stream()
+    Set<Member> members = hazelcast.getCluster().getMembers();
+    members.forEach(this::rememberName);
+    return members.stream()
         .map(member -> member.getAttribute(PresenceConfig.NODE_ATTRIBUTE))
         .filter(Objects::nonNull)
         .collect(Collectors.toSet());
+  }
+
+  private void rememberName(Member member) {
+    String nodeId = member.getAttribute(PresenceConfig.NODE_ATTRIBUTE);
+    String name = member.getAttribute(PresenceConfig.NODE_NAME_ATTRIBUTE);
+    if (nodeId != null && name != null) {
+      memberNames.put(nodeId, name);
+    }
   }
 
   /**
