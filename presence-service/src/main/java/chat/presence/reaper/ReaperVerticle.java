@@ -149,7 +149,6 @@ public final class ReaperVerticle extends VerticleBase {
     reconciler = new DbReconciler(store, mirror);
     lastHeard = new LastHeard(hazelcast);
     Context context = vertx.getOrCreateContext();
-    hazelcast.getCluster().getMembers().forEach(this::rememberName);
     membershipRegistration = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
@@ -175,6 +174,8 @@ public final class ReaperVerticle extends VerticleBase {
         context.runOnContext(v -> nodeLost(nodeId));
       }
     });
+    // the members already there (after the listener: a member joining meanwhile is not missed)
+    hazelcast.getCluster().getMembers().forEach(this::rememberName);
     migrationRegistration = hazelcast.getPartitionService().addMigrationListener(
         new MigrationListener() {
           @Override
@@ -338,9 +339,7 @@ public final class ReaperVerticle extends VerticleBase {
   }
 
   private Set<String> liveNodes() {
-    Set<Member> members = hazelcast.getCluster().getMembers();
-    members.forEach(this::rememberName);
-    return members.stream()
+    return hazelcast.getCluster().getMembers().stream()
         .map(member -> member.getAttribute(PresenceConfig.NODE_ATTRIBUTE))
         .filter(Objects::nonNull)
         .collect(Collectors.toSet());
