@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -321,9 +322,8 @@ public final class ReaperVerticle extends VerticleBase {
           List<Future<Void>> logged = new ArrayList<>();
           byNode.forEach((nodeId, done) -> logged.add(transitions.wentOffline(done).transform(ar -> {
             long finished = System.currentTimeMillis();
-            Loss loss = recentLosses.getOrDefault(nodeId, new Loss(memberNames.getOrDefault(
-                nodeId, "?") + " (" + nodeId + ", its loss not yet reported here)", -1,
-                sweepStart, 0));
+            Loss loss = recentLosses.getOrDefault(nodeId,
+                new Loss(departedLabel(nodeId), -1, sweepStart, 0));
             long heardAt = loss.heardAt();
             LOG.info("node loss {}: {} users offline (sweep {}); last heartbeat→detected {} ms,"
                     + " detected→swept {} ms, swept→written and told {} ms; total {} ms"
@@ -336,6 +336,16 @@ public final class ReaperVerticle extends VerticleBase {
         })
         .onFailure(err -> LOG.warn("node-loss sweep ({}) failed after {} ms: {}", when,
             System.currentTimeMillis() - sweepStart, err.getMessage()));
+  }
+
+  /**
+   * A departed node as a sweep's log names it: as its loss was reported here, else by the
+   * name it had as a member (a sweep can find its users before the membership event comes).
+   */
+  private String departedLabel(String nodeId) {
+    Loss loss = recentLosses.get(nodeId);
+    return loss != null ? loss.label() : memberNames.getOrDefault(nodeId, "?") + " (" + nodeId
+        + ", no loss of it reported here lately)";
   }
 
   private Set<String> liveNodes() {
@@ -398,9 +408,11 @@ public final class ReaperVerticle extends VerticleBase {
         return;
       }
       Map<Integer, Long> offline = new HashMap<>();
+      Map<String, Integer> offlineByNode = new TreeMap<>();
       changes.forEach((userId, removed) -> {
         if (removed.wentOffline()) {
           offline.put(userId, removed.version());
+          offlineByNode.merge(String.valueOf(removed.node()), 1, Integer::sum);
         }
       });
       if (!offline.isEmpty()) {
@@ -410,6 +422,8 @@ public final class ReaperVerticle extends VerticleBase {
         LOG.info("{} sweep: removed the sessions of {} users held by departed nodes", why,
             changes.size());
       }
+      offlineByNode.forEach((nodeId, users) -> LOG.info("node loss {}: {} users offline ({}"
+          + " sweep)", departedLabel(nodeId), users, why));
     });
   }
 
